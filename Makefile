@@ -1,0 +1,54 @@
+# StitchEngage: `make demo` and `make test` are all a fresh machine needs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_ENV := DEBUG=true
+
+.PHONY: demo test test-fast lint format bench-admin bench-scoring bench-drafts clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+system-packages:
+	@scripts/ensure_system_packages.sh
+
+## demo: install, migrate, seed, run the pipeline, serve the admin on :8000
+demo: $(STAMP)
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py demo_setup
+	@echo "Serving the admin on http://127.0.0.1:8000/admin/ (Ctrl-C to stop)"
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+## test: install, start throwaway PostgreSQL + Redis, run every test, stop them
+test: $(STAMP) system-packages
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+## test-fast: skip the tests that start a Celery worker or a browser
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not worker and not browser and not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench-admin: $(STAMP) system-packages
+	$(PY) bench/bench_admin.py $(BENCH_ARGS)
+
+bench-scoring: $(STAMP) system-packages
+	$(PY) bench/bench_scoring.py $(BENCH_ARGS)
+
+bench-drafts: $(STAMP) system-packages
+	$(PY) bench/bench_drafts.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails

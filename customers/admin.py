@@ -1,0 +1,232 @@
+"""The client book in the Django admin: the CRM stylists and managers work in."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import Http404
+from django.utils.html import format_html
+from import_export.admin import ImportExportModelAdmin
+
+from . import selectors
+from .forms import ClientAdminForm
+from .models import Client, Order, RiskTier
+from .resources import ClientResource, OrderResource
+
+TIER_COLOURS = {
+    RiskTier.HEALTHY: "#1e7e34",
+    RiskTier.COOLING: "#b8860b",
+    RiskTier.AT_RISK: "#c0392b",
+    RiskTier.LAPSED: "#6c757d",
+    RiskTier.UNSCORED: "#adb5bd",
+}
+
+
+def tier_badge(tier: str) -> str:
+    """Render a risk tier as a coloured pill."""
+    label = RiskTier(tier).label if tier in RiskTier.values else tier
+    return format_html(
+        '<span class="tier-badge" style="background:{};color:#fff;padding:2px 8px;'
+        'border-radius:10px;font-size:11px;white-space:nowrap">{}</span>',
+        TIER_COLOURS.get(tier, "#adb5bd"),
+        label,
+    )
+
+
+class OwnClientsMixin:
+    """Narrow an admin to the rows a user's role lets them see, also by URL."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            # Another stylist's client (or a missing row): 404 rather than the admin's
+            # default redirect, so a URL never reveals whether the row exists.
+            raise Http404("No such record in your book.")
+        return obj
+
+
+class SignupPeriodFilter(admin.SimpleListFilter):
+    title = "signup period"
+    parameter_name = "signup_year"
+
+    def lookups(self, request, model_admin):
+        from django.utils import timezone
+
+        this_year = timezone.localdate().year
+        return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)] + [
+            ("older", f"Before {this_year - 5}")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == "older":
+            from django.utils import timezone
+
+            return queryset.filter(signup_date__year__lt=timezone.localdate().year - 5)
+        return queryset.filter(signup_date__year=int(value))
+
+
+class OrderInline(admin.TabularInline):
+    model = Order
+    extra = 0
+    fields = (
+        "ordered_at",
+        "shipped_at",
+        "status",
+        "items_sent",
+        "items_kept",
+        "kept_items",
+        "amount",
+        "rating",
+        "feedback_comment",
+    )
+    ordering = ("-ordered_at",)
+    show_change_link = True
+    classes = ("collapse-open",)
+
+
+@admin.register(Client)
+class ClientAdmin(OwnClientsMixin, ImportExportModelAdmin):
+    form = ClientAdminForm
+    resource_classes = [ClientResource]
+    list_display = (
+        "full_name_display",
+        "email",
+        "stylist",
+        "city",
+        "tier_display",
+        "engagement_score",
+        "churn_risk_display",
+        "clv",
+        "last_order_at",
+        "marketing_consent",
+    )
+    list_display_links = ("full_name_display",)
+    list_filter = (
+        "risk_tier",
+        ("stylist", admin.RelatedOnlyFieldListFilter),
+        "marketing_consent",
+        SignupPeriodFilter,
+        "budget_band",
+    )
+    search_fields = ("first_name", "last_name", "=email", "^email")
+    search_help_text = "Search by first or last name, or email."
+    list_select_related = ("stylist",)
+    list_per_page = 50
+    show_full_result_count = False
+    date_hierarchy = "signup_date"
+    autocomplete_fields = ("stylist",)
+    inlines = (OrderInline,)
+    readonly_fields = (
+        "tier_display",
+        "engagement_score",
+        "churn_risk_display",
+        "p_alive",
+        "expected_orders",
+        "clv",
+        "last_order_at",
+        "order_count",
+        "scored_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("first_name", "last_name"),
+                    ("email", "phone"),
+                    ("city", "time_zone"),
+                    ("signup_date", "external_id"),
+                    "stylist",
+                )
+            },
+        ),
+        (
+            "Style profile",
+            {
+                "fields": (
+                    "preferred_styles",
+                    ("size_top", "size_bottom", "size_shoe"),
+                    "budget_band",
+                )
+            },
+        ),
+        ("Consent", {"fields": (("marketing_consent", "unsubscribed_at"),)}),
+        ("Stylist notes", {"fields": ("stylist_notes",)}),
+        (
+            "Engagement",
+            {
+                "fields": (
+                    ("tier_display", "engagement_score", "churn_risk_display"),
+                    ("p_alive", "expected_orders", "clv"),
+                    ("last_order_at", "order_count", "scored_at"),
+                )
+            },
+        ),
+        (
+            "Record",
+            {"classes": ("collapse",), "fields": (("created_at", "updated_at"),)},
+        ),
+    )
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return selectors.clients_visible_to(request.user, qs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if selectors.user_is_stylist_only(request.user):
+            # Stylists cannot hand clients to someone else or fake consent.
+            fields += ("stylist", "marketing_consent", "unsubscribed_at", "email")
+        return fields
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if selectors.user_is_stylist_only(request.user):
+            return tuple(
+                f for f in filters if f != ("stylist", admin.RelatedOnlyFieldListFilter)
+            )
+        return filters
+
+    @admin.display(description="Name", ordering="last_name")
+    def full_name_display(self, obj: Client) -> str:
+        return obj.full_name
+
+    @admin.display(description="Tier", ordering="risk_tier")
+    def tier_display(self, obj: Client) -> str:
+        return tier_badge(obj.risk_tier)
+
+    @admin.display(description="Churn risk", ordering="churn_risk")
+    def churn_risk_display(self, obj: Client) -> str:
+        return "-" if obj.churn_risk is None else f"{obj.churn_risk:.0%}"
+
+
+@admin.register(Order)
+class OrderAdmin(OwnClientsMixin, ImportExportModelAdmin):
+    resource_classes = [OrderResource]
+    list_display = (
+        "id",
+        "client",
+        "ordered_at",
+        "status",
+        "items_sent",
+        "items_kept",
+        "amount",
+        "rating",
+    )
+    list_filter = ("status", "rating")
+    search_fields = ("client__first_name", "client__last_name", "=client__email")
+    search_help_text = "Search by the client's name or exact email."
+    list_select_related = ("client",)
+    list_per_page = 50
+    show_full_result_count = False
+    date_hierarchy = "ordered_at"
+    autocomplete_fields = ("client",)
+    ordering = ("-ordered_at", "-id")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return selectors.orders_visible_to(request.user, qs)

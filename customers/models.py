@@ -1,0 +1,254 @@
+"""The client book: clients, their stylist, and their orders (Fixes)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Style(models.TextChoices):
+    CLASSIC = "classic", "Classic"
+    CASUAL = "casual", "Casual"
+    BOHEMIAN = "bohemian", "Bohemian"
+    EDGY = "edgy", "Edgy"
+    ROMANTIC = "romantic", "Romantic"
+    PREPPY = "preppy", "Preppy"
+    MINIMALIST = "minimalist", "Minimalist"
+    ATHLEISURE = "athleisure", "Athleisure"
+    WORKWEAR = "workwear", "Workwear"
+    STREETWEAR = "streetwear", "Streetwear"
+
+
+class BudgetBand(models.TextChoices):
+    VALUE = "value", "Value (under $50/item)"
+    MODERATE = "moderate", "Moderate ($50-100/item)"
+    PREMIUM = "premium", "Premium ($100-200/item)"
+    LUXURY = "luxury", "Luxury ($200+/item)"
+
+
+class RiskTier(models.TextChoices):
+    UNSCORED = "unscored", "Not scored yet"
+    HEALTHY = "healthy", "Healthy"
+    COOLING = "cooling", "Cooling"
+    AT_RISK = "at_risk", "At risk"
+    LAPSED = "lapsed", "Lapsed"
+
+
+def validate_time_zone(value: str) -> None:
+    """Accept only IANA time zone names, so send times can be localised."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"'{value}' is not an IANA time zone, e.g. 'America/Chicago'."
+        )
+
+
+class Client(models.Model):
+    """A subscriber of the service and the stylist who looks after them."""
+
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80, blank=True)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=32, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    signup_date = models.DateField(default=timezone.localdate)
+    external_id = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Identifier in the source system (e.g. a transactions file).",
+    )
+    stylist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="clients",
+        limit_choices_to={"is_staff": True},
+    )
+
+    # Style profile.
+    preferred_styles = models.JSONField(default=list, blank=True)
+    size_top = models.CharField("top size", max_length=16, blank=True)
+    size_bottom = models.CharField("bottom size", max_length=16, blank=True)
+    size_shoe = models.CharField("shoe size", max_length=16, blank=True)
+    budget_band = models.CharField(
+        max_length=16, choices=BudgetBand.choices, default=BudgetBand.MODERATE
+    )
+
+    # Consent.
+    marketing_consent = models.BooleanField(default=False)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    stylist_notes = models.TextField(blank=True)
+
+    # Current scores, denormalised from the latest ScoreSnapshot for fast admin
+    # filtering and sorting; the history lives in scoring.ScoreSnapshot.
+    risk_tier = models.CharField(
+        max_length=16, choices=RiskTier.choices, default=RiskTier.UNSCORED
+    )
+    engagement_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    churn_risk = models.FloatField(null=True, blank=True)
+    p_alive = models.FloatField("probability alive", null=True, blank=True)
+    expected_orders = models.FloatField(null=True, blank=True)
+    clv = models.DecimalField(
+        "12-month CLV", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    order_count = models.PositiveIntegerField(default=0)
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("last_name", "first_name", "id")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="client_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(engagement_score__isnull=True)
+                | models.Q(engagement_score__lte=100),
+                name="client_engagement_score_0_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(churn_risk__isnull=True)
+                | models.Q(churn_risk__gte=0, churn_risk__lte=1),
+                name="client_churn_risk_0_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"]),
+            models.Index(fields=["signup_date"]),
+            models.Index(fields=["stylist", "last_name", "first_name", "id"]),
+            models.Index(fields=["risk_tier"]),
+            models.Index(fields=["churn_risk"]),
+            models.Index(fields=["engagement_score"]),
+            models.Index(fields=["clv"]),
+            models.Index(fields=["last_order_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:customers_client_change", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self) -> None:
+        unknown = set(self.preferred_styles or []) - set(Style.values)
+        if unknown:
+            raise ValidationError(
+                {"preferred_styles": f"Unknown styles: {', '.join(sorted(unknown))}."}
+            )
+
+
+class OrderStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SHIPPED = "shipped", "Shipped"
+    KEPT = "kept", "Kept"
+    RETURNED = "returned", "Returned"
+    CANCELED = "canceled", "Canceled"
+
+
+class Order(models.Model):
+    """One Fix: a box of items a stylist picked and shipped to a client."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="orders")
+    ordered_at = models.DateTimeField(default=timezone.now)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.SCHEDULED
+    )
+    items_sent = models.PositiveSmallIntegerField(default=5)
+    items_kept = models.PositiveSmallIntegerField(default=0)
+    kept_items = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="What the client kept, e.g. 'denim jacket'.",
+    )
+    amount = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    rating = models.PositiveSmallIntegerField(
+        "feedback rating",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    feedback_comment = models.TextField(blank=True)
+    import_key = models.CharField(
+        max_length=128,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set by file imports so re-importing the same file adds nothing.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-ordered_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(items_kept__lte=models.F("items_sent")),
+                name="order_items_kept_lte_sent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="order_amount_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True)
+                | models.Q(rating__gte=1, rating__lte=5),
+                name="order_rating_1_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "-ordered_at"]),
+            models.Index(fields=["-ordered_at", "-id"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Fix #{self.pk} for client {self.client_id} on {self.ordered_at:%Y-%m-%d}"
+        )
+
+    def clean(self) -> None:
+        errors = {}
+        if (
+            self.items_kept is not None
+            and self.items_sent is not None
+            and self.items_kept > self.items_sent
+        ):
+            errors["items_kept"] = (
+                f"Cannot keep {self.items_kept} items out of {self.items_sent} sent."
+            )
+        if self.shipped_at and self.ordered_at and self.shipped_at < self.ordered_at:
+            errors["shipped_at"] = "A Fix cannot ship before it was ordered."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def keep_rate(self) -> float | None:
+        return self.items_kept / self.items_sent if self.items_sent else None

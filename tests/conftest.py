@@ -1,0 +1,50 @@
+"""Shared fixtures: a throwaway PostgreSQL cluster and Redis server for the whole run.
+
+pytest-postgresql and pytest-redis start both from the local binaries on free ports
+in a temp directory and stop them when the session ends, even on failure. Django's
+test database is created inside that cluster; Celery publishes to that Redis, never
+in eager mode.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from pytest_postgresql import factories as pg_factories
+from pytest_redis import factories as redis_factories
+
+postgresql_proc = pg_factories.postgresql_proc(port=None, unixsocketdir="/tmp")  # noqa: S108
+redis_proc = redis_factories.redis_proc(port=None)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(postgresql_proc) -> None:
+    """Point Django's default database at the throwaway cluster."""
+    db = settings.DATABASES["default"]
+    db.update(
+        {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": postgresql_proc.host,
+            "PORT": str(postgresql_proc.port),
+            "USER": postgresql_proc.user,
+            "PASSWORD": postgresql_proc.password or "",
+            "NAME": "stitchengage",
+        }
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_broker(redis_proc) -> str:
+    """Route Celery to the real Redis server; tasks are never run eagerly in tests."""
+    from stitchengage.celery import app
+
+    url = f"redis://{redis_proc.host}:{redis_proc.port}/0"
+    settings.CELERY_BROKER_URL = url
+    app.conf.update(broker_url=url, task_always_eager=False)
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
