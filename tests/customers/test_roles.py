@@ -135,3 +135,17 @@ def test_stylist_order_list_and_autocomplete_are_narrowed(client, book):
     assert response.status_code == 200
     ids = {row["id"] for row in response.json()["results"]}
     assert ids == {str(book["mine"].pk)}
+
+
+def test_reviewers_and_managers_can_review_but_stylists_only_comment():
+    """Review permission goes to Reviewers and Managers; Stylists may only comment."""
+
+    def perms(name: str) -> set[str]:
+        group = Group.objects.get(name=name)
+        return set(group.permissions.values_list("codename", flat=True))
+
+    assert "review_reengagementemail" in perms(REVIEWERS)
+    assert "review_reengagementemail" in perms(MANAGERS)
+    assert "review_reengagementemail" not in perms(STYLISTS)
+    assert "comment_reengagementemail" in perms(STYLISTS)
+    assert "view_scoresnapshot" in perms(STYLISTS)

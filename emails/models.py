@@ -1,0 +1,222 @@
+"""Re-engagement emails, their review trail, holdout assignments and suppressions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from customers.models import Client
+from scoring.models import ScoreSnapshot
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    DRAFTING = "drafting", "Drafting"
+    PENDING_REVIEW = "pending_review", "Pending review"
+    APPROVED = "approved", "Approved"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+# Statuses in which a client already has a draft in flight: no second one is made.
+OPEN_STATUSES = (
+    EmailStatus.QUEUED,
+    EmailStatus.DRAFTING,
+    EmailStatus.PENDING_REVIEW,
+    EmailStatus.APPROVED,
+    EmailStatus.SENDING,
+)
+
+
+class ReengagementEmail(models.Model):
+    """A personal re-engagement email from draft to delivery.
+
+    Status only changes through ``emails.services.transitions``, which checks the
+    transition table and records an ``EmailTransition``.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="emails")
+    snapshot = models.ForeignKey(
+        ScoreSnapshot,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+        help_text="The score that made the client at risk.",
+    )
+    status = models.CharField(
+        max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    regenerated_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    subject = models.CharField(max_length=200, blank=True)
+    preheader = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+
+    provider = models.CharField(max_length=32, blank=True)
+    model = models.CharField("LLM model", max_length=100, blank=True)
+    prompt_version = models.CharField(max_length=16, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(
+        "cost (USD)", max_digits=10, decimal_places=6, default=Decimal("0")
+    )
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_emails",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    edited = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    send_cost_usd = models.DecimalField(
+        max_digits=10, decimal_places=6, default=Decimal("0")
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        permissions = [
+            ("review_reengagementemail", "Can approve or reject re-engagement emails"),
+            ("comment_reengagementemail", "Can comment on re-engagement emails"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["client", "-created_at"]),
+            models.Index(fields=["provider"]),
+            models.Index(fields=["client", "sent_at"]),
+        ]
+        constraints = [
+            # At most one email in flight per client, whatever races happen.
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="one_open_email_per_client",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Email #{self.pk} to client {self.client_id} ({self.status})"
+
+
+class EmailTransition(models.Model):
+    """One status change of an email: who, when, from, to, and what was edited."""
+
+    email = models.ForeignKey(
+        ReengagementEmail, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_status = models.CharField(max_length=16, choices=EmailStatus.choices)
+    to_status = models.CharField(max_length=16, choices=EmailStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("at", "id")
+        indexes = [models.Index(fields=["email", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}"
+
+
+class EmailComment(models.Model):
+    """A note on a draft, e.g. from the client's stylist to the reviewer."""
+
+    email = models.ForeignKey(
+        ReengagementEmail, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author_id} on email {self.email_id}"
+
+
+class RetentionAssignment(models.Model):
+    """A client's entry into at-risk, assigned to the emailed or the holdout group.
+
+    The assignment is reproducible (a hash of client and experiment salt) and
+    recorded, so outcomes can be compared between the groups later.
+    """
+
+    class Group(models.TextChoices):
+        TREATMENT = "treatment", "Emailed"
+        HOLDOUT = "holdout", "Holdout (never emailed)"
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="retention_assignments"
+    )
+    snapshot = models.ForeignKey(
+        ScoreSnapshot, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    group = models.CharField(max_length=16, choices=Group.choices)
+    experiment = models.CharField(max_length=64, default="reengagement-v1")
+    holdout_share = models.FloatField()
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-assigned_at", "-id")
+        indexes = [
+            models.Index(fields=["group", "assigned_at"]),
+            models.Index(fields=["client", "-assigned_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "snapshot"], name="one_assignment_per_snapshot"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Client {self.client_id}: {self.group}"
+
+
+class Suppression(models.Model):
+    """An address that must never be emailed: bounce, complaint or manual block."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        COMPLAINT = "complaint", "Complaint"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+        MANUAL = "manual", "Manual"
+
+    email = models.EmailField(max_length=254)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="suppression_email_ci_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"
