@@ -128,6 +128,8 @@ class ClientAdmin(OwnClientsMixin, ImportExportModelAdmin):
         "last_order_at",
         "order_count",
         "scored_at",
+        "score_explanation",
+        "score_history",
         "created_at",
         "updated_at",
     )
@@ -163,6 +165,8 @@ class ClientAdmin(OwnClientsMixin, ImportExportModelAdmin):
                     ("tier_display", "engagement_score", "churn_risk_display"),
                     ("p_alive", "expected_orders", "clv"),
                     ("last_order_at", "order_count", "scored_at"),
+                    "score_explanation",
+                    "score_history",
                 )
             },
         ),
@@ -190,6 +194,21 @@ class ClientAdmin(OwnClientsMixin, ImportExportModelAdmin):
                 f for f in filters if f != ("stylist", admin.RelatedOnlyFieldListFilter)
             )
         return filters
+
+    @admin.display(description="Why this score")
+    def score_explanation(self, obj: Client) -> str:
+        from scoring.presentation import snapshot_explanation_html
+        from scoring.selectors import client_score_history
+
+        history = client_score_history(client_id=obj.pk, limit=1)
+        return snapshot_explanation_html(history[-1] if history else None)
+
+    @admin.display(description="Score history")
+    def score_history(self, obj: Client) -> str:
+        from scoring.presentation import score_history_html
+        from scoring.selectors import client_score_history
+
+        return score_history_html(client_score_history(client_id=obj.pk, limit=52))
 
     @admin.display(description="Name", ordering="last_name")
     def full_name_display(self, obj: Client) -> str:

@@ -55,6 +55,9 @@ class ScoringRun(models.Model):
     n_clients = models.PositiveIntegerField(default=0)
     tier_counts = models.JSONField(default=dict)
     phase_seconds = models.JSONField(default=dict)
+    # Quantiles of recency/frequency/monetary in this run, so a single client
+    # rescored between runs gets percentile components on the same scale.
+    engagement_reference = models.JSONField(default=dict)
 
     class Meta:
         ordering = ("-started_at", "-id")
@@ -77,7 +80,7 @@ class ScoreSnapshot(models.Model):
     engagement_score = models.PositiveSmallIntegerField()
     recency_component = models.FloatField()
     frequency_component = models.FloatField()
-    monetary_component = models.FloatField()
+    monetary_component = models.FloatField(null=True)
     keep_rate_component = models.FloatField(null=True)
     rating_component = models.FloatField(null=True)
 

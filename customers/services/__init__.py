@@ -1,0 +1,1 @@
+"""Writes of the client book, one module per workflow (imports, demo data)."""

@@ -1,0 +1,159 @@
+"""Fit the purchase and spend models on an RFM summary and score every customer.
+
+This is the pipeline the management commands and the scoring service share:
+BG/NBD for churn and purchase counts, Gamma-Gamma for spend, CLV from both.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scoring.bgnbd import BgNbdParams, BgNbdPrediction, bgnbd_fit, bgnbd_predict
+from scoring.gamma_gamma import (
+    DAYS_PER_MONTH,
+    GammaGammaParams,
+    clv,
+    gamma_gamma_expected_spend,
+    gamma_gamma_fit,
+)
+from scoring.transactions import DAYS_PER_UNIT, RfmSummary
+
+# 90 days is a quarter, the re-engagement cadence; 13 weeks is the same span.
+DEFAULT_HORIZON: dict[str, float] = {"days": 90.0, "weeks": 13.0}
+PREDICTION_COLUMNS = (
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "p_alive",
+    "expected_purchases",
+    "churn_risk",
+    "clv",
+)
+
+
+@dataclass(frozen=True)
+class ChurnModelResult:
+    """Fitted parameters and per-customer predictions, aligned with the summary.
+
+    ``gamma_gamma`` is None (and ``expected_spend``/``clv`` NaN) when fewer than
+    two customers have repeat purchases to learn spend from.
+    """
+
+    bgnbd: BgNbdParams
+    gamma_gamma: GammaGammaParams | None
+    prediction: BgNbdPrediction
+    expected_spend: np.ndarray
+    clv: np.ndarray
+    horizon: float
+    clv_months: int
+    monthly_discount_rate: float
+
+
+def churn_model_fit(
+    *,
+    summary: RfmSummary,
+    horizon: float | None = None,
+    clv_months: int = 12,
+    monthly_discount_rate: float = 0.0,
+) -> ChurnModelResult:
+    """Fit BG/NBD and Gamma-Gamma on ``summary`` and predict over ``horizon``."""
+    if horizon is None:
+        horizon = DEFAULT_HORIZON[summary.time_unit]
+    if horizon <= 0:
+        raise ValueError("horizon must be positive")
+    args = {"frequency": summary.frequency, "recency": summary.recency, "T": summary.T}
+    params = bgnbd_fit(**args)
+    prediction = bgnbd_predict(params=params, horizon=horizon, **args)
+    try:
+        gg = gamma_gamma_fit(frequency=summary.frequency, monetary=summary.monetary)
+    except ValueError:
+        gg = None
+    if gg is None:
+        spend = np.full(summary.frequency.shape, np.nan)
+    else:
+        spend = gamma_gamma_expected_spend(
+            params=gg, frequency=summary.frequency, monetary=summary.monetary
+        )
+    value = clv(
+        params=params,
+        expected_spend=spend,
+        units_per_month=DAYS_PER_MONTH / DAYS_PER_UNIT[summary.time_unit],
+        months=clv_months,
+        monthly_discount_rate=monthly_discount_rate,
+        **args,
+    )
+    return ChurnModelResult(
+        bgnbd=params,
+        gamma_gamma=gg,
+        prediction=prediction,
+        expected_spend=spend,
+        clv=value,
+        horizon=float(horizon),
+        clv_months=clv_months,
+        monthly_discount_rate=monthly_discount_rate,
+    )
+
+
+def churn_model_to_dict(
+    *, result: ChurnModelResult, summary: RfmSummary
+) -> dict[str, Any]:
+    """Return the fit as a JSON-able dict (parameters, not per-customer rows)."""
+    b = result.bgnbd
+    gg = result.gamma_gamma
+    return {
+        "n_customers": int(summary.frequency.size),
+        "time_unit": summary.time_unit,
+        "calibration_end": summary.calibration_end.isoformat(),
+        "horizon": result.horizon,
+        "bgnbd": {
+            "r": b.r,
+            "alpha": b.alpha,
+            "a": b.a,
+            "b": b.b,
+            "log_likelihood": b.log_likelihood,
+        },
+        "gamma_gamma": None
+        if gg is None
+        else {
+            "p": gg.p,
+            "q": gg.q,
+            "gamma": gg.gamma,
+            "log_likelihood": gg.log_likelihood,
+            "n": gg.n,
+        },
+        "mean_p_alive": float(np.mean(result.prediction.p_alive)),
+        "mean_churn_risk": float(np.mean(result.prediction.churn_risk)),
+        "expected_purchases_total": float(np.sum(result.prediction.expected_purchases)),
+        "clv_months": result.clv_months,
+        "monthly_discount_rate": result.monthly_discount_rate,
+    }
+
+
+def churn_predictions_write_csv(
+    *, result: ChurnModelResult, summary: RfmSummary, path: str | Path
+) -> None:
+    """Write one row per customer with the columns in ``PREDICTION_COLUMNS``."""
+    pred = result.prediction
+    columns = (
+        summary.customer_ids,
+        summary.frequency,
+        summary.recency,
+        summary.T,
+        pred.p_alive,
+        pred.expected_purchases,
+        pred.churn_risk,
+        result.clv,
+    )
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(PREDICTION_COLUMNS)
+        for row in zip(*(col.tolist() for col in columns), strict=True):
+            writer.writerow(
+                [row[0], *(f"{v:.6g}" if isinstance(v, float) else v for v in row[1:])]
+            )

@@ -1,0 +1,85 @@
+"""Engagement scores on a stored population scale.
+
+A full scoring run ranks every client against the whole book. A client rescored
+alone between runs (after an order) is placed on the same scale through the run's
+stored quantiles, so the two ways of scoring agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engagement import DEFAULT_WEIGHTS, EngagementScore
+
+_LEVELS = np.linspace(0.0, 1.0, 101)
+RANKED = ("recency", "frequency", "monetary")
+
+
+def engagement_reference_build(
+    *, days_since_last_order: np.ndarray, frequency: np.ndarray, monetary: np.ndarray
+) -> dict[str, list[float]]:
+    """Return 101 quantiles of each ranked input (JSON-able)."""
+    reference = {}
+    for name, values in zip(
+        RANKED, (days_since_last_order, frequency, monetary), strict=True
+    ):
+        finite = np.asarray(values, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+        reference[name] = (
+            np.quantile(finite, _LEVELS).tolist() if finite.size else [0.0] * 101
+        )
+    return reference
+
+
+def _percentile(values: np.ndarray, quantiles: list[float]) -> np.ndarray:
+    """Return 0-100: the share of the reference population at or below each value.
+
+    Ties take the middle of their run of equal quantiles, like mid-ranks.
+    """
+    q = np.asarray(quantiles, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    low = np.searchsorted(q, values, side="left")
+    high = np.searchsorted(q, values, side="right")
+    # Between quantiles, interpolate; on a run of equal quantiles, take its middle.
+    interpolated = np.interp(values, q, _LEVELS) if q[-1] > q[0] else _LEVELS[50]
+    tied = high > low
+    mid = (low + high - 1) / 2.0 / 100.0
+    share = np.where(tied, np.clip(mid, 0.0, 1.0), interpolated)
+    return np.where(np.isfinite(values), 100.0 * share, np.nan)
+
+
+def engagement_score_with_reference(
+    *,
+    reference: dict[str, list[float]],
+    days_since_last_order: np.ndarray,
+    frequency: np.ndarray,
+    monetary: np.ndarray,
+    items_kept: np.ndarray,
+    items_sent: np.ndarray,
+    mean_rating: np.ndarray,
+    weights: dict[str, float] | None = None,
+) -> EngagementScore:
+    """Score engagement 0-100 with ranked components read off ``reference``."""
+    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    kept = np.asarray(items_kept, dtype=np.float64)
+    sent = np.asarray(items_sent, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(sent > 0, 100.0 * np.clip(kept / sent, 0.0, 1.0), np.nan)
+    rating = 100.0 * (np.clip(np.asarray(mean_rating, float), 1.0, 5.0) - 1.0) / 4.0
+    components = {
+        "recency": 100.0 - _percentile(days_since_last_order, reference["recency"]),
+        "frequency": _percentile(frequency, reference["frequency"]),
+        "monetary": _percentile(monetary, reference["monetary"]),
+        "keep_rate": keep,
+        "rating": rating,
+    }
+    n = keep.size
+    numerator = np.zeros(n)
+    denominator = np.zeros(n)
+    for name, values in components.items():
+        present = np.isfinite(values)
+        numerator += np.where(present, weights[name] * values, 0.0)
+        denominator += np.where(present, weights[name], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.where(denominator > 0, numerator / denominator, np.nan)
+    return EngagementScore(total=total, weights=weights, **components)

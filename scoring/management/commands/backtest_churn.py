@@ -1,0 +1,59 @@
+"""Backtest the churn model against a holdout window of a transactions CSV."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scoring.backtest import backtest_render_text, backtest_run, backtest_to_dict
+from scoring.management.commands.fit_churn_model import parse_calibration_end
+from scoring.transactions import (
+    TransactionsFileError,
+    rfm_summary_build,
+    transactions_read_csv,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Fit on purchases up to --calibration-end, predict churn over the next "
+        "--horizon time units and compare with what happened (ROC AUC, deciles)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--transactions", required=True, help="CSV path")
+        parser.add_argument(
+            "--calibration-end", required=True, help="last day used, YYYY-MM-DD"
+        )
+        parser.add_argument("--horizon", type=float, required=True)
+        parser.add_argument("--time-unit", choices=["days", "weeks"], default="days")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        calibration_end = parse_calibration_end(options["calibration_end"])
+        if options["horizon"] <= 0:
+            raise CommandError("--horizon must be positive")
+        try:
+            transactions = transactions_read_csv(path=options["transactions"])
+        except TransactionsFileError as exc:
+            raise CommandError(str(exc)) from exc
+        summary = rfm_summary_build(
+            transactions=transactions,
+            calibration_end=calibration_end,
+            time_unit=options["time_unit"],
+            holdout_horizon=options["horizon"],
+        )
+        if summary.frequency.size == 0:
+            raise CommandError(
+                f"no purchases on or before --calibration-end {calibration_end}"
+            )
+        try:
+            result = backtest_run(summary=summary)
+        except (ValueError, RuntimeError) as exc:
+            raise CommandError(f"backtest failed: {exc}") from exc
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(backtest_to_dict(result), indent=2))
+        else:
+            self.stdout.write(backtest_render_text(result))

@@ -1,0 +1,116 @@
+"""Fit BG/NBD and Gamma-Gamma on a transactions CSV without touching the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scoring.churn_model import (
+    DEFAULT_HORIZON,
+    churn_model_fit,
+    churn_model_to_dict,
+    churn_predictions_write_csv,
+)
+from scoring.transactions import (
+    TransactionsFileError,
+    rfm_summary_build,
+    transactions_read_csv,
+)
+
+
+def parse_calibration_end(value: str) -> dt.date:
+    """Return the date for ``YYYY-MM-DD`` or raise CommandError saying so."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(
+            f"--calibration-end: {value!r} is not a YYYY-MM-DD date"
+        ) from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Fit the churn (BG/NBD) and spend (Gamma-Gamma) models on a "
+        "customer_id,date,amount CSV and print the parameters."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--transactions", required=True, help="CSV path")
+        parser.add_argument(
+            "--calibration-end", required=True, help="last day used, YYYY-MM-DD"
+        )
+        parser.add_argument("--time-unit", choices=["days", "weeks"], default="days")
+        parser.add_argument(
+            "--horizon",
+            type=float,
+            default=None,
+            help="prediction window in time units (default 90 days / 13 weeks)",
+        )
+        parser.add_argument("--predictions-out", help="write per-customer CSV here")
+        parser.add_argument(
+            "--monthly-discount-rate", type=float, default=0.0, help="for 12-month CLV"
+        )
+        parser.add_argument("--format", choices=["json", "text"], default="json")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        calibration_end = parse_calibration_end(options["calibration_end"])
+        time_unit = options["time_unit"]
+        horizon = options["horizon"] or DEFAULT_HORIZON[time_unit]
+        if horizon <= 0:
+            raise CommandError("--horizon must be positive")
+        if options["monthly_discount_rate"] < 0:
+            raise CommandError("--monthly-discount-rate must be >= 0")
+        try:
+            transactions = transactions_read_csv(path=options["transactions"])
+        except TransactionsFileError as exc:
+            raise CommandError(str(exc)) from exc
+        summary = rfm_summary_build(
+            transactions=transactions,
+            calibration_end=calibration_end,
+            time_unit=time_unit,
+        )
+        if summary.frequency.size == 0:
+            raise CommandError(
+                f"no purchases on or before --calibration-end {calibration_end}"
+            )
+        try:
+            result = churn_model_fit(
+                summary=summary,
+                horizon=horizon,
+                monthly_discount_rate=options["monthly_discount_rate"],
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise CommandError(f"model fit failed: {exc}") from exc
+        if options["predictions_out"]:
+            try:
+                churn_predictions_write_csv(
+                    result=result, summary=summary, path=options["predictions_out"]
+                )
+            except OSError as exc:
+                raise CommandError(f"--predictions-out: {exc}") from exc
+        data = churn_model_to_dict(result=result, summary=summary)
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        b, gg = data["bgnbd"], data["gamma_gamma"]
+        self.stdout.write(
+            f"{data['n_customers']} customers, calibration end "
+            f"{data['calibration_end']}, time unit {time_unit}\n"
+            f"BG/NBD: r={b['r']:.4f} alpha={b['alpha']:.4f} a={b['a']:.4f} "
+            f"b={b['b']:.4f} log-likelihood={b['log_likelihood']:.2f}"
+        )
+        if gg is None:
+            self.stdout.write("Gamma-Gamma: not fitted (fewer than 2 repeat buyers)")
+        else:
+            self.stdout.write(
+                f"Gamma-Gamma: p={gg['p']:.4f} q={gg['q']:.4f} "
+                f"gamma={gg['gamma']:.4f} (n={gg['n']})"
+            )
+        self.stdout.write(
+            f"Next {horizon:g} {time_unit}: mean churn risk "
+            f"{data['mean_churn_risk']:.3f}, expected purchases "
+            f"{data['expected_purchases_total']:.1f}"
+        )

@@ -1,0 +1,40 @@
+"""Celery tasks of scoring: thin wrappers that fetch by pk and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from customers.models import Client
+from scoring.models import ScoringRun
+from scoring.services.rescoring import score_client_one, score_clients_all
+
+
+@shared_task(
+    name="scoring.rescore_client",
+    queue="default",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    retry_jitter=True,
+)
+def rescore_client_task(client_id: int) -> str | None:
+    """Rescore one client with the latest fit after their orders changed."""
+    if not Client.objects.filter(pk=client_id).exists():
+        return None
+    snapshot = score_client_one(client_id=client_id)
+    return snapshot.risk_tier if snapshot else None
+
+
+@shared_task(
+    name="scoring.rescore_all",
+    queue="default",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=0,
+    time_limit=60 * 30,
+)
+def rescore_all_task(trigger: str = ScoringRun.Trigger.NIGHTLY) -> int:
+    """Refit and rescore the whole book (the nightly job)."""
+    return score_clients_all(trigger=trigger).pk

@@ -1,0 +1,51 @@
+"""A small, varied order book for scoring tests (bulk-created: no signals fire)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+from django.utils import timezone
+
+from customers.models import Client, Order, OrderStatus
+
+
+def book_create(*, clients: int, seed: int = 7, now: dt.datetime | None = None):
+    """Create clients with heterogeneous purchase rates and drop-out; return them."""
+    now = now or timezone.now()
+    rng = np.random.default_rng(seed)
+    created = Client.objects.bulk_create(
+        Client(
+            first_name=f"Client{i}",
+            email=f"book{seed}-{i}@example.com",
+            marketing_consent=True,
+        )
+        for i in range(clients)
+    )
+    orders = []
+    for client in created:
+        rate = rng.gamma(2.0, 1 / 60.0)  # orders per day
+        p_drop = rng.beta(1.0, 4.0)
+        day = int(rng.integers(0, 400))  # days before "now - 400" the client started
+        start = now - dt.timedelta(days=400 + day)
+        t = 0.0
+        while True:
+            orders.append(
+                Order(
+                    client=client,
+                    ordered_at=start + dt.timedelta(days=t),
+                    status=OrderStatus.KEPT,
+                    items_sent=5,
+                    items_kept=int(rng.integers(0, 6)),
+                    amount=Decimal(str(round(float(rng.gamma(4.0, 30.0)), 2))),
+                    rating=int(rng.integers(1, 6)) if rng.random() < 0.6 else None,
+                )
+            )
+            if rng.random() < p_drop:
+                break
+            t += rng.exponential(1 / rate)
+            if start + dt.timedelta(days=t) > now:
+                break
+    Order.objects.bulk_create(orders)
+    return created

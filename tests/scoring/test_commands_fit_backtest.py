@@ -1,0 +1,160 @@
+"""The fit_churn_model and backtest_churn commands, and the backtest metrics."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from scoring.backtest import roc_auc
+
+CDNOW_CSV = Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"
+CDNOW_ARGS = ["--transactions", str(CDNOW_CSV), "--calibration-end", "1997-09-30"]
+
+
+def _run(name: str, *args: str) -> str:
+    out = io.StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
+
+
+def test_fit_prints_parameters_as_json():
+    """fit_churn_model --format json prints the fitted BG/NBD and Gamma-Gamma."""
+    data = json.loads(
+        _run("fit_churn_model", *CDNOW_ARGS, "--time-unit", "weeks", "--format", "json")
+    )
+    assert data["n_customers"] == 2357
+    assert set(data["bgnbd"]) >= {"r", "alpha", "a", "b", "log_likelihood"}
+    assert set(data["gamma_gamma"]) >= {"p", "q", "gamma"}
+    assert data["bgnbd"]["r"] == pytest.approx(0.243, rel=0.01)
+    assert data["gamma_gamma"]["p"] == pytest.approx(6.25, rel=0.01)
+    assert data["horizon"] == 13.0
+
+
+def test_fit_text_format_names_the_parameters():
+    """--format text prints a human summary with both models."""
+    text = _run("fit_churn_model", *CDNOW_ARGS, "--time-unit", "weeks", "--format", "text")
+    assert "BG/NBD: r=0.24" in text
+    assert "Gamma-Gamma: p=6.2" in text
+
+
+def test_fit_writes_predictions_csv(tmp_path):
+    """--predictions-out writes one row per customer with the documented columns."""
+    out = tmp_path / "pred.csv"
+    _run(
+        "fit_churn_model",
+        *CDNOW_ARGS,
+        "--time-unit",
+        "weeks",
+        "--horizon",
+        "39",
+        "--predictions-out",
+        str(out),
+    )
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "p_alive",
+        "expected_purchases",
+        "churn_risk",
+        "clv",
+    ]
+    assert len(rows) == 2357
+    churn = np.array([float(r["churn_risk"]) for r in rows])
+    alive = np.array([float(r["p_alive"]) for r in rows])
+    assert ((churn >= 0) & (churn <= 1)).all()
+    assert ((alive >= 0) & (alive <= 1)).all()
+    assert all(float(r["clv"]) >= 0 for r in rows)
+
+
+def test_fit_reports_bad_rows_as_command_error(tmp_path):
+    """A malformed file fails with a CommandError naming the line and field."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,date,amount\n1,2024-01-01,5\n2,2024-02-30,5\n")
+    with pytest.raises(CommandError, match=r"line 3: date: '2024-02-30'"):
+        _run("fit_churn_model", "--transactions", str(bad), "--calibration-end", "2024-03-01")
+
+
+def test_fit_rejects_bad_calibration_end():
+    """A calibration end that is not YYYY-MM-DD is a CommandError."""
+    with pytest.raises(CommandError, match="--calibration-end"):
+        _run("fit_churn_model", "--transactions", str(CDNOW_CSV), "--calibration-end", "30/09/1997")
+
+
+def test_fit_rejects_calibration_end_before_any_purchase():
+    """A calibration end before all purchases leaves nothing to fit."""
+    with pytest.raises(CommandError, match="no purchases"):
+        _run("fit_churn_model", "--transactions", str(CDNOW_CSV), "--calibration-end", "1990-01-01")
+
+
+def test_backtest_json_reports_aucs_deciles_and_orders():
+    """backtest_churn --format json gives AUCs, ten deciles and holdout totals."""
+    data = json.loads(
+        _run(
+            "backtest_churn",
+            *CDNOW_ARGS,
+            "--time-unit",
+            "weeks",
+            "--horizon",
+            "39",
+            "--format",
+            "json",
+        )
+    )
+    for key in ("auc_churn_risk", "auc_time_since_last_order", "auc_engagement"):
+        assert 0.5 < data[key] < 1.0
+    assert len(data["deciles"]) == 10
+    assert sum(row["n"] for row in data["deciles"]) == 2357
+    assert data["actual_orders"] == 1882
+    assert data["forecast_orders"] > 0
+    riskiest, safest = data["deciles"][0], data["deciles"][-1]
+    assert riskiest["mean_predicted_churn"] >= safest["mean_predicted_churn"]
+    assert riskiest["actual_churn_rate"] > safest["actual_churn_rate"]
+
+
+def test_backtest_text_report():
+    """The text report shows the AUC table and the decile table."""
+    text = _run("backtest_churn", *CDNOW_ARGS, "--time-unit", "weeks", "--horizon", "39")
+    assert "ROC AUC" in text
+    assert "Decile" in text
+
+
+def test_backtest_rejects_non_positive_horizon():
+    """A zero horizon is a CommandError, not an empty backtest."""
+    with pytest.raises(CommandError, match="--horizon"):
+        _run("backtest_churn", *CDNOW_ARGS, "--horizon", "0")
+
+
+def _pairwise_auc(target: np.ndarray, score: np.ndarray) -> float:
+    pos, neg = score[target], score[~target]
+    wins = sum((p > n) + 0.5 * (p == n) for p, n in product(pos, neg))
+    return wins / (pos.size * neg.size)
+
+
+def test_roc_auc_matches_pairwise_definition_with_ties():
+    """Rank-based AUC equals P(score_pos > score_neg) + 0.5 P(tie)."""
+    rng = np.random.default_rng(2)
+    target = rng.random(300) < 0.4
+    score = rng.integers(0, 8, 300).astype(float) + target
+    assert roc_auc(target=target, score=score) == pytest.approx(
+        _pairwise_auc(target, score), abs=1e-12
+    )
+
+
+def test_roc_auc_extremes():
+    """A perfect score gives 1, a reversed one 0, a constant 0.5, one class NaN."""
+    target = np.array([False, False, True, True])
+    assert roc_auc(target=target, score=np.array([1.0, 2, 3, 4])) == 1.0
+    assert roc_auc(target=target, score=np.array([4.0, 3, 2, 1])) == 0.0
+    assert roc_auc(target=target, score=np.ones(4)) == 0.5
+    assert np.isnan(roc_auc(target=np.ones(4, bool), score=np.arange(4.0)))

@@ -1,0 +1,192 @@
+"""Rescoring the book: one aggregation, a fit, bulk writes, tiers and history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from customers.models import Client, Order, OrderStatus, RiskTier
+from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
+from scoring.services.rescoring import score_client_one, score_clients_all
+from scoring.signals import clients_moved_into_at_risk
+from scoring.tasks import rescore_client_task
+from tests.scoring.book import book_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_full_run_scores_every_client_with_orders():
+    """Each client with orders gets a snapshot and current scores; a fit is saved."""
+    clients = book_create(clients=120)
+    Client.objects.create(first_name="NoOrders", email="none@example.com")
+    run = score_clients_all()
+    assert ModelFit.objects.count() == 1
+    assert run.n_clients == 120
+    assert ScoreSnapshot.objects.filter(run=run).count() == 120
+    assert sum(run.tier_counts.values()) == 120
+    assert set(run.phase_seconds) == {"aggregate", "fit", "predict", "write"}
+    scored = Client.objects.filter(pk__in=[c.pk for c in clients])
+    assert not scored.filter(risk_tier=RiskTier.UNSCORED).exists()
+    assert not scored.filter(churn_risk__isnull=True).exists()
+    assert Client.objects.get(email="none@example.com").risk_tier == RiskTier.UNSCORED
+    snapshot = ScoreSnapshot.objects.filter(run=run).first()
+    client = snapshot.client
+    assert client.risk_tier == snapshot.risk_tier
+    assert client.engagement_score == snapshot.engagement_score
+    assert client.order_count == Order.objects.filter(client=client).count()
+    assert 0 <= snapshot.churn_risk <= 1
+    assert 0 <= snapshot.engagement_score <= 100
+
+
+def test_query_count_does_not_grow_with_the_book():
+    """The run is set-based: the same number of queries for 20 or 200 clients."""
+
+    def queries_for(n: int, seed: int) -> int:
+        book_create(clients=n, seed=seed)
+        with CaptureQueriesContext(connection) as ctx:
+            score_clients_all()
+        return len(ctx.captured_queries)
+
+    small = queries_for(20, seed=1)
+    ScoreSnapshot.objects.all().delete()
+    assert queries_for(200, seed=2) == small
+
+
+def test_recent_buyer_has_lower_churn_risk_than_lapsed_buyer():
+    """Same history shape, but a recent last order means a lower churn risk."""
+    book_create(clients=80)
+    now = timezone.now()
+    recent = Client.objects.create(first_name="Recent", email="recent@example.com")
+    stale = Client.objects.create(first_name="Stale", email="stale@example.com")
+    for client, last in ((recent, 5), (stale, 300)):
+        Order.objects.bulk_create(
+            Order(
+                client=client,
+                ordered_at=now - dt.timedelta(days=last + 40 * k),
+                status=OrderStatus.KEPT,
+                amount=100,
+            )
+            for k in range(5)
+        )
+    score_clients_all()
+    recent.refresh_from_db()
+    stale.refresh_from_db()
+    assert recent.churn_risk < stale.churn_risk
+    assert recent.engagement_score > stale.engagement_score
+    assert recent.p_alive > stale.p_alive
+
+
+def test_canceled_and_future_orders_do_not_count():
+    """Canceled Fixes and Fixes scheduled in the future are not purchases."""
+    book_create(clients=50)
+    now = timezone.now()
+    client = Client.objects.create(first_name="C", email="c@example.com")
+    Order.objects.bulk_create(
+        [
+            Order(
+                client=client,
+                ordered_at=now - dt.timedelta(days=100),
+                amount=50,
+                status=OrderStatus.KEPT,
+            ),
+            Order(
+                client=client,
+                ordered_at=now - dt.timedelta(days=10),
+                amount=50,
+                status=OrderStatus.CANCELED,
+            ),
+            Order(
+                client=client,
+                ordered_at=now + dt.timedelta(days=10),
+                amount=50,
+                status=OrderStatus.SCHEDULED,
+            ),
+        ]
+    )
+    run = score_clients_all()
+    snapshot = ScoreSnapshot.objects.get(run=run, client=client)
+    assert snapshot.orders == 1
+    assert snapshot.days_since_last_order == 100
+
+
+def test_clients_moving_into_at_risk_are_announced_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    """The bulk path announces exactly the snapshots that moved into at_risk."""
+    book_create(clients=150)
+    received: list[int] = []
+
+    def listener(sender, snapshot_ids, **kwargs):
+        received.extend(snapshot_ids)
+
+    clients_moved_into_at_risk.connect(listener, dispatch_uid="test-listener")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = score_clients_all()
+        expected = set(
+            ScoreSnapshot.objects.filter(run=run, risk_tier=RiskTier.AT_RISK)
+            .exclude(previous_tier=RiskTier.AT_RISK)
+            .values_list("id", flat=True)
+        )
+        assert expected, "the test book should have at-risk clients"
+        assert set(received) == expected
+        # A second run finds them already at risk: nobody moves again.
+        received.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            score_clients_all()
+        latest = ScoringRun.objects.latest("started_at")
+        moved_now = set(
+            ScoreSnapshot.objects.filter(run=latest, risk_tier=RiskTier.AT_RISK)
+            .exclude(previous_tier=RiskTier.AT_RISK)
+            .values_list("id", flat=True)
+        )
+        assert set(received) == moved_now
+        assert len(moved_now) < len(expected)
+    finally:
+        clients_moved_into_at_risk.disconnect(dispatch_uid="test-listener")
+
+
+def test_single_client_rescore_uses_latest_fit():
+    """Rescoring one client makes a snapshot with the latest fit and no new fit."""
+    clients = book_create(clients=100)
+    score_clients_all()
+    fit = ModelFit.objects.get()
+    client = clients[0]
+    Order.objects.bulk_create(
+        [
+            Order(
+                client=client,
+                ordered_at=timezone.now(),
+                amount=120,
+                status=OrderStatus.KEPT,
+            )
+        ]
+    )
+    snapshot = score_client_one(client_id=client.pk)
+    assert ModelFit.objects.count() == 1
+    assert snapshot.run.model_fit == fit
+    assert snapshot.days_since_last_order == 0
+    client.refresh_from_db()
+    assert client.scored_at == snapshot.scored_at
+    assert client.churn_risk == pytest.approx(snapshot.churn_risk)
+
+
+def test_single_client_rescore_without_a_fit_does_nothing():
+    """Before the first full run there is no model to score with."""
+    (client,) = book_create(clients=1)
+    assert score_client_one(client_id=client.pk) is None
+    assert rescore_client_task(client.pk) is None
+
+
+def test_saving_an_order_enqueues_a_rescore_on_commit(
+    django_capture_on_commit_callbacks,
+):
+    """An order saved through the ORM enqueues the client's rescoring on commit."""
+    (client,) = book_create(clients=1)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        Order.objects.create(client=client, amount=10, status=OrderStatus.KEPT)
+    assert len(callbacks) == 1

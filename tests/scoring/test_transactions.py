@@ -1,0 +1,176 @@
+"""Reading transaction CSVs and building the RFM summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scoring.transactions import (
+    TransactionsFileError,
+    rfm_summary_build,
+    transactions_read_csv,
+)
+
+CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow"
+CDNOW_CSV = CDNOW / "cdnow_sample_transactions.csv"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tx.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _summary(tmp_path: Path, text: str, **kwargs):
+    transactions = transactions_read_csv(path=_write(tmp_path, text))
+    return rfm_summary_build(transactions=transactions, **kwargs)
+
+
+def test_same_day_purchases_merge_into_one_transaction(tmp_path):
+    """Two purchases on one day are one transaction with the amounts summed."""
+    summary = _summary(
+        tmp_path,
+        "customer_id,date,amount\n"
+        "a,2024-01-01,10\n"
+        "a,2024-01-11,5\n"
+        "a,2024-01-11,7\n"
+        "a,2024-01-21,30\n",
+        calibration_end=dt.date(2024, 1, 31),
+    )
+    assert summary.frequency.tolist() == [2.0]
+    assert summary.recency.tolist() == [20.0]
+    assert summary.T.tolist() == [30.0]
+    # Repeat transactions: 12 (merged) and 30; the first purchase is excluded.
+    assert summary.monetary.tolist() == [21.0]
+
+
+def test_weeks_divide_day_counts_by_seven(tmp_path):
+    """Recency and T in weeks are the day counts over seven."""
+    summary = _summary(
+        tmp_path,
+        "customer_id,date,amount\nx,2024-01-01,1\nx,2024-01-15,1\n",
+        calibration_end=dt.date(2024, 1, 29),
+        time_unit="weeks",
+    )
+    assert summary.recency.tolist() == [2.0]
+    assert summary.T.tolist() == [4.0]
+
+
+def test_one_time_buyer_has_zero_frequency_recency_and_monetary(tmp_path):
+    """A single purchase gives x = 0, t_x = 0 and monetary 0."""
+    summary = _summary(
+        tmp_path,
+        "customer_id,date,amount\nsolo,2024-03-01,99\n",
+        calibration_end=dt.date(2024, 3, 11),
+    )
+    assert summary.frequency.tolist() == [0.0]
+    assert summary.recency.tolist() == [0.0]
+    assert summary.monetary.tolist() == [0.0]
+    assert summary.T.tolist() == [10.0]
+
+
+def test_customers_first_seen_after_calibration_are_excluded(tmp_path):
+    """Only customers with a purchase by the calibration end are summarised."""
+    summary = _summary(
+        tmp_path,
+        "customer_id,date,amount\nold,2024-01-01,1\nnew,2024-02-05,1\n",
+        calibration_end=dt.date(2024, 1, 31),
+    )
+    assert summary.customer_ids.tolist() == ["old"]
+
+
+def test_holdout_window_is_the_days_after_calibration_up_to_horizon(tmp_path):
+    """Holdout counts purchase days in (end, end + horizon], not later ones."""
+    summary = _summary(
+        tmp_path,
+        "customer_id,date,amount\n"
+        "c,2024-01-01,1\n"
+        "c,2024-01-31,1\n"  # calibration end day: calibration
+        "c,2024-02-01,1\n"  # first holdout day
+        "c,2024-02-10,1\n"  # last holdout day (horizon 10)
+        "c,2024-02-10,3\n"  # same day: merged
+        "c,2024-02-11,1\n",  # after the horizon
+        calibration_end=dt.date(2024, 1, 31),
+        holdout_horizon=10,
+    )
+    assert summary.frequency.tolist() == [1.0]
+    assert summary.recency.tolist() == [30.0]
+    assert summary.holdout_orders.tolist() == [2]
+
+
+def test_extra_columns_and_column_order_are_ignored(tmp_path):
+    """Columns are found by header name; others are ignored."""
+    summary = _summary(
+        tmp_path,
+        "amount,note,date,customer_id\n5,x,2024-01-01,k\n6,y,2024-01-02,k\n",
+        calibration_end=dt.date(2024, 1, 2),
+    )
+    assert summary.frequency.tolist() == [1.0]
+    assert summary.monetary.tolist() == [6.0]
+
+
+def test_bad_rows_are_all_reported_with_line_and_field(tmp_path):
+    """Every bad row is reported by line number and field, in one error."""
+    path = _write(
+        tmp_path,
+        "customer_id,date,amount\n"
+        "a,2024-01-01,10\n"
+        "a,2024-13-01,10\n"
+        "b,2024-01-02,ten\n"
+        ",2024-01-02,1\n"
+        "c,2024-01-02,-5\n"
+        "d,2024/01/02,1\n",
+    )
+    with pytest.raises(TransactionsFileError) as info:
+        transactions_read_csv(path=path)
+    message = str(info.value)
+    assert "line 3: date: '2024-13-01'" in message
+    assert "line 4: amount: 'ten'" in message
+    assert "line 5: customer_id: empty" in message
+    assert "line 6: amount: '-5' is negative" in message
+    assert "line 7: date: '2024/01/02'" in message
+    assert len(info.value.errors) == 5
+
+
+def test_missing_header_column_is_reported(tmp_path):
+    """A header without an amount column is rejected naming the column."""
+    path = _write(tmp_path, "customer_id,date\na,2024-01-01\n")
+    with pytest.raises(TransactionsFileError, match="lacks column\\(s\\) amount"):
+        transactions_read_csv(path=path)
+
+
+def test_short_row_is_reported(tmp_path):
+    """A row with too few fields is rejected with its line number."""
+    path = _write(tmp_path, "customer_id,date,amount\na,2024-01-01\n")
+    with pytest.raises(TransactionsFileError, match="line 2: expected at least 3"):
+        transactions_read_csv(path=path)
+
+
+def test_missing_file_is_reported(tmp_path):
+    """A path that does not exist raises TransactionsFileError, not OSError."""
+    with pytest.raises(TransactionsFileError, match="cannot open"):
+        transactions_read_csv(path=tmp_path / "nope.csv")
+
+
+def test_cdnow_summary_matches_the_literature_counts():
+    """CDNOW has 2,357 customers, 2,457 calibration and 1,882 holdout repeats.
+
+    These are the totals of the Fader, Hardie & Lee (2005) data set
+    (calibration to 1997-09-30, 39-week holdout, same-day purchases merged).
+    """
+    transactions = transactions_read_csv(path=CDNOW_CSV)
+    summary = rfm_summary_build(
+        transactions=transactions,
+        calibration_end=dt.date(1997, 9, 30),
+        time_unit="weeks",
+        holdout_horizon=39,
+    )
+    assert summary.frequency.size == 2357
+    assert summary.frequency.sum() == 2457
+    assert summary.holdout_orders.sum() == 1882
+    assert int((summary.frequency > 0).sum()) == 946
+    assert np.all(summary.recency <= summary.T)
+    assert summary.T.max() == pytest.approx(272 / 7)
