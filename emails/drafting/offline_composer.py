@@ -1,0 +1,266 @@
+"""Compose a personal draft from templates when no model is available or usable.
+
+Used in development without an API key, in tests and benchmarks, and as the
+fallback when the model fails or keeps proposing offers. It is deterministic (the
+same profile always gives the same draft, so reviews and tests are stable) but
+picks among several phrasings per profile so a reviewer's queue does not read as
+one form letter. The stylist note is never used: it is internal, and a template
+cannot judge which parts of it are safe to say.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from decimal import Decimal
+
+from emails.drafting.draft_schema import (
+    PREHEADER_LENGTH,
+    SUBJECT_LENGTH,
+    DraftResult,
+    DraftValidationError,
+    draft_validate,
+    placeholder_problem,
+)
+from emails.drafting.offer_guard import offer_violations
+from emails.drafting.profile import ClientProfile
+
+PROVIDER = "offline-template"
+MODEL = "offline-template-v1"
+_PHRASE_MAX_CHARS = 80
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven")
+_NUMBER_WORDS += ("eight", "nine", "ten", "eleven", "twelve")
+
+_SUBJECTS = (
+    "{name}, I've been thinking about your next Fix",
+    "A few new ideas for you, {name}",
+    "{name}, shall we put together your next Fix?",
+    "It's been a while, {name}",
+)
+_SUBJECTS_NAMELESS = (
+    "I've been thinking about your next Fix",
+    "A few new ideas for your next Fix",
+)
+_PREHEADERS = (
+    "A quick note from {stylist}, your stylist",
+    "{stylist} has a few ideas picked out with you in mind",
+    "Tell me what you're after and I'll take it from there",
+)
+_GREETINGS = ("Hi {name},", "Hello {name},", "Hey {name},")
+_OPENERS = (
+    "It's been {gap} since your last Fix, and I've been thinking about what "
+    "I'd choose for you next.",
+    "I was looking back over your last Fix the other day; it has been {gap}, and "
+    "I'd love to style you again.",
+    "It has been {gap} since I last put a Fix together for you, and I miss it!",
+)
+_INVITATIONS = (
+    "If you have a minute, just reply to this email and tell me what's on your "
+    "list this season: an event coming up, a gap in your wardrobe, or simply "
+    "something new to feel good in. I'll build your next Fix around it.",
+    "Whenever it suits you, you can schedule your next Fix from your account, or "
+    "reply here with anything you'd like me to look for. There's no rush at all.",
+    "Reply to this email with a line or two about what you're in the mood for, "
+    "and I'll take it from there. And if the timing isn't right, that's "
+    "completely fine too.",
+)
+_SIGN_OFFS = ("Warmly,", "Talk soon,", "All the best,", "Happy styling,")
+
+
+def draft_compose_offline(
+    *, profile: ClientProfile, prompt_version: str
+) -> DraftResult:
+    """Return a validated template draft for `profile`, at zero token cost.
+
+    `prompt_version` is recorded as given so drafts stored side by side with model
+    drafts say which prompt generation they stand in for.
+
+    Raise `DraftValidationError` if the profile's own name makes a valid draft
+    impossible (e.g. a first name of 70 characters); every text the template adds
+    from free fields is filtered first.
+    """
+    started = time.monotonic()
+    pick = _Picker(profile)
+    name = _collapse(profile.first_name)
+    stylist = _collapse(profile.stylist_name).split(" ")[0]
+
+    subject = pick.one(_SUBJECTS).format(name=name)
+    if len(subject) > SUBJECT_LENGTH[1]:
+        subject = pick.one(_SUBJECTS_NAMELESS)
+    preheader = pick.one(_PREHEADERS).format(stylist=stylist)
+    if len(preheader) > PREHEADER_LENGTH[1]:
+        preheader = "A quick note from your stylist"
+
+    paragraphs = [
+        pick.one(_GREETINGS).format(name=name),
+        " ".join(
+            s
+            for s in (
+                pick.one(_OPENERS).format(gap=_gap(profile.days_since_last_order)),
+                _tenure_sentence(profile.tenure_months),
+            )
+            if s
+        ),
+    ]
+    fix_and_feedback = " ".join(
+        s for s in (_last_fix_sentence(profile), _feedback_sentence(profile)) if s
+    )
+    if fix_and_feedback:
+        paragraphs.append(fix_and_feedback)
+    styles_sentence = _styles_sentence(profile.preferred_styles, pick=pick)
+    if styles_sentence:
+        paragraphs.append(styles_sentence)
+    paragraphs.append(pick.one(_INVITATIONS))
+    paragraphs.append(f"{pick.one(_SIGN_OFFS)}\n{stylist}")
+    body = "\n\n".join(paragraphs)
+
+    draft = draft_validate(
+        data={"subject": subject, "preheader": preheader, "body": body},
+        first_name=name,
+    )
+    violations = offer_violations(draft.full_text)
+    if violations:
+        raise DraftValidationError(f"template produced offer-like text: {violations}")
+    return DraftResult(
+        subject=draft.subject,
+        preheader=draft.preheader,
+        body=draft.body,
+        provider=PROVIDER,
+        model=MODEL,
+        prompt_version=prompt_version,
+        prompt_tokens=0,
+        completion_tokens=0,
+        cost_usd=Decimal(0),
+        latency_ms=round((time.monotonic() - started) * 1000),
+        attempts=1,
+    )
+
+
+class _Picker:
+    """Choose template variants from a stable hash of the profile.
+
+    `hash()` is salted per process, so SHA-256 is used to keep choices identical
+    across workers and runs.
+    """
+
+    def __init__(self, profile: ClientProfile) -> None:
+        seed = "|".join(
+            (
+                profile.first_name,
+                profile.stylist_name,
+                str(profile.tenure_months),
+                str(profile.days_since_last_order),
+                ",".join(profile.preferred_styles),
+            )
+        )
+        self._digest = hashlib.sha256(seed.encode()).digest()
+        self._index = 0
+
+    def one(self, options: tuple[str, ...]) -> str:
+        byte = self._digest[self._index % len(self._digest)]
+        self._index += 1
+        return options[byte % len(options)]
+
+
+def _gap(days: int | None) -> str:
+    if days is None:
+        return "a little while"
+    if days < 45:
+        return "a few weeks"
+    if days < 100:
+        return "a couple of months"
+    if days < 300:
+        return "a few months"
+    if days < 540:
+        return "about a year"
+    return "quite a while"
+
+
+def _tenure_sentence(months: int) -> str:
+    if months < 3:
+        return "I've really enjoyed getting to know your style."
+    if months < 12:
+        return f"We've been styling you for {_count(months, 'month')} now."
+    years = months // 12
+    return f"We've been styling you for {_count(years, 'year')} now, which I love."
+
+
+def _last_fix_sentence(profile: ClientProfile) -> str:
+    if profile.items_sent == 0:
+        return ""
+    kept = _usable_phrase(profile.kept_summary)
+    if kept:
+        return f"I loved seeing you keep {kept} from your last Fix."
+    if profile.items_kept == profile.items_sent:
+        return "You kept everything in your last Fix, which made my day."
+    if profile.items_kept > 0:
+        return (
+            f"You kept {_count(profile.items_kept, 'piece')} from your last Fix, "
+            "so I have a good sense of what works for you."
+        )
+    return (
+        "Nothing in your last Fix felt quite right, and honestly that helps me "
+        "just as much."
+    )
+
+
+def _feedback_sentence(profile: ClientProfile) -> str:
+    rating = profile.last_feedback_rating
+    if rating is None:
+        return ""
+    if rating <= 2:
+        thanks = (
+            "Thank you for taking the time to tell me what didn't work"
+            if profile.last_feedback_comment
+            else "I know that Fix missed the mark"
+        )
+        return f"{thanks}; I've taken it to heart and I'll choose differently."
+    if rating == 3:
+        return "Your feedback helped me see what to do more of, and what to skip."
+    return "I was so glad to hear you enjoyed it."
+
+
+def _styles_sentence(styles: tuple[str, ...], *, pick: _Picker) -> str:
+    usable = [s for s in (_usable_phrase(style) for style in styles[:3]) if s]
+    if not usable:
+        return ""
+    listed = usable[0] if len(usable) == 1 else ", ".join(usable[:-1])
+    if len(usable) > 1:
+        listed += f" and {usable[-1]}"
+    return pick.one(
+        (
+            f"I've been keeping an eye out for {listed} pieces I think you'd love.",
+            f"With your love of {listed} in mind, I've already spotted a few "
+            "things I'd like to show you.",
+        )
+    )
+
+
+def _usable_phrase(text: str | None) -> str:
+    """Return free text fit to appear in an email, or "" to leave it out.
+
+    Styles and kept-item summaries come from people; anything that would trip the
+    placeholder or offer checks, or looks like contact details, is dropped.
+    """
+    if not text:
+        return ""
+    phrase = _collapse(text).rstrip(".!?,;:")
+    if (
+        not phrase
+        or len(phrase) > _PHRASE_MAX_CHARS
+        or placeholder_problem(phrase)
+        or offer_violations(phrase)
+        or re.search(r"@|\d{5,}|https?:|www\.", phrase)
+    ):
+        return ""
+    return phrase
+
+
+def _count(number: int, noun: str) -> str:
+    word = _NUMBER_WORDS[number] if number < len(_NUMBER_WORDS) else str(number)
+    return f"{word} {noun}{'' if number == 1 else 's'}"
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
