@@ -137,8 +137,8 @@ def clv(
     Without discounting this is expected purchases over the horizon times
     expected spend. With a monthly rate ``d`` the purchases expected in month
     ``m`` (the difference of cumulative BG/NBD forecasts) are discounted by
-    ``(1 + d)^-m``, i.e. as if paid at the end of the month, as in Fader,
-    Hardie & Lee (2005, "RFM and CLV", JMR 42(4)) style discrete sums.
+    ``(1 + d)^-m``, i.e. as if paid at the end of the month: a discrete
+    stand-in for continuous discounting that a finance reader can check.
     ``units_per_month`` converts months into the model's time unit (30.44
     for days, 4.348 for weeks).
     """

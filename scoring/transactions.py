@@ -63,7 +63,7 @@ class RfmSummary:
     customer_ids: np.ndarray
     frequency: np.ndarray
     recency: np.ndarray
-    T: np.ndarray  # noqa: N815 - the literature's name
+    T: np.ndarray
     monetary: np.ndarray
     time_unit: str
     calibration_end: dt.date
@@ -232,11 +232,12 @@ def rfm_summary_build(
     # Rows are sorted by (customer, day): a customer's first calibration row
     # is where the customer code changes.
     first_row = np.flatnonzero(np.r_[True, cal_cust[1:] != cal_cust[:-1]])
+    first_row = first_row[: cal_cust.size]  # no calibration rows, no first row
     first_day = np.zeros(n_customers, dtype=np.int64)
     first_amount = np.zeros(n_customers)
     first_day[cal_cust[first_row]] = cal_day[first_row]
     first_amount[cal_cust[first_row]] = cal_amount[first_row]
-    last_row = np.r_[first_row[1:] - 1, cal_cust.size - 1] if first_row.size else []
+    last_row = np.r_[first_row[1:] - 1, cal_cust.size - 1][: first_row.size]
     last_day = np.zeros(n_customers, dtype=np.int64)
     last_day[cal_cust[last_row]] = cal_day[last_row]
     total = np.bincount(cal_cust, weights=cal_amount, minlength=n_customers)

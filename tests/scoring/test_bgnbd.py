@@ -24,7 +24,9 @@ from scoring.bgnbd import (
 )
 from scoring.transactions import rfm_summary_build, transactions_read_csv
 
-CDNOW_CSV = Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"
+CDNOW_CSV = (
+    Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"
+)
 FHL = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=0.0, n=0)
 
 
@@ -107,7 +109,9 @@ def test_log_likelihood_matches_direct_formula():
     a2 = np.where(x > 0, beta(a + 1, b + np.maximum(x, 1) - 1) / beta(a, b), 0.0)
     term2 = a2 * common / (alpha + t_x) ** (r + x)
     naive = np.log(term1 + term2)
-    ours = bgnbd_log_likelihood(r=r, alpha=alpha, a=a, b=b, frequency=x, recency=t_x, T=t_cal)
+    ours = bgnbd_log_likelihood(
+        r=r, alpha=alpha, a=a, b=b, frequency=x, recency=t_x, T=t_cal
+    )
     np.testing.assert_allclose(ours, naive, rtol=1e-12)
 
 
@@ -129,7 +133,13 @@ def test_compression_keeps_the_likelihood():
     objective = _Objective(_compress(sample.frequency, recency, t_cal))
     theta = np.log([0.5, 5.0, 0.9, 2.0])
     direct = bgnbd_log_likelihood(
-        r=0.5, alpha=5.0, a=0.9, b=2.0, frequency=sample.frequency, recency=recency, T=t_cal
+        r=0.5,
+        alpha=5.0,
+        a=0.9,
+        b=2.0,
+        frequency=sample.frequency,
+        recency=recency,
+        T=t_cal,
     )
     assert objective(theta)[0] == pytest.approx(-direct.mean(), rel=1e-12)
     assert objective.data.weight.sum() == 5000
@@ -191,7 +201,11 @@ def test_expected_purchases_match_numerical_integration(params, x, t_x, t_cal, t
         limit=200,
     )
     if_alive = value / np.exp(special.betaln(params.a, params.b + x))
-    args = {"frequency": np.array([x]), "recency": np.array([t_x]), "T": np.array([t_cal])}
+    args = {
+        "frequency": np.array([x]),
+        "recency": np.array([t_x]),
+        "T": np.array([t_cal]),
+    }
     p_alive = bgnbd_p_alive(params=params, **args)
     ours = bgnbd_expected_purchases(params=params, horizon=t, **args)
     np.testing.assert_allclose(ours, p_alive * if_alive, rtol=1e-7)
@@ -204,7 +218,13 @@ def simulated_future():
     params = BgNbdParams(r=0.6, alpha=20.0, a=0.7, b=2.0, log_likelihood=0.0, n=0)
     t_cal = rng.uniform(30.0, 400.0, 300_000)
     sample = bgnbd_simulate(
-        r=params.r, alpha=params.alpha, a=params.a, b=params.b, T=t_cal, horizon=60.0, rng=rng
+        r=params.r,
+        alpha=params.alpha,
+        a=params.a,
+        b=params.b,
+        T=t_cal,
+        horizon=60.0,
+        rng=rng,
     )
     prediction = bgnbd_predict(
         params=params,
@@ -242,7 +262,9 @@ def test_churn_risk_matches_monte_carlo(simulated_future):
     for idx in _groups(sample):
         rate = no_purchase[idx].mean()
         se = np.sqrt(max(rate * (1 - rate), 1e-4) / idx.size)
-        assert prediction.churn_risk[idx].mean() == pytest.approx(rate, abs=4 * se + 2e-3)
+        assert prediction.churn_risk[idx].mean() == pytest.approx(
+            rate, abs=4 * se + 2e-3
+        )
 
 
 def test_expected_purchases_match_monte_carlo(simulated_future):
@@ -258,7 +280,10 @@ def test_expected_purchases_match_monte_carlo(simulated_future):
 def test_one_time_buyers_are_alive():
     """With no repeat purchase there was no chance to drop out: P(alive) = 1."""
     p_alive = bgnbd_p_alive(
-        params=FHL, frequency=np.zeros(3), recency=np.zeros(3), T=np.array([1.0, 10, 1e3])
+        params=FHL,
+        frequency=np.zeros(3),
+        recency=np.zeros(3),
+        T=np.array([1.0, 10, 1e3]),
     )
     assert p_alive.tolist() == [1.0, 1.0, 1.0]
 
@@ -266,7 +291,9 @@ def test_one_time_buyers_are_alive():
 def test_next_order_is_median_wait_if_alive():
     """Half of alive customers like this one would have ordered by then."""
     x, t_cal = np.array([3.0]), np.array([20.0])
-    pred = bgnbd_predict(params=FHL, frequency=x, recency=np.array([15.0]), T=t_cal, horizon=5)
+    pred = bgnbd_predict(
+        params=FHL, frequency=x, recency=np.array([15.0]), T=t_cal, horizon=5
+    )
     wait = pred.expected_next_order_in[0]
     # Given alive, P(no purchase within w) = ((alpha+T)/(alpha+T+w))^(r+x).
     survival = ((FHL.alpha + 20.0) / (FHL.alpha + 20.0 + wait)) ** (FHL.r + 3.0)
@@ -341,7 +368,9 @@ def test_predictions_are_finite_and_in_range(params, history, horizon):
     fractions=st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)),
     horizon=st.floats(min_value=1e-2, max_value=5000.0),
 )
-def test_more_recent_purchase_means_lower_churn_risk(params, x, t_cal, fractions, horizon):
+def test_more_recent_purchase_means_lower_churn_risk(
+    params, x, t_cal, fractions, horizon
+):
     """With x and T fixed, a later last purchase raises P(alive), lowers churn risk."""
     early, late = sorted(fractions)
     pred = bgnbd_predict(
@@ -360,14 +389,19 @@ def test_more_recent_purchase_means_lower_churn_risk(params, x, t_cal, fractions
     params=params_strategy,
     history=histories(),
     horizons=st.tuples(
-        st.floats(min_value=0.0, max_value=5000.0), st.floats(min_value=0.0, max_value=5000.0)
+        st.floats(min_value=0.0, max_value=5000.0),
+        st.floats(min_value=0.0, max_value=5000.0),
     ),
 )
 def test_expected_purchases_grow_with_horizon(params, history, horizons):
     """A longer window never expects fewer purchases."""
     x, t_x, t_cal = history
     short, long = sorted(horizons)
-    args = {"frequency": np.array([x]), "recency": np.array([t_x]), "T": np.array([t_cal])}
+    args = {
+        "frequency": np.array([x]),
+        "recency": np.array([t_x]),
+        "T": np.array([t_cal]),
+    }
     e_short = bgnbd_expected_purchases(params=params, horizon=short, **args)[0]
     e_long = bgnbd_expected_purchases(params=params, horizon=long, **args)[0]
     assert e_long >= e_short * (1 - 1e-9) - 1e-12

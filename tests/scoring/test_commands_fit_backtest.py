@@ -14,7 +14,9 @@ from django.core.management import CommandError, call_command
 
 from scoring.backtest import roc_auc
 
-CDNOW_CSV = Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"
+CDNOW_CSV = (
+    Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"
+)
 CDNOW_ARGS = ["--transactions", str(CDNOW_CSV), "--calibration-end", "1997-09-30"]
 
 
@@ -39,7 +41,9 @@ def test_fit_prints_parameters_as_json():
 
 def test_fit_text_format_names_the_parameters():
     """--format text prints a human summary with both models."""
-    text = _run("fit_churn_model", *CDNOW_ARGS, "--time-unit", "weeks", "--format", "text")
+    text = _run(
+        "fit_churn_model", *CDNOW_ARGS, "--time-unit", "weeks", "--format", "text"
+    )
     assert "BG/NBD: r=0.24" in text
     assert "Gamma-Gamma: p=6.2" in text
 
@@ -82,19 +86,37 @@ def test_fit_reports_bad_rows_as_command_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("customer_id,date,amount\n1,2024-01-01,5\n2,2024-02-30,5\n")
     with pytest.raises(CommandError, match=r"line 3: date: '2024-02-30'"):
-        _run("fit_churn_model", "--transactions", str(bad), "--calibration-end", "2024-03-01")
+        _run(
+            "fit_churn_model",
+            "--transactions",
+            str(bad),
+            "--calibration-end",
+            "2024-03-01",
+        )
 
 
 def test_fit_rejects_bad_calibration_end():
     """A calibration end that is not YYYY-MM-DD is a CommandError."""
     with pytest.raises(CommandError, match="--calibration-end"):
-        _run("fit_churn_model", "--transactions", str(CDNOW_CSV), "--calibration-end", "30/09/1997")
+        _run(
+            "fit_churn_model",
+            "--transactions",
+            str(CDNOW_CSV),
+            "--calibration-end",
+            "30/09/1997",
+        )
 
 
 def test_fit_rejects_calibration_end_before_any_purchase():
     """A calibration end before all purchases leaves nothing to fit."""
     with pytest.raises(CommandError, match="no purchases"):
-        _run("fit_churn_model", "--transactions", str(CDNOW_CSV), "--calibration-end", "1990-01-01")
+        _run(
+            "fit_churn_model",
+            "--transactions",
+            str(CDNOW_CSV),
+            "--calibration-end",
+            "1990-01-01",
+        )
 
 
 def test_backtest_json_reports_aucs_deciles_and_orders():
@@ -124,7 +146,9 @@ def test_backtest_json_reports_aucs_deciles_and_orders():
 
 def test_backtest_text_report():
     """The text report shows the AUC table and the decile table."""
-    text = _run("backtest_churn", *CDNOW_ARGS, "--time-unit", "weeks", "--horizon", "39")
+    text = _run(
+        "backtest_churn", *CDNOW_ARGS, "--time-unit", "weeks", "--horizon", "39"
+    )
     assert "ROC AUC" in text
     assert "Decile" in text
 

@@ -21,7 +21,7 @@ def _score(**overrides):
 
 
 def test_components_are_0_to_100_and_ordered():
-    """A recent, frequent, big-spending client outranks a lapsed one on each RFM part."""
+    """A recent, frequent, big spender outranks a lapsed client on each RFM part."""
     score = _score()
     for name in ("recency", "frequency", "monetary", "keep_rate", "rating"):
         values = getattr(score, name)

@@ -20,7 +20,9 @@ from scoring.gamma_gamma import (
 )
 from scoring.transactions import rfm_summary_build, transactions_read_csv
 
-CDNOW_CSV = Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"
+CDNOW_CSV = (
+    Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"
+)
 GG = GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0.0, n=0)
 BG = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=0.0, n=0)
 
@@ -62,7 +64,9 @@ def test_expected_spend_shrinks_toward_population_mean():
     """Few repeats pull spend to the population mean; many keep the own mean."""
     population = GG.p * GG.gamma / (GG.q - 1)
     spend = gamma_gamma_expected_spend(
-        params=GG, frequency=np.array([0.0, 1.0, 1000.0]), monetary=np.array([0.0, 100.0, 100.0])
+        params=GG,
+        frequency=np.array([0.0, 1.0, 1000.0]),
+        monetary=np.array([0.0, 100.0, 100.0]),
     )
     assert spend[0] == pytest.approx(population)
     assert population < spend[1] < 100.0
@@ -90,11 +94,20 @@ def test_expected_spend_without_population_mean_is_nan():
 
 def test_undiscounted_clv_is_purchases_times_spend():
     """With no discounting CLV = expected purchases over 12 months x spend."""
-    x, t_x, t_cal = np.array([0.0, 2.0, 7.0]), np.array([0.0, 30.0, 35.0]), np.full(3, 38.0)
+    x, t_x, t_cal = (
+        np.array([0.0, 2.0, 7.0]),
+        np.array([0.0, 30.0, 35.0]),
+        np.full(3, 38.0),
+    )
     spend = np.array([30.0, 40.0, 50.0])
     per_month = 365.25 / 12 / 7
     value = clv(
-        params=BG, frequency=x, recency=t_x, T=t_cal, expected_spend=spend, units_per_month=per_month
+        params=BG,
+        frequency=x,
+        recency=t_x,
+        T=t_cal,
+        expected_spend=spend,
+        units_per_month=per_month,
     )
     purchases = bgnbd_expected_purchases(
         params=BG, frequency=x, recency=t_x, T=t_cal, horizon=12 * per_month
