@@ -1,0 +1,1 @@
+"""Benchmarks: bulk data generation and admin page timings on PostgreSQL."""

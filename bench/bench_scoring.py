@@ -1,0 +1,68 @@
+"""``make bench-scoring``: rescore 1,000,000 clients / ~10,000,000 orders.
+
+Generates the book in a throwaway PostgreSQL with COPY, then runs
+``manage.py score_clients`` in a child process (so its peak memory is its own)
+and prints seconds per phase and peak RSS. Targets on a 2-core machine: the whole
+rescoring in at most 60 s and 2 GB; the fit alone in at most 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+
+from datagen import REPO, bench_data_generate, bench_database
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=1_000_000)
+    parser.add_argument("--orders-per-client", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+
+    with bench_database(dbname="stitchengage_bench_scoring") as url:
+        summary = bench_data_generate(
+            n_clients=args.clients, orders_per_client=args.orders_per_client, seed=11
+        )
+        print(
+            f"generated {summary.clients:,} clients, {summary.orders:,} orders "
+            f"in {summary.seconds:.1f}s"
+        )
+        env = {**os.environ, "DATABASE_URL": url}
+        from scoring.models import ScoringRun
+
+        print(
+            f"{'run':>4} {'total s':>8} {'aggregate':>10} {'fit':>6} "
+            f"{'predict':>8} {'write':>7} {'peak MB':>8}"
+        )
+        for number in range(1, args.runs + 1):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "manage.py", "score_clients", "-v", "0"],
+                cwd=REPO,
+                env=env,
+                check=True,
+            )
+            total = time.perf_counter() - started
+            peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            run = ScoringRun.objects.order_by("-started_at", "-id").first()
+            phases = run.phase_seconds
+            peak = f"{peak_kb / 1024:.0f}" if peak_kb > before else "<=prev"
+            print(
+                f"{number:>4} {total:>8.1f} {phases['aggregate']:>10.2f} "
+                f"{phases['fit']:>6.2f} {phases['predict']:>8.2f} "
+                f"{phases['write']:>7.2f} {peak:>8}"
+            )
+        print(f"tiers: {run.tier_counts}")
+        print("targets: total <= 60 s, peak <= 2048 MB, fit <= 3 s")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO / "bench"))
+    main()
