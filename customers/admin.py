@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import Http404
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
@@ -11,6 +13,7 @@ from . import selectors
 from .forms import ClientAdminForm
 from .models import Client, Order, RiskTier
 from .resources import ClientResource, OrderResource
+from .roles import STYLISTS
 
 TIER_COLOURS = {
     RiskTier.HEALTHY: "#1e7e34",
@@ -30,6 +33,47 @@ def tier_badge(tier: str) -> str:
         TIER_COLOURS.get(tier, "#adb5bd"),
         label,
     )
+
+
+class AllOrNothingImportMixin:
+    """Refuse the whole file at the confirm step if any row no longer validates.
+
+    The preview already refuses a bad file; this closes the gap where a row turns
+    invalid between preview and confirm (someone else took its email meanwhile).
+    """
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request, "The file no longer validates; nothing was imported."
+            )
+            info = self.get_model_info()
+            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+        return super().process_result(result, request)
+
+
+class StylistListFilter(admin.SimpleListFilter):
+    """Filter by stylist, listing members of the Stylists group (no table scan)."""
+
+    title = "stylist"
+    parameter_name = "stylist"
+
+    def lookups(self, request, model_admin):
+        users = (
+            get_user_model()
+            .objects.filter(groups__name=STYLISTS)
+            .order_by("first_name", "username")
+        )
+        return [(str(u.pk), u.get_full_name() or u.username) for u in users]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(stylist_id=value) if value else queryset
 
 
 class OwnClientsMixin:
@@ -67,6 +111,23 @@ class SignupPeriodFilter(admin.SimpleListFilter):
         return queryset.filter(signup_date__year=int(value))
 
 
+class OrderYearFilter(SignupPeriodFilter):
+    """Orders by year, with fixed choices (date_hierarchy scans every row)."""
+
+    title = "order year"
+    parameter_name = "ordered_year"
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        from django.utils import timezone
+
+        if value == "older":
+            return queryset.filter(ordered_at__year__lt=timezone.localdate().year - 5)
+        return queryset.filter(ordered_at__year=int(value))
+
+
 class OrderInline(admin.TabularInline):
     model = Order
     extra = 0
@@ -87,7 +148,7 @@ class OrderInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(OwnClientsMixin, ImportExportModelAdmin):
+class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmin):
     form = ClientAdminForm
     resource_classes = [ClientResource]
     list_display = (
@@ -105,7 +166,7 @@ class ClientAdmin(OwnClientsMixin, ImportExportModelAdmin):
     list_display_links = ("full_name_display",)
     list_filter = (
         "risk_tier",
-        ("stylist", admin.RelatedOnlyFieldListFilter),
+        StylistListFilter,
         "marketing_consent",
         SignupPeriodFilter,
         "budget_band",
@@ -224,7 +285,7 @@ class ClientAdmin(OwnClientsMixin, ImportExportModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(OwnClientsMixin, ImportExportModelAdmin):
+class OrderAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmin):
     resource_classes = [OrderResource]
     list_display = (
         "id",
@@ -236,13 +297,12 @@ class OrderAdmin(OwnClientsMixin, ImportExportModelAdmin):
         "amount",
         "rating",
     )
-    list_filter = ("status", "rating")
+    list_filter = ("status", OrderYearFilter, "rating")
     search_fields = ("client__first_name", "client__last_name", "=client__email")
     search_help_text = "Search by the client's name or exact email."
     list_select_related = ("client",)
     list_per_page = 50
     show_full_result_count = False
-    date_hierarchy = "ordered_at"
     autocomplete_fields = ("client",)
     ordering = ("-ordered_at", "-id")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from decimal import Decimal
 
@@ -42,9 +43,15 @@ class RiskTier(models.TextChoices):
     LAPSED = "lapsed", "Lapsed"
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    # available_timezones() scans the tz database on every call (~17 ms).
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
     """Accept only IANA time zone names, so send times can be localised."""
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValidationError(
             f"'{value}' is not an IANA time zone, e.g. 'America/Chicago'."
         )

@@ -159,11 +159,6 @@ def test_bad_clients_are_refused_naming_line_and_field(manager_client):
     assert Client.objects.count() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="process_import keeps the valid rows of a file that no longer validates; "
-    "needs rollback_on_validation_errors in the admin (see the proposed patch).",
-)
 def test_confirm_writes_nothing_if_the_file_no_longer_validates(manager_client):
     """If a row turns invalid between preview and confirm, nothing is imported."""
     content = (
