@@ -39,7 +39,7 @@ def redis_server():
     import port_for
 
     port = port_for.get_port(None)
-    tmp = tempfile.mkdtemp(prefix="stitch-bench-redis-", dir="/tmp")  # noqa: S108
+    tmp = tempfile.mkdtemp(prefix="stitch-bench-redis-", dir="/tmp")
     process = subprocess.Popen(
         [
             shutil.which("redis-server") or "/usr/bin/redis-server",

@@ -174,3 +174,18 @@ SCORING_COOLING_CHURN = env.float("SCORING_COOLING_CHURN", default=0.45)
 SCORING_LAPSED_DAYS = env.int("SCORING_LAPSED_DAYS", default=365)
 SCORING_CLV_MONTHS = env.int("SCORING_CLV_MONTHS", default=12)
 SCORING_CLV_MONTHLY_DISCOUNT = env.float("SCORING_CLV_MONTHLY_DISCOUNT", default=0.01)
+
+# --- Emails and LLM -----------------------------------------------------------------
+# Without an API key drafts come from the offline template composer (demo, tests).
+OPENROUTER_API_KEY = env.str("OPENROUTER_API_KEY", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="https://openrouter.ai/api/v1")
+LLM_MODEL = env.str("LLM_MODEL", default="openai/gpt-4o-mini")
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=30.0)
+LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
+# Celery rate_limit of emails.generate_draft, per worker process.
+LLM_RATE_LIMIT = env.str("LLM_RATE_LIMIT", default="600/m")
+EMAIL_PROMPT_VERSION = env.str("EMAIL_PROMPT_VERSION", default="v1")
+REENGAGEMENT_FREQUENCY_CAP_DAYS = env.int("REENGAGEMENT_FREQUENCY_CAP_DAYS", default=30)
+REENGAGEMENT_HOLDOUT_SHARE = env.float("REENGAGEMENT_HOLDOUT_SHARE", default=0.10)
+REENGAGEMENT_EXPERIMENT = env.str("REENGAGEMENT_EXPERIMENT", default="reengagement-v1")
+CELERY_TASK_ROUTES = {"emails.generate_draft": {"queue": "llm"}}

@@ -1,0 +1,82 @@
+"""``manage.py generate_drafts``: queue drafts for every client currently at risk."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from tqdm import tqdm
+
+from emails.models import EmailStatus
+from emails.selectors import at_risk_latest_snapshot_ids
+from emails.services.drafting import (
+    EXISTING,
+    HOLDOUT,
+    MISSING,
+    QUEUED,
+    SKIPPED,
+    draft_request_evaluate,
+)
+from emails.tasks import generate_draft_task
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply eligibility and the holdout to every at-risk client's latest "
+        "snapshot and enqueue a draft for each one that qualifies."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=None)
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Decide and report as usual, but write and enqueue nothing.",
+        )
+
+    def handle(self, *args, limit: int | None, dry_run: bool, **options):
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be a positive number.")
+        snapshot_ids = at_risk_latest_snapshot_ids(limit=limit)
+        with transaction.atomic():
+            counts, skipped, enqueue = self._evaluate(snapshot_ids)
+            # A dry run decides exactly as a real one, then forgets it all.
+            transaction.set_rollback(dry_run)
+        if not dry_run:
+            for snapshot_id in enqueue:
+                generate_draft_task.delay(snapshot_id)
+        verb = "would be enqueued" if dry_run else "enqueued"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{len(snapshot_ids):,} at risk: {counts[QUEUED]:,} eligible, "
+                f"{counts[HOLDOUT]:,} in the holdout, {counts[EXISTING]:,} with an "
+                f"email already; {len(enqueue):,} {verb}."
+            )
+        )
+        for reason, n in skipped.most_common():
+            self.stdout.write(f"  skipped ({reason}): {n:,}")
+
+    def _evaluate(
+        self, snapshot_ids: list[int]
+    ) -> tuple[Counter[str], Counter[str], list[int]]:
+        counts: Counter[str] = Counter()
+        skipped: Counter[str] = Counter()
+        enqueue: list[int] = []
+        progress = tqdm(
+            snapshot_ids,
+            desc="drafts",
+            unit="client",
+            disable=not sys.stderr.isatty(),
+        )
+        for snapshot_id in progress:
+            request = draft_request_evaluate(snapshot_id=snapshot_id)
+            counts[request.outcome] += 1
+            if request.outcome in (SKIPPED, MISSING):
+                skipped[request.reason] += 1
+            # A queued email whose task was lost is enqueued again: it is idempotent.
+            email = request.email
+            if email is not None and email.status == EmailStatus.QUEUED:
+                enqueue.append(email.snapshot_id or snapshot_id)
+        return counts, skipped, enqueue

@@ -1,0 +1,30 @@
+"""One-line receivers that enqueue drafting on commit; the task decides."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_save
+
+from emails.tasks import generate_draft_task
+from scoring.models import ScoreSnapshot
+
+
+def snapshot_saved(sender, instance: ScoreSnapshot, created: bool, **kwargs) -> None:
+    """Enqueue a draft when a saved snapshot moves its client into at risk."""
+    if created and instance.moved_into_at_risk:
+        generate_draft_task.delay_on_commit(instance.pk)
+
+
+def clients_moved(sender, snapshot_ids: list[int], **kwargs) -> None:
+    """Enqueue one draft per snapshot of a bulk rescoring (sent after commit)."""
+    for snapshot_id in snapshot_ids:
+        generate_draft_task.delay(snapshot_id)
+
+
+def connect() -> None:
+    """Connect the receivers; called from ``EmailsConfig.ready()``."""
+    from scoring.signals import clients_moved_into_at_risk
+
+    post_save.connect(
+        snapshot_saved, sender=ScoreSnapshot, dispatch_uid="emails.snapshot_saved"
+    )
+    clients_moved_into_at_risk.connect(clients_moved, dispatch_uid="emails.moved")

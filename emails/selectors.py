@@ -1,0 +1,52 @@
+"""Reads of the emails app, narrowed by who is asking."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from customers.models import Client, Order, RiskTier
+from customers.selectors import User, user_is_stylist_only, user_sees_all_clients
+from emails.models import ReengagementEmail
+from scoring.models import ScoreSnapshot
+
+
+def emails_visible_to(
+    user: User, queryset: QuerySet[ReengagementEmail] | None = None
+) -> QuerySet[ReengagementEmail]:
+    """Return the emails a user may see: all, or those to a stylist's own clients."""
+    qs = ReengagementEmail.objects.all() if queryset is None else queryset
+    if user_sees_all_clients(user):
+        return qs
+    if user_is_stylist_only(user):
+        return qs.filter(client__stylist=user)
+    return qs.none()
+
+
+def at_risk_latest_snapshot_ids(*, limit: int | None = None) -> list[int]:
+    """Return the latest snapshot id of every client currently at risk."""
+    latest = (
+        ScoreSnapshot.objects.filter(client=OuterRef("pk"))
+        .order_by("-scored_at", "-id")
+        .values("id")[:1]
+    )
+    ids = (
+        Client.objects.filter(risk_tier=RiskTier.AT_RISK)
+        .annotate(snapshot_id=Subquery(latest))
+        .filter(snapshot_id__isnull=False)
+        .order_by("pk")
+        .values_list("snapshot_id", flat=True)
+    )
+    if limit is not None:
+        ids = ids[:limit]
+    return list(ids)
+
+
+def email_client_recent_orders(
+    *, email: ReengagementEmail, limit: int = 5
+) -> list[Order]:
+    """Return the client's latest orders, for the reviewer's context."""
+    return list(
+        Order.objects.filter(client_id=email.client_id).order_by("-ordered_at", "-id")[
+            :limit
+        ]
+    )

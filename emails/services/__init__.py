@@ -1,0 +1,1 @@
+"""Writes of the emails app: transitions, eligibility, holdout and drafting."""

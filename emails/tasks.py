@@ -1,0 +1,38 @@
+"""Celery tasks of emails: fetch by pk and call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from emails.services.drafting import draft_generate, draft_request_for_snapshot
+
+GENERATE_DRAFT_MAX_RETRIES = 5
+
+
+@shared_task(
+    bind=True,
+    name="emails.generate_draft",
+    queue="llm",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    rate_limit=settings.LLM_RATE_LIMIT or None,
+    max_retries=GENERATE_DRAFT_MAX_RETRIES,
+    # Only a lost database connection is retried blindly; model errors are
+    # classified by the service, which asks for a retry through `retry_in`.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_jitter=True,
+)
+def generate_draft_task(self, snapshot_id: int) -> str | None:
+    """Queue and draft the re-engagement email of a snapshot, if it gets one."""
+    email = draft_request_for_snapshot(snapshot_id=snapshot_id)
+    if email is None:
+        return None
+    outcome = draft_generate(
+        email=email, retries=self.request.retries, max_retries=self.max_retries
+    )
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.email.status

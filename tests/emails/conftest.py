@@ -1,0 +1,83 @@
+"""Fixtures for the emails tests: snapshots, a fake model server, a real worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+import redis
+from django.utils import timezone
+
+from customers.models import Client, RiskTier
+from emails.drafting.llm_client import llm_clients_clear
+from scoring.models import ScoreSnapshot, ScoringRun
+from tests.support.celery_worker import celery_worker  # noqa: F401 - fixture
+from tests.support.fake_llm_server import FakeLlmServer
+
+TEST_API_KEY = "sk-or-v1-test-key-not-real-0000"
+
+
+def snapshot_make(
+    client: Client,
+    *,
+    risk_tier: str = RiskTier.AT_RISK,
+    previous_tier: str = RiskTier.COOLING,
+) -> ScoreSnapshot:
+    """Save a snapshot (post_save fires) and mirror the tier onto the client."""
+    run = ScoringRun.objects.create(trigger=ScoringRun.Trigger.ORDER, n_clients=1)
+    snapshot = ScoreSnapshot.objects.create(
+        client=client,
+        run=run,
+        scored_at=timezone.now(),
+        previous_tier=previous_tier,
+        risk_tier=risk_tier,
+        engagement_score=22,
+        recency_component=10.0,
+        frequency_component=30.0,
+        orders=4,
+        repeat_orders=3,
+        days_since_last_order=140,
+        tenure_days=400,
+        average_order_value=Decimal("120.00"),
+        p_alive=0.2,
+        expected_orders=0.3,
+        churn_risk=0.8,
+        clv=Decimal("150.00"),
+        expected_next_order_on=timezone.localdate() + dt.timedelta(days=30),
+    )
+    Client.objects.filter(pk=client.pk).update(risk_tier=risk_tier, churn_risk=0.8)
+    client.risk_tier = risk_tier
+    return snapshot
+
+
+@pytest.fixture
+def llm_server() -> Iterator[FakeLlmServer]:
+    """Serve an OpenAI-compatible fake that reports OpenRouter's usage.cost."""
+    with FakeLlmServer(cost=0.00042) as server:
+        yield server
+    llm_clients_clear()
+
+
+@pytest.fixture
+def llm_settings(settings, llm_server: FakeLlmServer) -> FakeLlmServer:
+    """Point the project's LLM settings at the fake server."""
+    settings.OPENROUTER_API_KEY = TEST_API_KEY
+    settings.LLM_BASE_URL = llm_server.base_url
+    settings.LLM_MAX_ATTEMPTS = 2
+    return llm_server
+
+
+@pytest.fixture
+def broker(celery_broker: str) -> redis.Redis:
+    """Return a client of the test Redis, with the llm queue emptied."""
+    client = redis.Redis.from_url(celery_broker)
+    client.delete("llm", "default")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _no_holdout(settings) -> None:
+    """Email every eligible client unless a test sets a holdout share itself."""
+    settings.REENGAGEMENT_HOLDOUT_SHARE = 0.0

@@ -1,0 +1,62 @@
+"""The review screens: list, preview beside context, and stylists' narrowing."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from emails.models import EmailStatus, ReengagementEmail
+from emails.services.transitions import email_transition
+from tests.customers.factories import (
+    PASSWORD,
+    ClientFactory,
+    StylistFactory,
+    SuperuserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _drafted(client, body: str) -> ReengagementEmail:
+    email = ReengagementEmail.objects.create(
+        client=client, idempotency_key=f"test:{client.pk}"
+    )
+    email_transition(email=email, to=EmailStatus.DRAFTING)
+    return email_transition(
+        email=email,
+        to=EmailStatus.PENDING_REVIEW,
+        subject="Your next Fix",
+        body=body,
+        provider="openrouter",
+    )
+
+
+def test_change_page_shows_escaped_preview_context_and_history(client):
+    """The preview renders paragraphs with the body escaped, beside the history."""
+    email = _drafted(
+        ClientFactory(first_name="Ana"), "Hi Ana,\n\nI picked <b>denim</b> for you."
+    )
+    client.login(username=SuperuserFactory().username, password=PASSWORD)
+    url = reverse("admin:emails_reengagementemail_change", args=[email.pk])
+    page = client.get(url).content.decode()
+    assert "&amp;lt;b&amp;gt;denim" in page  # escaped once in the email, once in srcdoc
+    assert "&lt;p&gt;Hi Ana,&lt;/p&gt;" in page
+    assert "drafting → pending_review" in page
+    assert "Churn risk" in page
+    listing = client.get(reverse("admin:emails_reengagementemail_changelist"))
+    assert listing.status_code == 200
+    assert "Your next Fix" in listing.content.decode()
+
+
+def test_stylist_sees_only_own_clients_emails(client):
+    """A stylist lists their own clients' drafts and gets 404 on anyone else's."""
+    stylist = StylistFactory()
+    mine = _drafted(ClientFactory(stylist=stylist), "Hi,\n\nMine.")
+    theirs = _drafted(ClientFactory(stylist=StylistFactory()), "Hi,\n\nTheirs.")
+    client.login(username=stylist.username, password=PASSWORD)
+    listing = client.get(reverse("admin:emails_reengagementemail_changelist"))
+    assert listing.status_code == 200
+    ids = {e.pk for e in listing.context["cl"].result_list}
+    assert ids == {mine.pk}
+    other = reverse("admin:emails_reengagementemail_change", args=[theirs.pk])
+    assert client.get(other).status_code == 404

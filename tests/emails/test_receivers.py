@@ -1,0 +1,96 @@
+"""Snapshots moving into at-risk enqueue a draft, only once the write commits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from emails.models import ReengagementEmail
+from scoring.models import ScoringRun
+from scoring.signals import clients_moved_into_at_risk
+from tests.customers.factories import ClientFactory
+from tests.emails.conftest import snapshot_make
+
+pytestmark = pytest.mark.django_db
+
+
+def _queued_snapshot_ids(broker) -> list[str]:
+    """Return the argsrepr of each task waiting on the llm queue, oldest first."""
+    raws = broker.lrange("llm", 0, -1)
+    return [json.loads(raw)["headers"]["argsrepr"] for raw in reversed(raws)]
+
+
+def test_snapshot_moving_into_at_risk_enqueues_on_commit(
+    django_capture_on_commit_callbacks, broker
+):
+    """Saving a snapshot that moves a client into at-risk enqueues one task."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        snapshot = snapshot_make(ClientFactory())
+    assert len(callbacks) == 1
+    assert _queued_snapshot_ids(broker) == [f"({snapshot.pk},)"]
+
+
+def test_snapshot_already_at_risk_enqueues_nothing(
+    django_capture_on_commit_callbacks,
+):
+    """A client who stays at risk is not drafted for again by the receiver."""
+    with django_capture_on_commit_callbacks() as callbacks:
+        snapshot_make(ClientFactory(), previous_tier="at_risk")
+    assert callbacks == []
+
+
+def test_rolled_back_snapshot_enqueues_nothing(
+    django_capture_on_commit_callbacks, broker
+):
+    """A transaction that saves an at-risk snapshot and rolls back sends no task."""
+    client = ClientFactory()
+
+    def save_then_fail() -> None:
+        with transaction.atomic():
+            snapshot_make(client)
+            raise RuntimeError("rolled back")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        save_then_fail()
+    assert callbacks == []
+    assert broker.llen("llm") == 0
+
+
+def test_bulk_announcement_enqueues_one_task_per_snapshot(broker):
+    """The bulk rescoring signal enqueues a task per snapshot id it carries."""
+    clients_moved_into_at_risk.send(sender=ScoringRun, snapshot_ids=[11, 12, 13])
+    assert _queued_snapshot_ids(broker) == ["(11,)", "(12,)", "(13,)"]
+
+
+def test_generate_drafts_command_queues_eligible_at_risk_clients(broker):
+    """The command applies eligibility to each at-risk client and enqueues drafts."""
+    eligible = snapshot_make(ClientFactory())
+    snapshot_make(ClientFactory(marketing_consent=False))
+    out = _call("generate_drafts")
+    assert "2 at risk: 1 eligible" in out
+    assert "skipped (no marketing consent): 1" in out
+    assert _queued_snapshot_ids(broker) == [f"({eligible.pk},)"]
+    assert ReengagementEmail.objects.get().snapshot == eligible
+
+
+def test_generate_drafts_dry_run_writes_nothing(broker):
+    """A dry run reports the same decisions but leaves no rows and no tasks."""
+    snapshot_make(ClientFactory())
+    out = _call("generate_drafts", "--dry-run")
+    assert "1 would be enqueued" in out
+    assert not ReengagementEmail.objects.exists()
+    assert broker.llen("llm") == 0
+
+
+def _call(*args) -> str:
+    from io import StringIO
+
+    stdout = StringIO()
+    call_command(*args, stdout=stdout)
+    return stdout.getvalue()
