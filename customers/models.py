@@ -83,6 +83,8 @@ class Client(models.Model):
         blank=True,
         related_name="clients",
         limit_choices_to={"is_staff": True},
+        # The (stylist, last_name, first_name, id) index serves stylist lookups.
+        db_index=False,
     )
 
     # Style profile.

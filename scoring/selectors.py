@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from .models import ModelFit, ScoreSnapshot, ScoringRun
 
@@ -16,7 +15,8 @@ from .models import ModelFit, ScoreSnapshot, ScoringRun
 # by the scoring date (a scheduled Fix in the future is not a purchase yet).
 _AGGREGATE_SQL = """
 WITH daily AS (
-    SELECT client_id, {day} AS d, SUM(amount) AS amt,
+    SELECT client_id, {day} AS d,
+           SUM(CAST(amount AS DOUBLE PRECISION)) AS amt,
            SUM(items_sent) AS sent, SUM(items_kept) AS kept,
            SUM(rating) AS rating_sum, COUNT(rating) AS rating_n,
            COUNT(*) AS n_orders, MAX(ordered_at) AS last_at
@@ -29,8 +29,10 @@ WITH daily AS (
 )
 SELECT client_id, COUNT(*), MIN(d), MAX(d), SUM(amt),
        SUM(CASE WHEN rn = 1 THEN amt ELSE 0 END),
-       SUM(sent), SUM(kept), SUM(rating_sum), SUM(rating_n),
-       SUM(n_orders), MAX(last_at)
+       CAST(SUM(sent) AS DOUBLE PRECISION), CAST(SUM(kept) AS DOUBLE PRECISION),
+       CAST(COALESCE(SUM(rating_sum), 0) AS DOUBLE PRECISION),
+       CAST(SUM(rating_n) AS DOUBLE PRECISION),
+       SUM(n_orders), {epoch}
 FROM ranked
 GROUP BY client_id
 ORDER BY client_id
@@ -56,37 +58,32 @@ class OrderStats:
     rating_sum: np.ndarray
     rating_n: np.ndarray
     n_orders: np.ndarray
-    last_ordered_at: list[dt.datetime]
+    last_ordered_epoch: np.ndarray  # seconds since the epoch, UTC
+
+    def last_ordered_at(self) -> list[dt.datetime]:
+        """Return the latest order instants as aware datetimes."""
+        return [
+            dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+            for seconds in self.last_ordered_epoch.tolist()
+        ]
 
     def __len__(self) -> int:
         return int(self.client_ids.size)
 
 
-_EPOCH = dt.date(1970, 1, 1)
-
-
 def _day_expression() -> str:
+    """Return SQL for an order's calendar day as days since 1970-01-01."""
     if connection.vendor == "postgresql":
         tz = settings.TIME_ZONE.replace("'", "")
-        return f"(ordered_at AT TIME ZONE '{tz}')::date"
-    return "date(ordered_at)"
+        return f"((ordered_at AT TIME ZONE '{tz}')::date - DATE '1970-01-01')"
+    return "CAST(julianday(date(ordered_at)) - 2440587.5 AS INTEGER)"
 
 
-def _to_days(values) -> np.ndarray:
-    days = np.array(
-        [(v if isinstance(v, dt.date) else dt.date.fromisoformat(v)) for v in values],
-        dtype="datetime64[D]",
-    )
-    return days.astype(np.int64)
-
-
-def _aware(value) -> dt.datetime:
-    # SQLite returns text for MAX() over a datetime column.
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=dt.UTC)
-    return value
+def _epoch_expression() -> str:
+    """Return SQL for the latest order's instant as seconds since the epoch."""
+    if connection.vendor == "postgresql":
+        return "EXTRACT(EPOCH FROM MAX(last_at))::float8"
+    return "(julianday(MAX(last_at)) - 2440587.5) * 86400.0"
 
 
 def order_stats(
@@ -99,28 +96,36 @@ def order_stats(
         placeholders = ", ".join(["%s"] * len(client_ids)) or "NULL"
         client_filter = f"AND client_id IN ({placeholders})"
         params.extend(client_ids)
-    sql = _AGGREGATE_SQL.format(day=_day_expression(), client_filter=client_filter)
+    sql = _AGGREGATE_SQL.format(
+        day=_day_expression(), epoch=_epoch_expression(), client_filter=client_filter
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
-        empty_i = np.zeros(0, dtype=np.int64)
-        empty_f = np.zeros(0, dtype=np.float64)
-        return OrderStats(*(empty_i,) * 4, *(empty_f,) * 6, empty_i, [])
-    cols = list(zip(*rows, strict=True))
+        return OrderStats(
+            *(np.zeros(0, dtype=np.int64),) * 4,
+            *(np.zeros(0),) * 6,
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0),
+        )
+    # All columns are numbers, so one float64 matrix converts them at C speed.
+    matrix = np.array(rows, dtype=np.float64)
+    del rows
+    as_int = matrix.astype(np.int64)
     return OrderStats(
-        client_ids=np.array(cols[0], dtype=np.int64),
-        order_days=np.array(cols[1], dtype=np.int64),
-        first_day=_to_days(cols[2]),
-        last_day=_to_days(cols[3]),
-        total_amount=np.array(cols[4], dtype=np.float64),
-        first_day_amount=np.array(cols[5], dtype=np.float64),
-        items_sent=np.array(cols[6], dtype=np.float64),
-        items_kept=np.array(cols[7], dtype=np.float64),
-        rating_sum=np.array([v or 0 for v in cols[8]], dtype=np.float64),
-        rating_n=np.array(cols[9], dtype=np.float64),
-        n_orders=np.array(cols[10], dtype=np.int64),
-        last_ordered_at=[_aware(v) for v in cols[11]],
+        client_ids=as_int[:, 0].copy(),
+        order_days=as_int[:, 1].copy(),
+        first_day=as_int[:, 2].copy(),
+        last_day=as_int[:, 3].copy(),
+        total_amount=matrix[:, 4].copy(),
+        first_day_amount=matrix[:, 5].copy(),
+        items_sent=matrix[:, 6].copy(),
+        items_kept=matrix[:, 7].copy(),
+        rating_sum=matrix[:, 8].copy(),
+        rating_n=matrix[:, 9].copy(),
+        n_orders=as_int[:, 10].copy(),
+        last_ordered_epoch=matrix[:, 11].copy(),
     )
 
 

@@ -129,7 +129,7 @@ def client_rows(
         np.round(scores.p_alive, 6).tolist(),
         np.round(scores.expected_orders, 6).tolist(),
         _money(scores.clv),
-        stats.last_ordered_at,
+        stats.last_ordered_at(),
         stats.n_orders.tolist(),
         [as_of] * len(stats),
     )
