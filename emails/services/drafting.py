@@ -80,7 +80,9 @@ def draft_request_evaluate(*, snapshot_id: int) -> DraftRequest:
     if existing is not None:
         return DraftRequest(EXISTING, email=existing)
     snapshot = (
-        ScoreSnapshot.objects.select_related("client").filter(pk=snapshot_id).first()
+        ScoreSnapshot.objects.select_related("client__stylist")
+        .filter(pk=snapshot_id)
+        .first()
     )
     if snapshot is None:
         return DraftRequest(MISSING, reason="snapshot deleted")
@@ -95,22 +97,28 @@ def draft_request_evaluate(*, snapshot_id: int) -> DraftRequest:
         return DraftRequest(HOLDOUT, reason="holdout group")
     try:
         with transaction.atomic():
-            email, created = ReengagementEmail.objects.get_or_create(
-                idempotency_key=key,
-                defaults={"client": client, "snapshot": snapshot},
+            email = ReengagementEmail.objects.create(
+                idempotency_key=key, client=client, snapshot=snapshot
             )
     except IntegrityError:
-        # Another snapshot of the same client won the one-open-email race.
-        open_email = ReengagementEmail.objects.filter(
-            client=client, status__in=OPEN_STATUSES
-        ).first()
-        return DraftRequest(EXISTING, email=open_email)
-    return DraftRequest(QUEUED if created else EXISTING, email=email)
+        # A concurrent delivery queued this snapshot, or another snapshot of the
+        # same client won the one-open-email race: return whichever email is open.
+        email = (
+            ReengagementEmail.objects.filter(idempotency_key=key).first()
+            or ReengagementEmail.objects.filter(
+                client=client, status__in=OPEN_STATUSES
+            ).first()
+        )
+        return DraftRequest(EXISTING, email=email)
+    return DraftRequest(QUEUED, email=email)
 
 
 def draft_request_for_snapshot(*, snapshot_id: int) -> ReengagementEmail | None:
     """Return the email queued for a snapshot, creating it if the client qualifies."""
     return draft_request_evaluate(snapshot_id=snapshot_id).email
+
+
+_RECENT_ORDERS = 12
 
 
 def client_profile_build(
@@ -119,11 +127,23 @@ def client_profile_build(
     """Return the minimal facts a draft is written from; never contact details."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    orders = Order.objects.filter(client=client).exclude(
-        status__in=(OrderStatus.SCHEDULED, OrderStatus.CANCELED)
+    # One query for the recent Fixes; the last one and the last rated one are
+    # nearly always among them.
+    recent = list(
+        Order.objects.filter(client=client)
+        .exclude(status__in=(OrderStatus.SCHEDULED, OrderStatus.CANCELED))
+        .order_by("-ordered_at", "-id")
+        .only(
+            "ordered_at",
+            "items_sent",
+            "items_kept",
+            "kept_items",
+            "rating",
+            "feedback_comment",
+        )[:_RECENT_ORDERS]
     )
-    last_fix = orders.order_by("-ordered_at", "-id").first()
-    rated = orders.filter(rating__isnull=False).order_by("-ordered_at", "-id").first()
+    last_fix = recent[0] if recent else None
+    rated = next((order for order in recent if order.rating is not None), None)
     stylist = client.stylist
     stylist_name = (stylist.first_name.strip() if stylist else "") or (
         FALLBACK_STYLIST_NAME
@@ -192,7 +212,10 @@ def draft_generate(
         email = email_transition(email=email, to=EmailStatus.DRAFTING)
     except IllegalTransition:
         return DraftOutcome(email=email, claimed=False)
-    client = Client.objects.select_related("stylist").get(pk=email.client_id)
+    if ReengagementEmail.client.is_cached(email):
+        client = email.client  # fetched with its stylist when the email was queued
+    else:
+        client = Client.objects.select_related("stylist").get(pk=email.client_id)
     blocked = client_contact_block_reason(client=client)
     if blocked:
         email = email_transition(email=email, to=EmailStatus.SUPPRESSED, note=blocked)
@@ -222,6 +245,7 @@ def draft_generate(
         email = _draft_fail(email, reason=f"client profile unusable: {exc}")
         return DraftOutcome(email=email, claimed=True)
     # The client may have unsubscribed while the model was writing.
+    client.refresh_from_db(fields=["marketing_consent", "unsubscribed_at", "email"])
     blocked = client_contact_block_reason(client=client)
     if blocked:
         email = email_transition(email=email, to=EmailStatus.SUPPRESSED, note=blocked)

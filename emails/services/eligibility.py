@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Client
@@ -40,9 +41,16 @@ def client_draft_ineligibility(
         return reason
     now = now or timezone.now()
     cap_start = now - dt.timedelta(days=settings.REENGAGEMENT_FREQUENCY_CAP_DAYS)
-    emails = ReengagementEmail.objects.filter(client=client)
-    if emails.filter(status=EmailStatus.SENT, sent_at__gte=cap_start).exists():
+    statuses = set(
+        ReengagementEmail.objects.filter(client=client)
+        .filter(
+            Q(status=EmailStatus.SENT, sent_at__gte=cap_start)
+            | Q(status__in=OPEN_STATUSES)
+        )
+        .values_list("status", flat=True)[:2]
+    )
+    if EmailStatus.SENT in statuses:
         return FREQUENCY_CAP
-    if emails.filter(status__in=OPEN_STATUSES).exists():
+    if statuses:
         return OPEN_EMAIL
     return None
