@@ -183,8 +183,8 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
         "tier_display",
         "engagement_score",
         "churn_risk_display",
-        "p_alive",
-        "expected_orders",
+        "p_alive_display",
+        "expected_orders_display",
         "clv",
         "last_order_at",
         "order_count",
@@ -224,7 +224,7 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
             {
                 "fields": (
                     ("tier_display", "engagement_score", "churn_risk_display"),
-                    ("p_alive", "expected_orders", "clv"),
+                    ("p_alive_display", "expected_orders_display", "clv"),
                     ("last_order_at", "order_count", "scored_at"),
                     "score_explanation",
                     "score_history",
@@ -278,6 +278,14 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
     @admin.display(description="Tier", ordering="risk_tier")
     def tier_display(self, obj: Client) -> str:
         return tier_badge(obj.risk_tier)
+
+    @admin.display(description="Probability still a client", ordering="p_alive")
+    def p_alive_display(self, obj: Client) -> str:
+        return "-" if obj.p_alive is None else f"{obj.p_alive:.0%}"
+
+    @admin.display(description="Expected orders (90 days)")
+    def expected_orders_display(self, obj: Client) -> str:
+        return "-" if obj.expected_orders is None else f"{obj.expected_orders:.2f}"
 
     @admin.display(description="Churn risk", ordering="churn_risk")
     def churn_risk_display(self, obj: Client) -> str:

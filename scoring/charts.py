@@ -38,6 +38,17 @@ def sparkline_svg(
         "<title>{}</title></polyline>",
         ((colour, points(values), name) for name, colour, values in series),
     )
+    # Dots too, so a history of one run still shows.
+    dots = format_html_join(
+        "",
+        '<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"><title>{}: {:.0f}</title>'
+        "</circle>",
+        (
+            (pad + i * step, y(v), colour, name, v)
+            for name, colour, values in series
+            for i, v in enumerate(values)
+        ),
+    )
     legend = format_html_join(
         " ",
         '<span style="color:{}">&#9632; {}</span>',
@@ -46,12 +57,13 @@ def sparkline_svg(
     return format_html(
         '<svg role="img" aria-label="score history" width="{}" height="{}" '
         'viewBox="0 0 {} {}" style="background:#fafafa;border:1px solid #eee">'
-        "{}</svg><div style='font-size:11px'>{} &middot; {} to {}</div>",
+        "{}{}</svg><div style='font-size:11px'>{} &middot; {} to {}</div>",
         width,
         height,
         width,
         height,
         lines,
+        dots,
         legend,
         labels[0] if labels else "",
         labels[-1] if labels else "",

@@ -491,13 +491,18 @@ def _order_days(
             [first + dt.timedelta(days=28 + int(r[1] * 22))] if r[2] < 0.6 else []
         )
     if segment == "loyal":
-        offsets = np.cumsum(30 + (r[3:] * 32).astype(int))
+        # Each client has a cadence of their own (monthly to every ~3 months) and
+        # irregular gaps around it, as real subscribers do; a book of identical
+        # cadences would leave the churn model no heterogeneity to learn.
+        cadence = 28 + r[1] * 62
+        offsets = np.cumsum((cadence * (0.45 + 1.1 * r[3:])).astype(int) + 7)
         # Every Fix up to today, then the next one (scheduled).
         n = int(np.searchsorted(offsets, horizon, side="right")) + 1
         return [first, *_days_after(first, offsets[:n])]
     if segment == "lapsed":
         stop = horizon - (183 + int(r[1] * 365))
-        offsets = np.cumsum(30 + (r[3:] * 46).astype(int))
+        cadence = 30 + r[2] * 75
+        offsets = np.cumsum((cadence * (0.45 + 1.1 * r[3:])).astype(int) + 7)
         return [first, *_days_after(first, offsets[offsets <= stop])]
     # Cooling: monthly at first, then each gap longer than the one before, the
     # last Fix two to five months ago. Built backwards from the last Fix.
