@@ -6,14 +6,17 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 
 from . import selectors
 from .forms import ClientAdminForm
 from .models import Client, Order, RiskTier
+from .pagination import CappedCountPaginator
 from .resources import ClientResource, OrderResource
 from .roles import STYLISTS
+
+RECENT_ORDERS = 12
 
 TIER_COLOURS = {
     RiskTier.HEALTHY: "#1e7e34",
@@ -128,25 +131,6 @@ class OrderYearFilter(SignupPeriodFilter):
         return queryset.filter(ordered_at__year=int(value))
 
 
-class OrderInline(admin.TabularInline):
-    model = Order
-    extra = 0
-    fields = (
-        "ordered_at",
-        "shipped_at",
-        "status",
-        "items_sent",
-        "items_kept",
-        "kept_items",
-        "amount",
-        "rating",
-        "feedback_comment",
-    )
-    ordering = ("-ordered_at",)
-    show_change_link = True
-    classes = ("collapse-open",)
-
-
 @admin.register(Client)
 class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmin):
     form = ClientAdminForm
@@ -176,9 +160,8 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
     list_select_related = ("stylist",)
     list_per_page = 50
     show_full_result_count = False
-    date_hierarchy = "signup_date"
+    paginator = CappedCountPaginator
     autocomplete_fields = ("stylist",)
-    inlines = (OrderInline,)
     readonly_fields = (
         "tier_display",
         "engagement_score",
@@ -191,6 +174,7 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
         "scored_at",
         "score_explanation",
         "score_history",
+        "recent_orders",
         "created_at",
         "updated_at",
     )
@@ -256,6 +240,46 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
             )
         return filters
 
+    @admin.display(description="Recent Fixes")
+    def recent_orders(self, obj: Client) -> str:
+        # A read-only table, not an inline formset: a client with years of Fixes
+        # would otherwise render a hundred form widgets on every page view.
+        if obj.pk is None:
+            return "-"
+        orders = list(obj.orders.order_by("-ordered_at", "-id")[:RECENT_ORDERS])
+        rows = format_html_join(
+            "",
+            "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}/{}</td><td>{}</td>"
+            "<td style='text-align:right'>${}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:customers_order_change", args=[o.pk]),
+                    f"{o.ordered_at:%Y-%m-%d}",
+                    o.get_status_display(),
+                    o.items_kept,
+                    o.items_sent,
+                    o.kept_items or "-",
+                    o.amount,
+                    o.rating or "-",
+                )
+                for o in orders
+            ),
+        )
+        add_url = reverse("admin:customers_order_add") + f"?client={obj.pk}"
+        all_url = (
+            reverse("admin:customers_order_changelist") + f"?client__id__exact={obj.pk}"
+        )
+        return format_html(
+            "<table><thead><tr><th>Ordered</th><th>Status</th><th>Kept</th>"
+            "<th>What was kept</th><th>Amount</th><th>Rating</th></tr></thead>"
+            "<tbody>{}</tbody></table><p><a href='{}'>Add a Fix</a> &middot; "
+            "<a href='{}'>All {} Fixes</a></p>",
+            rows or format_html("<tr><td colspan=6>{}</td></tr>", "No Fixes yet."),
+            add_url,
+            all_url,
+            obj.order_count,
+        )
+
     @admin.display(description="Why this score")
     def score_explanation(self, obj: Client) -> str:
         from scoring.presentation import snapshot_explanation_html
@@ -311,6 +335,7 @@ class OrderAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmi
     list_select_related = ("client",)
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
     autocomplete_fields = ("client",)
     ordering = ("-ordered_at", "-id")
 
