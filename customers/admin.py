@@ -131,6 +131,24 @@ class OrderYearFilter(SignupPeriodFilter):
         return queryset.filter(ordered_at__year=int(value))
 
 
+class RatingFilter(admin.SimpleListFilter):
+    """Feedback rating with fixed choices (the default lists DISTINCT over all rows)."""
+
+    title = "feedback rating"
+    parameter_name = "rating"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), "★" * n) for n in range(5, 0, -1)] + [("none", "No rating")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(rating__isnull=True)
+        if value in {"1", "2", "3", "4", "5"}:
+            return queryset.filter(rating=int(value))
+        return queryset
+
+
 @admin.register(Client)
 class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmin):
     form = ClientAdminForm
@@ -155,7 +173,7 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
         SignupPeriodFilter,
         "budget_band",
     )
-    search_fields = ("first_name", "last_name", "=email", "^email")
+    search_fields = ("first_name", "last_name", "^email")
     search_help_text = "Search by first or last name, or email."
     list_select_related = ("stylist",)
     list_per_page = 50
@@ -329,7 +347,7 @@ class OrderAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmi
         "amount",
         "rating",
     )
-    list_filter = ("status", OrderYearFilter, "rating")
+    list_filter = ("status", OrderYearFilter, RatingFilter)
     search_fields = ("client__first_name", "client__last_name", "=client__email")
     search_help_text = "Search by the client's name or exact email."
     list_select_related = ("client",)
