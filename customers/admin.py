@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 
 from . import selectors
+from .date_ranges import with_date_ranges
 from .forms import ClientAdminForm
 from .models import Client, Order, RiskTier
 from .pagination import CappedCountPaginator
@@ -114,23 +115,6 @@ class SignupPeriodFilter(admin.SimpleListFilter):
         return queryset.filter(signup_date__year=int(value))
 
 
-class OrderYearFilter(SignupPeriodFilter):
-    """Orders by year, with fixed choices (date_hierarchy scans every row)."""
-
-    title = "order year"
-    parameter_name = "ordered_year"
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        from django.utils import timezone
-
-        if value == "older":
-            return queryset.filter(ordered_at__year__lt=timezone.localdate().year - 5)
-        return queryset.filter(ordered_at__year=int(value))
-
-
 class RatingFilter(admin.SimpleListFilter):
     """Feedback rating with fixed choices (the default lists DISTINCT over all rows)."""
 
@@ -147,6 +131,34 @@ class RatingFilter(admin.SimpleListFilter):
         if value in {"1", "2", "3", "4", "5"}:
             return queryset.filter(rating=int(value))
         return queryset
+
+
+class NewOrderInline(admin.TabularInline):
+    """Add a Fix from the client page; past Fixes show in "Recent Fixes" above.
+
+    Listing every past Fix as editable forms would render a hundred widgets for a
+    long-standing client; a Fix is edited from its own page.
+    """
+
+    model = Order
+    extra = 1
+    can_delete = False
+    verbose_name = "new Fix"
+    verbose_name_plural = "Add a Fix"
+    fields = (
+        "ordered_at",
+        "shipped_at",
+        "status",
+        "items_sent",
+        "items_kept",
+        "kept_items",
+        "amount",
+        "rating",
+        "feedback_comment",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
 
 
 @admin.register(Client)
@@ -179,7 +191,9 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
     list_per_page = 50
     show_full_result_count = False
     paginator = CappedCountPaginator
+    date_hierarchy = "signup_date"
     autocomplete_fields = ("stylist",)
+    inlines = (NewOrderInline,)
     readonly_fields = (
         "tier_display",
         "engagement_score",
@@ -240,7 +254,7 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
     )
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
+        qs = with_date_ranges(super().get_queryset(request))
         return selectors.clients_visible_to(request.user, qs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -347,7 +361,8 @@ class OrderAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmi
         "amount",
         "rating",
     )
-    list_filter = ("status", OrderYearFilter, RatingFilter)
+    list_filter = ("status", RatingFilter)
+    date_hierarchy = "ordered_at"
     search_fields = ("client__first_name", "client__last_name", "=client__email")
     search_help_text = "Search by the client's name or exact email."
     list_select_related = ("client",)
@@ -358,5 +373,5 @@ class OrderAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmi
     ordering = ("-ordered_at", "-id")
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
+        qs = with_date_ranges(super().get_queryset(request))
         return selectors.orders_visible_to(request.user, qs)
