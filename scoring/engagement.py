@@ -81,26 +81,48 @@ def engagement_score(
     """
     recency_raw = np.asarray(days_since_last_order, dtype=np.float64)
     n = recency_raw.size
+    return engagement_combine(
+        components={
+            "recency": _percentile_score(recency_raw, higher_is_better=False),
+            "frequency": _percentile_score(
+                np.asarray(frequency, dtype=np.float64), higher_is_better=True
+            ),
+            "monetary": _percentile_score(
+                _optional(monetary, n), higher_is_better=True
+            ),
+            **fix_components(
+                items_kept=_optional(items_kept, n),
+                items_sent=_optional(items_sent, n),
+                mean_rating=_optional(mean_rating, n),
+            ),
+        },
+        weights=weights,
+    )
+
+
+def fix_components(
+    *, items_kept: np.ndarray, items_sent: np.ndarray, mean_rating: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Return the absolute-scale components: keep rate and feedback, 0-100 or NaN."""
+    kept = np.asarray(items_kept, dtype=np.float64)
+    sent = np.asarray(items_sent, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(sent > 0, 100.0 * np.clip(kept / sent, 0.0, 1.0), np.nan)
+    rating = np.asarray(mean_rating, dtype=np.float64)
+    return {
+        "keep_rate": keep,
+        "rating": 100.0 * (np.clip(rating, 1.0, 5.0) - 1.0) / 4.0,
+    }
+
+
+def engagement_combine(
+    *, components: dict[str, np.ndarray], weights: dict[str, float] | None = None
+) -> EngagementScore:
+    """Weight the components a client has; missing ones (NaN) drop out."""
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     if set(weights) != set(DEFAULT_WEIGHTS) or min(weights.values()) < 0:
         raise ValueError(f"weights must be non-negative for {sorted(DEFAULT_WEIGHTS)}")
-
-    kept = _optional(items_kept, n)
-    sent = _optional(items_sent, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        keep = np.where(sent > 0, 100.0 * np.clip(kept / sent, 0.0, 1.0), np.nan)
-    rating_raw = _optional(mean_rating, n)
-    rating = 100.0 * (np.clip(rating_raw, 1.0, 5.0) - 1.0) / 4.0
-
-    components = {
-        "recency": _percentile_score(recency_raw, higher_is_better=False),
-        "frequency": _percentile_score(
-            np.asarray(frequency, dtype=np.float64), higher_is_better=True
-        ),
-        "monetary": _percentile_score(_optional(monetary, n), higher_is_better=True),
-        "keep_rate": keep,
-        "rating": rating,
-    }
+    n = next(iter(components.values())).size
     numerator = np.zeros(n)
     denominator = np.zeros(n)
     for name, values in components.items():

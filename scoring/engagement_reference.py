@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engagement import DEFAULT_WEIGHTS, EngagementScore
+from .engagement import EngagementScore, engagement_combine, fix_components
 
 _LEVELS = np.linspace(0.0, 1.0, 101)
 RANKED = ("recency", "frequency", "monetary")
@@ -60,26 +60,14 @@ def engagement_score_with_reference(
     weights: dict[str, float] | None = None,
 ) -> EngagementScore:
     """Score engagement 0-100 with ranked components read off ``reference``."""
-    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
-    kept = np.asarray(items_kept, dtype=np.float64)
-    sent = np.asarray(items_sent, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        keep = np.where(sent > 0, 100.0 * np.clip(kept / sent, 0.0, 1.0), np.nan)
-    rating = 100.0 * (np.clip(np.asarray(mean_rating, float), 1.0, 5.0) - 1.0) / 4.0
-    components = {
-        "recency": 100.0 - _percentile(days_since_last_order, reference["recency"]),
-        "frequency": _percentile(frequency, reference["frequency"]),
-        "monetary": _percentile(monetary, reference["monetary"]),
-        "keep_rate": keep,
-        "rating": rating,
-    }
-    n = keep.size
-    numerator = np.zeros(n)
-    denominator = np.zeros(n)
-    for name, values in components.items():
-        present = np.isfinite(values)
-        numerator += np.where(present, weights[name] * values, 0.0)
-        denominator += np.where(present, weights[name], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = np.where(denominator > 0, numerator / denominator, np.nan)
-    return EngagementScore(total=total, weights=weights, **components)
+    return engagement_combine(
+        components={
+            "recency": 100.0 - _percentile(days_since_last_order, reference["recency"]),
+            "frequency": _percentile(frequency, reference["frequency"]),
+            "monetary": _percentile(monetary, reference["monetary"]),
+            **fix_components(
+                items_kept=items_kept, items_sent=items_sent, mean_rating=mean_rating
+            ),
+        },
+        weights=weights,
+    )
