@@ -13,6 +13,11 @@ from .models import ModelFit, ScoreSnapshot, ScoringRun
 
 # Orders that count as a transaction: anything not canceled that was ordered
 # by the scoring date (a scheduled Fix in the future is not a purchase yet).
+# The first day's amount (repeat spend excludes it) comes from one MIN over a
+# packed key, day * 10^8 + cents: the smallest key is the first day, its low digits
+# that day's amount. Exact while a day's spend stays under $1,000,000 and avoids a
+# window function, so both steps are plain (hash) aggregates.
+_PACK = 100_000_000
 _AGGREGATE_SQL = """
 WITH daily AS (
     SELECT client_id, {day} AS d,
@@ -23,17 +28,14 @@ WITH daily AS (
     FROM customers_order
     WHERE status <> 'canceled' AND ordered_at <= %s {client_filter}
     GROUP BY client_id, {day}
-), ranked AS (
-    SELECT daily.*, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY d) AS rn
-    FROM daily
 )
 SELECT client_id, COUNT(*), MIN(d), MAX(d), SUM(amt),
-       SUM(CASE WHEN rn = 1 THEN amt ELSE 0 END),
+       MIN(CAST(d AS BIGINT) * {pack} + CAST(ROUND(amt * 100) AS BIGINT)) %% {pack},
        CAST(SUM(sent) AS DOUBLE PRECISION), CAST(SUM(kept) AS DOUBLE PRECISION),
        CAST(COALESCE(SUM(rating_sum), 0) AS DOUBLE PRECISION),
        CAST(SUM(rating_n) AS DOUBLE PRECISION),
        SUM(n_orders), {epoch}
-FROM ranked
+FROM daily
 GROUP BY client_id
 ORDER BY client_id
 """
@@ -97,7 +99,10 @@ def order_stats(
         client_filter = f"AND client_id IN ({placeholders})"
         params.extend(client_ids)
     sql = _AGGREGATE_SQL.format(
-        day=_day_expression(), epoch=_epoch_expression(), client_filter=client_filter
+        day=_day_expression(),
+        epoch=_epoch_expression(),
+        client_filter=client_filter,
+        pack=_PACK,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -119,7 +124,7 @@ def order_stats(
         first_day=as_int[:, 2].copy(),
         last_day=as_int[:, 3].copy(),
         total_amount=matrix[:, 4].copy(),
-        first_day_amount=matrix[:, 5].copy(),
+        first_day_amount=matrix[:, 5] / 100.0,
         items_sent=matrix[:, 6].copy(),
         items_kept=matrix[:, 7].copy(),
         rating_sum=matrix[:, 8].copy(),

@@ -190,3 +190,25 @@ def test_saving_an_order_enqueues_a_rescore_on_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         Order.objects.create(client=client, amount=10, status=OrderStatus.KEPT)
     assert len(callbacks) == 1
+
+
+def test_aggregation_merges_same_day_orders_and_finds_the_first_days_spend():
+    """Same-day orders are one transaction; the first day's spend is kept apart."""
+    from scoring.selectors import order_stats
+
+    client = Client.objects.create(first_name="S", email="s@example.com")
+    base = timezone.now().replace(hour=12) - dt.timedelta(days=50)
+    Order.objects.bulk_create(
+        Order(client=client, ordered_at=at, amount=amount, status=OrderStatus.KEPT)
+        for at, amount in (
+            (base, "100.25"),
+            (base + dt.timedelta(days=20), "50.00"),
+            (base + dt.timedelta(days=20, minutes=5), "30.10"),
+        )
+    )
+    stats = order_stats(as_of=timezone.now(), client_ids=[client.pk])
+    assert stats.order_days.tolist() == [2]
+    assert stats.n_orders.tolist() == [3]
+    assert stats.first_day_amount.tolist() == pytest.approx([100.25])
+    assert stats.total_amount.tolist() == pytest.approx([180.35])
+    assert stats.last_day[0] - stats.first_day[0] == 20
