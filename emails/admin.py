@@ -1,13 +1,30 @@
-"""Admin screens for drafts, holdout assignments and suppressions."""
+"""Admin screens for drafts, holdout assignments and suppressions.
+
+The email screen is the reviewers' desk: a queue of pending drafts, a page with
+the draft as the client will see it beside the client's context, and buttons
+for the decisions, each of which calls one service in ``emails.services.review``.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import Http404
+import datetime as dt
+import logging
+from collections import Counter
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from customers.admin import tier_badge
+from customers.admin import StylistListFilter, tier_badge
+from customers.selectors import user_is_stylist_only
+from emails.forms import CommentForm, EditApproveForm, RejectForm
 from emails.models import (
     EmailStatus,
     ReengagementEmail,
@@ -16,6 +33,18 @@ from emails.models import (
 )
 from emails.selectors import email_client_recent_orders, emails_visible_to
 from emails.services.rendering import email_html_render
+from emails.services.review import (
+    ReviewRefused,
+    email_approve,
+    email_comment_add,
+    email_regenerate,
+    email_reject,
+    user_can_comment,
+    user_can_review,
+)
+from emails.services.transitions import IllegalTransition
+from scoring.presentation import score_history_html
+from scoring.selectors import client_score_history
 
 STATUS_COLOURS = {
     EmailStatus.QUEUED: "#6c757d",
@@ -28,12 +57,112 @@ STATUS_COLOURS = {
     EmailStatus.FAILED: "#c0392b",
     EmailStatus.SUPPRESSED: "#343a40",
 }
+TEMPLATES = "admin/emails/reengagementemail"
+SCORE_HISTORY_POINTS = 26
+SCORE_TABLE_ROWS = 5
+
+logger = logging.getLogger(__name__)
+
+
+def _score_chart(history) -> str:
+    """Return the score chart, or "" so a chart bug never hides the review panel.
+
+    The admin shows a readonly callable that raises ValueError as "-", which
+    would take the preview and the decision context with it.
+    """
+    if not history:
+        return ""
+    try:
+        return score_history_html(history)
+    except ValueError:
+        logger.exception("Score chart failed for client %s", history[0].client_id)
+        return ""
+
+
+class ReviewQueueFilter(admin.SimpleListFilter):
+    """Open the list on the drafts awaiting review; "All emails" shows the rest.
+
+    The queue is the default only while nothing else picks the statuses: a
+    search or the status filter looks through every email.
+    """
+
+    title = "queue"
+    parameter_name = "queue"
+    PENDING = "pending"
+    ALL = "all"
+
+    def __init__(self, request, params, model, model_admin):
+        self._narrowed = "status__exact" in request.GET or bool(request.GET.get("q"))
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return [(self.PENDING, "Review queue"), (self.ALL, "All emails")]
+
+    def value(self):
+        value = super().value()
+        if value in (self.PENDING, self.ALL):
+            return value
+        return self.ALL if self._narrowed else self.PENDING
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}
+                ),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == self.PENDING:
+            return queryset.filter(status=EmailStatus.PENDING_REVIEW)
+        return queryset
+
+
+class EmailStylistFilter(StylistListFilter):
+    """The client's stylist, from the Stylists group (no DISTINCT over emails)."""
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(client__stylist_id=value) if value else queryset
+
+
+class CreatedAgeFilter(admin.SimpleListFilter):
+    """How long a draft has been around; fixed ranges over the indexed date."""
+
+    title = "age"
+    parameter_name = "age"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", "Created today"),
+            ("7d", "Last 7 days"),
+            ("older", "Older than 7 days"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        now = timezone.now()
+        if value == "today":
+            midnight = dt.datetime.combine(timezone.localdate(now), dt.time.min)
+            return queryset.filter(created_at__gte=timezone.make_aware(midnight))
+        if value == "7d":
+            return queryset.filter(created_at__gte=now - dt.timedelta(days=7))
+        if value == "older":
+            return queryset.filter(created_at__lt=now - dt.timedelta(days=7))
+        return queryset
 
 
 @admin.register(ReengagementEmail)
 class ReengagementEmailAdmin(admin.ModelAdmin):
-    """Review screen; reviewer actions (approve/reject) come with a later issue."""
+    """The review desk: the queue, the draft beside its client, the decisions.
 
+    Nothing is edited through the model form (a stale save would write back an
+    old status); texts change only through "Edit then approve".
+    """
+
+    change_form_template = f"{TEMPLATES}/change_form.html"
     list_display = (
         "client",
         "status_badge",
@@ -46,11 +175,18 @@ class ReengagementEmailAdmin(admin.ModelAdmin):
         "latency_ms",
         "created_at",
     )
-    list_filter = ("status", "provider", "client__risk_tier")
+    list_filter = (
+        ReviewQueueFilter,
+        "status",
+        ("client__risk_tier", admin.ChoicesFieldListFilter),
+        EmailStylistFilter,
+        CreatedAgeFilter,
+        "provider",
+    )
     list_select_related = ("client",)
     search_fields = ("=client__email", "client__last_name", "subject")
     show_full_result_count = False
-    date_hierarchy = "created_at"
+    actions = ("approve_selected", "reject_selected")
     fieldsets = (
         ("Review", {"fields": ("review_panel",)}),
         (
@@ -98,6 +234,12 @@ class ReengagementEmailAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request).select_related("client")
         return emails_visible_to(request.user, qs)
 
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if user_is_stylist_only(request.user):
+            return tuple(f for f in filters if f is not EmailStylistFilter)
+        return filters
+
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
@@ -107,8 +249,267 @@ class ReengagementEmailAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_review_permission(self, request) -> bool:
+        return user_can_review(request.user)
+
+    # -- review URLs ---------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        views = {
+            "approve": self.approve_view,
+            "edit": self.edit_approve_view,
+            "reject": self.reject_view,
+            "regenerate": self.regenerate_view,
+            "comment": self.comment_view,
+        }
+        custom = [
+            path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(view),
+                name=f"{info[0]}_{info[1]}_{name}",
+            )
+            for name, view in views.items()
+        ]
+        return custom + super().get_urls()
+
+    def _email_for(self, request, object_id, *, allowed) -> ReengagementEmail:
+        # Out of the user's book is a 404 (as on the change page); in it but
+        # without the right is a 403, whatever the form or a forged POST says.
+        email = self.get_object(request, unquote(object_id))
+        if not allowed(request.user):
+            raise PermissionDenied
+        return email
+
+    def _change_url(self, email: ReengagementEmail) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[email.pk],
+        )
+
+    def _queue_url(self) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+
+    def _approved_response(self, request, email: ReengagementEmail):
+        if email.status == EmailStatus.SUPPRESSED:
+            note = email.transitions.order_by("-at", "-id").first()
+            self.message_user(
+                request,
+                f"Email #{email.pk} was not approved: the client can no longer be "
+                f"contacted ({note.note if note else 'blocked'}). It is suppressed.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(self._change_url(email))
+        self.message_user(
+            request,
+            f"Email #{email.pk} approved{' with your edits' if email.edited else ''};"
+            " it will be sent shortly.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self._queue_url())
+
+    def _refused(self, request, email: ReengagementEmail, exc: Exception):
+        self.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(self._change_url(email))
+
+    def approve_view(self, request, object_id):
+        email = self._email_for(request, object_id, allowed=user_can_review)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            email = email_approve(email=email, reviewer=request.user)
+        except (IllegalTransition, ReviewRefused) as exc:
+            return self._refused(request, email, exc)
+        return self._approved_response(request, email)
+
+    def edit_approve_view(self, request, object_id):
+        email = self._email_for(request, object_id, allowed=user_can_review)
+        if email.status != EmailStatus.PENDING_REVIEW:
+            return self._refused(
+                request,
+                email,
+                IllegalTransition(
+                    f"Email #{email.pk} is {email.get_status_display().lower()}; "
+                    "only a draft pending review can be edited."
+                ),
+            )
+        if request.method == "POST":
+            form = EditApproveForm(request.POST)
+            if form.is_valid():
+                try:
+                    email = email_approve(
+                        email=email, reviewer=request.user, **form.cleaned_data
+                    )
+                except ReviewRefused as exc:
+                    form.add_error(None, str(exc))
+                except IllegalTransition as exc:
+                    return self._refused(request, email, exc)
+                else:
+                    return self._approved_response(request, email)
+        else:
+            form = EditApproveForm(
+                initial={
+                    "subject": email.subject,
+                    "preheader": email.preheader,
+                    "body": email.body,
+                }
+            )
+        return self._render(
+            request,
+            "edit_approve.html",
+            email=email,
+            form=form,
+            title="Edit then approve",
+        )
+
+    def reject_view(self, request, object_id):
+        email = self._email_for(request, object_id, allowed=user_can_review)
+        form = RejectForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                email_reject(
+                    email=email,
+                    reviewer=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except IllegalTransition as exc:
+                return self._refused(request, email, exc)
+            except ReviewRefused as exc:
+                form.add_error("reason", str(exc))
+            else:
+                self.message_user(
+                    request, f"Email #{email.pk} rejected.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(self._queue_url())
+        return self._render(
+            request, "reject.html", email=email, form=form, title="Reject draft"
+        )
+
+    def regenerate_view(self, request, object_id):
+        email = self._email_for(request, object_id, allowed=user_can_review)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            new = email_regenerate(email=email, reviewer=request.user)
+        except IllegalTransition as exc:
+            return self._refused(request, email, exc)
+        self.message_user(
+            request,
+            f"A new draft (email #{new.pk}) is being written; email #{email.pk} is "
+            "kept as rejected.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self._change_url(new))
+
+    def comment_view(self, request, object_id):
+        email = self._email_for(request, object_id, allowed=user_can_comment)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        form = CommentForm(request.POST)
+        if form.is_valid():
+            try:
+                email_comment_add(
+                    email=email, author=request.user, body=form.cleaned_data["body"]
+                )
+            except ReviewRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, "Comment added.", messages.SUCCESS)
+        else:
+            self.message_user(request, "A comment cannot be empty.", messages.ERROR)
+        return HttpResponseRedirect(self._change_url(email))
+
+    def _render(self, request, template: str, *, email, form, title: str, **extra):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": email,
+            "email": email,
+            "form": form,
+            "title": title,
+            "change_url": self._change_url(email),
+            **extra,
+        }
+        return TemplateResponse(request, f"{TEMPLATES}/{template}", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_review": user_can_review(request.user),
+            "can_comment": user_can_comment(request.user),
+            "pending": EmailStatus.PENDING_REVIEW,
+            "reject_form": RejectForm(),
+            "comment_form": CommentForm(),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # -- bulk actions --------------------------------------------------------
+
+    @admin.action(description="Approve selected drafts", permissions=["review"])
+    def approve_selected(self, request, queryset):
+        outcomes: Counter[str] = Counter()
+        for email in queryset.select_related("client"):
+            try:
+                email = email_approve(email=email, reviewer=request.user)
+            except (IllegalTransition, ReviewRefused):
+                outcomes["skipped"] += 1
+            else:
+                outcomes[email.status] += 1
+        self._report(
+            request,
+            approved=outcomes[EmailStatus.APPROVED],
+            suppressed=outcomes[EmailStatus.SUPPRESSED],
+            skipped=outcomes["skipped"],
+        )
+
+    @admin.action(description="Reject selected drafts…", permissions=["review"])
+    def reject_selected(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            outcomes: Counter[str] = Counter()
+            for email in queryset.select_related("client"):
+                try:
+                    email_reject(
+                        email=email,
+                        reviewer=request.user,
+                        reason=form.cleaned_data["reason"],
+                    )
+                except (IllegalTransition, ReviewRefused):
+                    outcomes["skipped"] += 1
+                else:
+                    outcomes["rejected"] += 1
+            self._report(
+                request, rejected=outcomes["rejected"], skipped=outcomes["skipped"]
+            )
+            return None
+        return TemplateResponse(
+            request,
+            f"{TEMPLATES}/reject_selected.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Reject drafts",
+                "form": form,
+                "queryset": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "select_across": request.POST.get("select_across", "0"),
+            },
+        )
+
+    def _report(self, request, *, skipped: int, **done: int) -> None:
+        parts = [f"{count} {what}" for what, count in done.items() if count]
+        if skipped:
+            parts.append(f"{skipped} skipped (not pending review)")
+        level = messages.SUCCESS if not skipped else messages.WARNING
+        self.message_user(request, "Drafts: " + (", ".join(parts) or "none"), level)
+
+    # -- display -------------------------------------------------------------
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: ReengagementEmail) -> str:
@@ -124,8 +525,9 @@ class ReengagementEmailAdmin(admin.ModelAdmin):
         if obj.pk is None:
             return "—"
         client = obj.client
+        history = client_score_history(client_id=client.pk, limit=SCORE_HISTORY_POINTS)
         return render_to_string(
-            "emails/review_panel.html",
+            f"{TEMPLATES}/review_panel.html",
             {
                 "email": obj,
                 "html": email_html_render(email=obj) if obj.body else "",
@@ -133,7 +535,10 @@ class ReengagementEmailAdmin(admin.ModelAdmin):
                 "tier": tier_badge(client.risk_tier),
                 "churn_pct": round((client.churn_risk or 0) * 100),
                 "orders": email_client_recent_orders(email=obj),
+                "score_chart": _score_chart(history),
+                "score_rows": history[-SCORE_TABLE_ROWS:][::-1],
                 "transitions": obj.transitions.select_related("actor"),
+                "comments": obj.comments.select_related("author"),
             },
         )
 

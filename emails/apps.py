@@ -6,6 +6,7 @@ class EmailsConfig(AppConfig):
     verbose_name = "Re-engagement emails"
 
     def ready(self) -> None:
-        from emails import receivers
+        from emails import receivers, receivers_ses
 
         receivers.connect()
+        receivers_ses.connect()

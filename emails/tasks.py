@@ -36,3 +36,41 @@ def generate_draft_task(self, snapshot_id: int) -> str | None:
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.email.status
+
+
+@shared_task(
+    bind=True,
+    name="emails.regenerate_draft",
+    queue="llm",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    rate_limit=settings.LLM_RATE_LIMIT or None,
+    max_retries=GENERATE_DRAFT_MAX_RETRIES,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_jitter=True,
+)
+def regenerate_draft_task(self, email_id: int) -> str | None:
+    """Draft an email a reviewer asked to regenerate; a redelivery does nothing.
+
+    ``draft_generate`` claims queued -> drafting with a conditional update, so a
+    second delivery finds the email past queued and makes no model call.
+    """
+    from emails.models import ReengagementEmail
+
+    email = (
+        ReengagementEmail.objects.select_related("client__stylist")
+        .filter(pk=email_id)
+        .first()
+    )
+    if email is None:
+        return None
+    outcome = draft_generate(
+        email=email, retries=self.request.retries, max_retries=self.max_retries
+    )
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.email.status
+
+
+from emails.sending_tasks import send_email_task  # noqa: E402,F401 - registers the task

@@ -41,10 +41,9 @@ def sparkline_svg(
     # Dots too, so a history of one run still shows.
     dots = format_html_join(
         "",
-        '<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"><title>{}: {:.0f}</title>'
-        "</circle>",
+        '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{}: {}</title></circle>',
         (
-            (pad + i * step, y(v), colour, name, v)
+            (f"{pad + i * step:.1f}", f"{y(v):.1f}", colour, name, f"{v:.0f}")
             for name, colour, values in series
             for i, v in enumerate(values)
         ),

@@ -194,3 +194,53 @@ REENGAGEMENT_FREQUENCY_CAP_DAYS = env.int("REENGAGEMENT_FREQUENCY_CAP_DAYS", def
 REENGAGEMENT_HOLDOUT_SHARE = env.float("REENGAGEMENT_HOLDOUT_SHARE", default=0.10)
 REENGAGEMENT_EXPERIMENT = env.str("REENGAGEMENT_EXPERIMENT", default="reengagement-v1")
 CELERY_TASK_ROUTES = {"emails.generate_draft": {"queue": "llm"}}
+
+# --- Sending ------------------------------------------------------------------------
+# Local default: one .eml file per message under sent_emails/, which a demo user can
+# open. Production sets EMAIL_BACKEND=django_ses.SESBackend (credentials come from the
+# Lambda role; never put keys here).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent_emails"))
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="StitchEngage Stylists <stylists@example.com>"
+)
+# mailto: target of the List-Unsubscribe header; empty leaves only the https link.
+UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
+AWS_SES_REGION_NAME = env.str("AWS_SES_REGION_NAME", default=AWS_S3_REGION_NAME)
+# django-ses adds it as the X-SES-CONFIGURATION-SET header; the set publishes bounce
+# and complaint events to the SNS topic that posts to /ses/events/.
+AWS_SES_CONFIGURATION_SET = env.str("AWS_SES_CONFIGURATION_SET", default="") or None
+# SES message tags, "name=value" pairs. django-ses has no tag setting, so they go in
+# SES's own X-SES-MESSAGE-TAGS header of the raw message (see services/sending.py).
+SES_MESSAGE_TAGS = env.dict(
+    "SES_MESSAGE_TAGS", default={"app": "stitchengage", "campaign": "reengagement"}
+)
+# Throttling is done by the Celery rate limit below, not by django-ses sleeping.
+AWS_SES_AUTO_THROTTLE = None
+# Celery rate_limit of emails.send_email, matching the SES per-second quota. Celery's
+# limiter is a token bucket of capacity 1 kept by each worker process, so the real
+# ceiling is this rate times the number of worker processes consuming the queue.
+SEND_RATE_LIMIT = env.str("SEND_RATE_LIMIT", default="14/s")
+# SES price: $0.10 per 1,000 emails.
+SES_COST_PER_EMAIL_USD = env.str("SES_COST_PER_EMAIL_USD", default="0.0001")
+UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int("UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", default=365)
+# SNS -> /ses/events/: django-ses verifies each message's signature with the
+# certificate at SigningCertURL, fetched only from these domains, and accepts only
+# the listed topics (empty = any topic, which is unsafe on a public URL).
+AWS_SES_VERIFY_EVENT_SIGNATURES = env.bool(
+    "AWS_SES_VERIFY_EVENT_SIGNATURES", default=True
+)
+AWS_SNS_EVENT_CERT_TRUSTED_DOMAINS = env.list(
+    "AWS_SNS_EVENT_CERT_TRUSTED_DOMAINS",
+    default=[f"sns.{AWS_SES_REGION_NAME}.amazonaws.com"],
+)
+AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = env.list(
+    "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS", default=[]
+)
+
+# --- Outcomes -----------------------------------------------------------------------
+# A sent email (or a holdout entry) counts as re-engaged when the client orders
+# within this many days; only windows that have fully elapsed enter the rates.
+REENGAGEMENT_ATTRIBUTION_DAYS = env.int("REENGAGEMENT_ATTRIBUTION_DAYS", default=30)

@@ -29,6 +29,10 @@ class Command(BaseCommand):
     def handle(self, *args, clients: int, seed: int, **options):
         if not Client.objects.exists():
             call_command("seed_demo", clients=clients, seed=seed, stdout=self.stdout)
+            # Past weeks of scoring runs, sends and outcomes, so every dashboard
+            # chart has something to show; before scoring, which then sees the
+            # history's orders.
+            call_command("seed_demo_history", stdout=self.stdout)
         else:
             self.stdout.write("Demo data already present; not seeding again.")
         call_command("score_clients", stdout=self.stdout)

@@ -1,0 +1,49 @@
+"""Celery task that sends one approved email through the configured backend."""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from emails.services.sending import SendDeferred, email_send
+
+SEND_EMAIL_MAX_RETRIES = 8
+# Exponential backoff for throttled sends: 2, 4, 8 ... seconds, capped, with jitter.
+SEND_BACKOFF_BASE_SECONDS = 2
+SEND_BACKOFF_MAX_SECONDS = 600
+
+
+def send_retry_countdown(*, retries: int) -> float:
+    """Return the seconds to wait before retry ``retries + 1`` (half jitter)."""
+    ceiling = min(SEND_BACKOFF_MAX_SECONDS, SEND_BACKOFF_BASE_SECONDS * 2**retries)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter only
+
+
+@shared_task(
+    bind=True,
+    name="emails.send_email",
+    queue="default",
+    # The claim (approved -> sending) makes redelivery harmless, so the message is
+    # acknowledged only after the send: a worker lost mid-send redelivers it, and
+    # the redelivered task finds the email in `sending` and stops.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Celery's limiter is a token bucket of capacity 1 per worker process: the
+    # real ceiling is this rate times the processes consuming the queue.
+    rate_limit=settings.SEND_RATE_LIMIT or None,
+    max_retries=SEND_EMAIL_MAX_RETRIES,
+)
+def send_email_task(self, email_id: int) -> str | None:
+    """Send an approved email exactly once; retry later when the provider throttles."""
+    try:
+        email = email_send(email_id=email_id)
+    except SendDeferred as deferred:
+        if self.request.retries >= self.max_retries:
+            # Out of retries: the email stays approved for a human to send again.
+            return deferred.email.status
+        raise self.retry(
+            countdown=send_retry_countdown(retries=self.request.retries)
+        ) from deferred
+    return email.status if email else None

@@ -1,0 +1,140 @@
+"""The retention dashboard page: who may open it, what it shows, where it is linked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import RiskTier
+from emails.models import EmailStatus, ReengagementEmail, RetentionAssignment
+from scoring.models import ScoringRun
+from tests.customers.factories import (
+    PASSWORD,
+    ClientFactory,
+    ManagerFactory,
+    OrderFactory,
+    ReviewerFactory,
+    StylistFactory,
+    SuperuserFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/dashboard/"
+
+
+def _outcomes_book() -> None:
+    """Twelve emailed (6 re-engaged for $100 each), twelve held out (3)."""
+    now = timezone.now()
+    for i in range(12):
+        client = ClientFactory(risk_tier=RiskTier.AT_RISK)
+        sent_at = now - dt.timedelta(days=45)
+        ReengagementEmail.objects.create(
+            client=client,
+            status=EmailStatus.SENT,
+            idempotency_key=f"dash:{i}",
+            sent_at=sent_at,
+            cost_usd=Decimal("0.50"),
+            send_cost_usd=Decimal("0.10"),
+        )
+        if i < 6:
+            OrderFactory(
+                client=client,
+                ordered_at=sent_at + dt.timedelta(days=3),
+                amount=Decimal("100.00"),
+            )
+    for i in range(12):
+        client = ClientFactory(risk_tier=RiskTier.LAPSED)
+        assignment = RetentionAssignment.objects.create(
+            client=client, group=RetentionAssignment.Group.HOLDOUT, holdout_share=0.1
+        )
+        RetentionAssignment.objects.filter(pk=assignment.pk).update(
+            assigned_at=now - dt.timedelta(days=45)
+        )
+        if i < 3:
+            OrderFactory(
+                client=client,
+                ordered_at=now - dt.timedelta(days=40),
+                amount=Decimal("100.00"),
+            )
+    for weeks_ago, at_risk in ((2, 30), (1, 24)):
+        run = ScoringRun.objects.create(
+            trigger=ScoringRun.Trigger.NIGHTLY,
+            finished_at=now,
+            tier_counts={"healthy": 100, "at_risk": at_risk},
+        )
+        ScoringRun.objects.filter(pk=run.pk).update(
+            started_at=now - dt.timedelta(weeks=weeks_ago)
+        )
+
+
+def test_manager_sees_the_figures_and_charts(client):
+    """A manager gets the page with rates, uplift, money and inline SVG charts."""
+    _outcomes_book()
+    client.login(username=ManagerFactory().username, password=PASSWORD)
+    assert reverse("dashboard:index") == URL
+    response = client.get(URL)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Retention dashboard" in page
+    assert "50.0%" in page  # emailed 6 of 12
+    assert "25.0%" in page  # holdout 3 of 12
+    assert "+25.0 pp" in page  # uplift
+    assert "Newcombe" in page
+    assert "$600.00" in page  # attributed revenue
+    assert "$300.00" in page  # incremental: 12 x (50 - 25)
+    assert "$7.2000" in page  # cost: 12 x (0.50 + 0.10)
+    assert "40.7&times;" in page  # ROI (300 - 7.2) / 7.2
+    assert page.count("<svg") >= 4
+    main = page[page.index('id="content-main"') :]
+    assert "<script" not in main  # the charts need no JavaScript
+    assert "https://" not in main
+    assert "http://" not in main.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert 'href="/admin/"' in page  # breadcrumbs back into the admin
+    summary = response.context["summary"]
+    assert summary.funnel.sent == 12
+    assert [counts["at_risk"] for _, counts in summary.tier_trend] == [30, 24]
+
+
+def test_empty_book_says_not_enough_data(client):
+    """Without data the page renders and claims no uplift."""
+    client.login(username=SuperuserFactory().username, password=PASSWORD)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "not enough data" in response.content.decode()
+
+
+@pytest.mark.parametrize("factory", [ReviewerFactory, ManagerFactory, SuperuserFactory])
+def test_reviewers_managers_and_superusers_may_open_it(client, factory):
+    """Everyone who sees the whole client book may see company-wide outcomes."""
+    client.login(username=factory().username, password=PASSWORD)
+    assert client.get(URL).status_code == 200
+
+
+def test_stylist_gets_403(client):
+    """A stylist sees only their own clients, so company-wide outcomes are refused."""
+    client.login(username=StylistFactory().username, password=PASSWORD)
+    assert client.get(URL).status_code == 403
+
+
+def test_anonymous_and_non_staff_are_sent_to_the_login(client):
+    """The page sits behind the admin login like every admin screen."""
+    assert client.get(URL).status_code == 302
+    client.login(username=UserFactory().username, password=PASSWORD)
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_admin_index_links_to_the_dashboard(client):
+    """The admin home page shows the retention dashboard link at the top."""
+    client.login(username=ManagerFactory().username, password=PASSWORD)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert f'href="{URL}"' in page
+    assert "Retention dashboard" in page
+    assert page.index("retention-dashboard-link") < page.index('id="content-main"')

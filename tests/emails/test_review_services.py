@@ -1,0 +1,329 @@
+"""The reviewer's decisions as services: approve, edit, reject, regenerate, comment."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from emails import sending_tasks, tasks
+from emails.models import EmailComment, EmailStatus, ReengagementEmail, Suppression
+from emails.services.review import (
+    REGENERATED_NOTE,
+    ReviewRefused,
+    email_approve,
+    email_comment_add,
+    email_regenerate,
+    email_reject,
+    user_can_comment,
+    user_can_review,
+)
+from emails.services.transitions import IllegalTransition, email_transition
+from tests.customers.factories import (
+    ClientFactory,
+    ManagerFactory,
+    ReviewerFactory,
+    StylistFactory,
+    SuperuserFactory,
+    UserFactory,
+)
+from tests.emails.conftest import snapshot_make
+
+pytestmark = pytest.mark.django_db
+
+BODY = (
+    "Hi Ana,\n\nIt has been a while since your last Fix, and I have been keeping an "
+    "eye out for pieces that suit the relaxed, classic looks you loved. The denim "
+    "jacket you kept would pair beautifully with a few things I have in mind.\n\n"
+    "Whenever you are ready, just schedule your next Fix.\n\nMaya"
+)
+
+
+def pending_email(client=None, **fields) -> ReengagementEmail:
+    """Return a draft awaiting review, for a consenting client named Ana."""
+    client = client or ClientFactory(first_name="Ana")
+    email = ReengagementEmail.objects.create(
+        client=client, idempotency_key=f"test:{client.pk}:{timezone.now()}"
+    )
+    email_transition(email=email, to=EmailStatus.DRAFTING)
+    return email_transition(
+        email=email,
+        to=EmailStatus.PENDING_REVIEW,
+        subject=fields.get("subject", "A few pieces picked for you"),
+        preheader=fields.get("preheader", "Your stylist has some ideas for spring"),
+        body=fields.get("body", BODY),
+        provider="offline-template",
+    )
+
+
+@pytest.fixture
+def sends(monkeypatch) -> list[int]:
+    """Record the send task's enqueues instead of publishing them."""
+    calls: list[int] = []
+    monkeypatch.setattr(sending_tasks.send_email_task, "delay", calls.append)
+    return calls
+
+
+@pytest.fixture
+def regenerations(monkeypatch) -> list[int]:
+    """Record the regenerate task's enqueues instead of publishing them."""
+    calls: list[int] = []
+    monkeypatch.setattr(tasks.regenerate_draft_task, "delay", calls.append)
+    return calls
+
+
+def test_who_may_review_and_comment():
+    """Reviewers, managers and superusers review; stylists only comment."""
+    assert user_can_review(ReviewerFactory())
+    assert user_can_review(ManagerFactory())
+    assert user_can_review(SuperuserFactory())
+    stylist = StylistFactory()
+    assert not user_can_review(stylist)
+    assert user_can_comment(stylist)
+    assert user_can_comment(ReviewerFactory())
+    nobody = UserFactory(is_staff=True)
+    assert not user_can_review(nobody)
+    assert not user_can_comment(nobody)
+
+
+def test_approve_records_reviewer_and_enqueues_the_send_on_commit(
+    django_capture_on_commit_callbacks, sends
+):
+    """Approval moves to approved, records who and when, and sends after commit."""
+    email = pending_email()
+    reviewer = ReviewerFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        email_approve(email=email, reviewer=reviewer)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.APPROVED
+    assert email.reviewer == reviewer
+    assert email.reviewed_at is not None
+    assert email.edited is False
+    last = email.transitions.last()
+    assert (last.from_status, last.to_status, last.actor) == (
+        EmailStatus.PENDING_REVIEW,
+        EmailStatus.APPROVED,
+        reviewer,
+    )
+    assert last.changes == {}
+    assert len(callbacks) == 1
+    assert sends == []  # nothing is sent before the commit
+    callbacks[0]()
+    assert sends == [email.pk]
+
+
+def test_stylist_cannot_approve_even_their_own_clients_draft(
+    django_capture_on_commit_callbacks,
+):
+    """Permission is checked by the service, not only by the screen."""
+    stylist = StylistFactory()
+    email = pending_email(ClientFactory(first_name="Ana", stylist=stylist))
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(PermissionDenied),
+    ):
+        email_approve(email=email, reviewer=stylist)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING_REVIEW
+    assert callbacks == []
+
+
+@pytest.mark.parametrize("block", ["unsubscribed", "no_consent", "suppression"])
+def test_approving_a_client_who_cannot_be_contacted_suppresses_instead(
+    block, django_capture_on_commit_callbacks
+):
+    """An unsubscribed, non-consenting or suppressed client is never approved."""
+    client = ClientFactory(first_name="Ana")
+    if block == "unsubscribed":
+        client.unsubscribed_at = timezone.now()
+    elif block == "no_consent":
+        client.marketing_consent = False
+    else:
+        Suppression.objects.create(
+            email=client.email.upper(), reason=Suppression.Reason.COMPLAINT
+        )
+    client.save()
+    email = pending_email(client)
+    with django_capture_on_commit_callbacks() as callbacks:
+        result = email_approve(email=email, reviewer=ReviewerFactory())
+    email.refresh_from_db()
+    assert result.status == email.status == EmailStatus.SUPPRESSED
+    assert email.reviewed_at is None
+    assert email.transitions.last().note.startswith("not approved: ")
+    assert callbacks == []
+
+
+def test_approving_a_rejected_email_is_refused_with_a_clear_message():
+    """Only a pending draft can be approved; the error says what state it is in."""
+    email = pending_email()
+    email_reject(email=email, reviewer=ReviewerFactory(), reason="Too generic")
+    with pytest.raises(IllegalTransition, match="is rejected; only a draft pending"):
+        email_approve(email=email, reviewer=ReviewerFactory())
+
+
+def test_reject_needs_a_reason_and_keeps_it():
+    """A blank reason is refused; a given one is stored on the email and the trail."""
+    email = pending_email()
+    reviewer = ReviewerFactory()
+    with pytest.raises(ReviewRefused, match="reason"):
+        email_reject(email=email, reviewer=reviewer, reason="   ")
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING_REVIEW
+    email_reject(email=email, reviewer=reviewer, reason=" Wrong stylist name ")
+    email.refresh_from_db()
+    assert email.status == EmailStatus.REJECTED
+    assert email.rejection_reason == "Wrong stylist name"
+    assert email.reviewer == reviewer
+    assert email.transitions.last().note == "Wrong stylist name"
+
+
+def test_edit_then_approve_records_what_changed(
+    django_capture_on_commit_callbacks,
+):
+    """Edited fields are saved and recorded as from/to (with a diff for the body)."""
+    email = pending_email()
+    new_body = BODY.replace("Maya", "Warmly,\nMaya")
+    with django_capture_on_commit_callbacks() as callbacks:
+        email_approve(
+            email=email,
+            reviewer=ManagerFactory(),
+            subject="Ana, a few pieces for you",
+            preheader=email.preheader,
+            body=new_body.replace("\n", "\r\n"),
+        )
+    email.refresh_from_db()
+    assert email.status == EmailStatus.APPROVED
+    assert email.edited is True
+    assert email.subject == "Ana, a few pieces for you"
+    assert email.body == new_body
+    changes = email.transitions.last().changes
+    assert set(changes) == {"subject", "body"}
+    assert changes["subject"] == {
+        "from": "A few pieces picked for you",
+        "to": "Ana, a few pieces for you",
+    }
+    assert changes["body"]["from"] == BODY
+    assert changes["body"]["to"] == new_body
+    assert "+Warmly," in changes["body"]["diff"]
+    assert len(callbacks) == 1
+
+
+def test_unchanged_edit_form_approves_without_recording_edits():
+    """Submitting the texts as they were is a plain approval."""
+    email = pending_email()
+    email_approve(
+        email=email,
+        reviewer=ReviewerFactory(),
+        subject=email.subject,
+        preheader=email.preheader,
+        body=email.body,
+    )
+    email.refresh_from_db()
+    assert email.edited is False
+    assert email.transitions.last().changes == {}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"body": BODY.replace("Maya", "Enjoy 20% off your next Fix! Maya")}, "20%"),
+        ({"subject": "Free shipping on us"}, "offer"),
+        ({"body": "Hi there, come back soon."}, "not sendable: body length"),
+        ({"body": BODY.replace("Hi Ana", "Hi [FIRST NAME]")}, "placeholder"),
+    ],
+)
+def test_edited_text_must_pass_the_offer_guard_and_draft_checks(
+    edit, message, django_capture_on_commit_callbacks
+):
+    """An edit adding an offer or breaking the draft rules is refused, unsaved."""
+    email = pending_email()
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(ReviewRefused, match=message),
+    ):
+        email_approve(email=email, reviewer=ReviewerFactory(), **edit)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING_REVIEW
+    assert email.body == BODY
+    assert callbacks == []
+
+
+def test_regenerate_keeps_the_old_draft_and_queues_a_linked_new_one(
+    django_capture_on_commit_callbacks, regenerations
+):
+    """The old draft is rejected with a note; the new one is queued and drafted."""
+    client = ClientFactory(first_name="Ana")
+    snapshot = snapshot_make(client)
+    email = pending_email(client)
+    ReengagementEmail.objects.filter(pk=email.pk).update(snapshot=snapshot)
+    email.refresh_from_db()
+    reviewer = ReviewerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = email_regenerate(email=email, reviewer=reviewer)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.REJECTED
+    assert email.transitions.last().note == REGENERATED_NOTE
+    assert email.transitions.last().actor == reviewer
+    new.refresh_from_db()
+    assert new.status == EmailStatus.QUEUED
+    assert new.regenerated_from == email
+    assert (new.client_id, new.snapshot_id) == (client.pk, snapshot.pk)
+    assert new.idempotency_key == f"regenerate:{email.pk}"
+    assert regenerations == [new.pk]
+
+
+def test_regenerating_twice_returns_the_same_new_draft(
+    django_capture_on_commit_callbacks, regenerations
+):
+    """A double click makes one new draft and one enqueue, not two."""
+    email = pending_email()
+    reviewer = ReviewerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = email_regenerate(email=email, reviewer=reviewer)
+        second = email_regenerate(email=email, reviewer=reviewer)
+    assert first.pk == second.pk
+    assert ReengagementEmail.objects.filter(client=email.client).count() == 2
+    assert email.transitions.filter(to_status=EmailStatus.REJECTED).count() == 1
+    assert regenerations == [first.pk]
+
+
+def test_regenerate_task_drafts_the_new_email_once(settings, regenerations):
+    """The task drafts the queued email; a redelivery makes no second draft."""
+    settings.OPENROUTER_API_KEY = ""  # the offline composer writes the draft
+    email = pending_email()
+    new = email_regenerate(email=email, reviewer=ReviewerFactory())
+    assert tasks.regenerate_draft_task.apply(args=(new.pk,)).get() == "pending_review"
+    new.refresh_from_db()
+    assert new.provider == "offline-template"
+    drafted_at = new.updated_at
+    assert tasks.regenerate_draft_task.apply(args=(new.pk,)).get() == "pending_review"
+    new.refresh_from_db()
+    assert new.updated_at == drafted_at
+    assert new.transitions.filter(to_status=EmailStatus.DRAFTING).count() == 1
+    assert tasks.regenerate_draft_task.apply(args=(new.pk + 1000,)).get() is None
+
+
+def test_regenerate_is_for_reviewers_only():
+    """A stylist cannot throw away a draft and spend a model call."""
+    stylist = StylistFactory()
+    email = pending_email(ClientFactory(first_name="Ana", stylist=stylist))
+    with pytest.raises(PermissionDenied):
+        email_regenerate(email=email, reviewer=stylist)
+    assert not ReengagementEmail.objects.filter(regenerated_from=email).exists()
+
+
+def test_comments_by_own_stylist_and_reviewers_only():
+    """A stylist comments on their clients' drafts, not others'; empty is refused."""
+    stylist = StylistFactory()
+    mine = pending_email(ClientFactory(first_name="Ana", stylist=stylist))
+    theirs = pending_email(ClientFactory(first_name="Ana", stylist=StylistFactory()))
+    comment = email_comment_add(email=mine, author=stylist, body=" Loves denim. ")
+    assert comment.body == "Loves denim."
+    with pytest.raises(PermissionDenied):
+        email_comment_add(email=theirs, author=stylist, body="Hello")
+    with pytest.raises(ReviewRefused):
+        email_comment_add(email=mine, author=stylist, body="  ")
+    email_comment_add(email=theirs, author=ReviewerFactory(), body="Checked.")
+    with pytest.raises(PermissionDenied):
+        email_comment_add(email=mine, author=UserFactory(is_staff=True), body="Hi")
+    assert EmailComment.objects.count() == 2
