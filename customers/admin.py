@@ -256,7 +256,7 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
     def get_queryset(self, request):
         qs = with_date_ranges(super().get_queryset(request))
         match = request.resolver_match
-        if match and match.url_name == "customers_client_changelist":
+        if request.method == "GET" and match and match.url_name.endswith("changelist"):
             # The list shows none of the long text; don't fetch it for 50 rows.
             qs = qs.defer("stylist_notes", "preferred_styles")
         return selectors.clients_visible_to(request.user, qs)
