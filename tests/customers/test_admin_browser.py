@@ -65,6 +65,7 @@ def test_stylist_logs_in_and_finds_only_their_clients(
     page.fill("#id_username", "sara")
     page.fill("#id_password", "a-long-pass-123")
     page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
     page.goto(f"{live_server.url}/admin/customers/client/")
     page.screenshot(path=str(tmp_path / "client-list.png"), full_page=True)
     rows = page.locator("#result_list tbody tr")
@@ -77,4 +78,5 @@ def test_stylist_logs_in_and_finds_only_their_clients(
 
     page.fill("#searchbar", "maya")
     page.press("#searchbar", "Enter")
+    page.wait_for_url("**q=maya**")
     assert page.locator("#result_list tbody tr").count() == 1
