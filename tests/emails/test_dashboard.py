@@ -138,3 +138,10 @@ def test_admin_index_links_to_the_dashboard(client):
     assert f'href="{URL}"' in page
     assert "Retention dashboard" in page
     assert page.index("retention-dashboard-link") < page.index('id="content-main"')
+
+
+def test_stylists_are_not_shown_the_dashboard_link(client):
+    """A stylist, who may not open the dashboard, does not see a link to it."""
+    client.login(username=StylistFactory().username, password=PASSWORD)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "retention-dashboard-link" not in page
