@@ -72,12 +72,17 @@ def _percent(value: float | None, *, signed: bool = False) -> str:
 
 def _percents(summary: OutcomeSummary) -> dict[str, str]:
     uplift = summary.uplift
+    itt = summary.itt_uplift
     return {
         "emailed": _percent(summary.emailed.rate),
         "holdout": _percent(summary.holdout.rate),
         "uplift": _percent(uplift and uplift.difference, signed=True),
         "lower": _percent(uplift and uplift.lower, signed=True),
         "upper": _percent(uplift and uplift.upper, signed=True),
+        "assigned": _percent(summary.assigned and summary.assigned.rate),
+        "itt": _percent(itt and itt.difference, signed=True),
+        "itt_lower": _percent(itt and itt.lower, signed=True),
+        "itt_upper": _percent(itt and itt.upper, signed=True),
     }
 
 

@@ -165,6 +165,10 @@ class OutcomeSummary:
     min_group_size: int
     money: Money
     funnel: Funnel
+    # Intention to treat: everyone assigned to be emailed (sent or not) against the
+    # holdout, both from assignment; free of the bias of drafts never sent.
+    assigned: GroupOutcome | None = None
+    itt_uplift: Uplift | None = None
     tiers_now: dict[str, int] = field(default_factory=dict)
     tier_trend: list[tuple[dt.datetime, dict[str, int]]] = field(default_factory=list)
 
@@ -289,6 +293,19 @@ def tier_trend(*, limit: int = 26) -> list[tuple[dt.datetime, dict[str, int]]]:
     ]
 
 
+def _uplift(
+    *, treated: GroupOutcome, control: GroupOutcome, min_group_size: int
+) -> Uplift | None:
+    """Return the difference of rates with its interval, or None on too little data."""
+    enough = max(min_group_size, 1)
+    if treated.closed < enough or control.closed < enough:
+        return None
+    lower, upper = difference_interval_newcombe(
+        x1=treated.reengaged, n1=treated.closed, x2=control.reengaged, n2=control.closed
+    )
+    return Uplift(difference=treated.rate - control.rate, lower=lower, upper=upper)
+
+
 def outcomes_summarise(
     *,
     as_of: dt.datetime | None = None,
@@ -319,19 +336,18 @@ def outcomes_summarise(
         days=days,
         as_of=as_of,
     )
-    uplift = None
-    if emailed.closed >= max(min_group_size, 1) and holdout.closed >= max(
-        min_group_size, 1
-    ):
-        lower, upper = difference_interval_newcombe(
-            x1=emailed.reengaged,
-            n1=emailed.closed,
-            x2=holdout.reengaged,
-            n2=holdout.closed,
-        )
-        uplift = Uplift(
-            difference=emailed.rate - holdout.rate, lower=lower, upper=upper
-        )
+    assigned = _group_outcome(
+        queryset=RetentionAssignment.objects.filter(
+            group=RetentionAssignment.Group.TREATMENT
+        ),
+        start_field="assigned_at",
+        days=days,
+        as_of=as_of,
+    )
+    uplift = _uplift(treated=emailed, control=holdout, min_group_size=min_group_size)
+    itt_uplift = _uplift(
+        treated=assigned, control=holdout, min_group_size=min_group_size
+    )
     incremental = None
     if emailed.closed and holdout.closed:
         incremental = emailed.closed * (
@@ -353,6 +369,8 @@ def outcomes_summarise(
             ses_cost=ses_cost,
         ),
         funnel=_funnel(holdout=holdout, emailed=emailed),
+        assigned=assigned,
+        itt_uplift=itt_uplift,
         tiers_now=tiers_current(),
         tier_trend=tier_trend(),
     )

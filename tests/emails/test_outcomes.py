@@ -222,7 +222,7 @@ def test_query_count_does_not_grow_with_clients():
     with CaptureQueriesContext(connection) as many:
         outcomes_summarise(as_of=AS_OF)
     assert len(many.captured_queries) == len(few.captured_queries)
-    assert len(few.captured_queries) <= 8
+    assert len(few.captured_queries) <= 9
 
 
 def _history_fingerprint() -> tuple:
@@ -298,3 +298,22 @@ def test_seed_demo_history_command_needs_demo_clients():
     """Without demo clients the command stops with a clear message."""
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("seed_demo_history", stdout=io.StringIO())
+
+
+def test_intention_to_treat_counts_everyone_assigned_to_be_emailed():
+    """Treatment entries never sent count too, each timed from its assignment."""
+    _known_book()
+    for _ in range(2):  # assigned to be emailed, draft rejected: never sent
+        _assign(
+            ClientFactory(), group=Group.TREATMENT, at=AS_OF - dt.timedelta(days=45)
+        )
+    summary = outcomes_summarise(as_of=AS_OF)
+    # From assignment (a day before the send) the order on day 30 after the send
+    # falls outside the window: 3 of the 10 closed sent entries, plus 2 unsent.
+    assert (summary.assigned.closed, summary.assigned.reengaged) == (12, 3)
+    assert summary.itt_uplift.difference == pytest.approx(3 / 12 - 1 / 10)
+    lower, upper = difference_interval_newcombe(x1=3, n1=12, x2=1, n2=10)
+    assert (summary.itt_uplift.lower, summary.itt_uplift.upper) == pytest.approx(
+        (lower, upper)
+    )
+    assert summary.emailed.rate == pytest.approx(0.4)
