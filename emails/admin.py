@@ -42,6 +42,7 @@ from emails.services.review import (
     user_can_comment,
     user_can_review,
 )
+from emails.services.stuck_sends import stuck_send_confirm_sent, stuck_send_retry
 from emails.services.transitions import IllegalTransition
 from scoring.presentation import score_history_html
 from scoring.selectors import client_score_history
@@ -186,7 +187,12 @@ class ReengagementEmailAdmin(admin.ModelAdmin):
     list_select_related = ("client",)
     search_fields = ("=client__email", "client__last_name", "subject")
     show_full_result_count = False
-    actions = ("approve_selected", "reject_selected")
+    actions = (
+        "approve_selected",
+        "reject_selected",
+        "confirm_sent_selected",
+        "resend_selected",
+    )
     fieldsets = (
         ("Review", {"fields": ("review_panel",)}),
         (
@@ -500,6 +506,37 @@ class ReengagementEmailAdmin(admin.ModelAdmin):
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 "select_across": request.POST.get("select_across", "0"),
             },
+        )
+
+    @admin.action(
+        description="Stuck in sending: confirm sent (found in SES)",
+        permissions=["review"],
+    )
+    def confirm_sent_selected(self, request, queryset):
+        self._settle_stuck(request, queryset, stuck_send_confirm_sent, "confirmed sent")
+
+    @admin.action(
+        description="Stuck in sending: send again (not in SES)",
+        permissions=["review"],
+    )
+    def resend_selected(self, request, queryset):
+        self._settle_stuck(request, queryset, stuck_send_retry, "queued to send again")
+
+    def _settle_stuck(self, request, queryset, settle, done: str) -> None:
+        settled = 0
+        skipped = queryset.exclude(status=EmailStatus.SENDING).count()
+        for email in list(queryset.filter(status=EmailStatus.SENDING)):
+            try:
+                settle(email=email, actor=request.user)
+            except IllegalTransition:
+                skipped += 1
+            else:
+                settled += 1
+        level = messages.SUCCESS if not skipped else messages.WARNING
+        self.message_user(
+            request,
+            f"{settled} {done}; {skipped} skipped (not in sending).",
+            level,
         )
 
     def _report(self, request, *, skipped: int, **done: int) -> None:
