@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -78,6 +79,23 @@ class StylistListFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         return queryset.filter(stylist_id=value) if value else queryset
+
+
+class FastActionCheckboxMixin:
+    """Render the row checkbox as a string, not through the form widget templates.
+
+    The admin renders one CheckboxInput template per row (~15% of a 50-row page
+    here); the markup is identical.
+    """
+
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" '
+            'aria-label="Select this object for an action - {}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            obj,
+        )
 
 
 class OwnClientsMixin:
@@ -162,7 +180,12 @@ class NewOrderInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmin):
+class ClientAdmin(
+    FastActionCheckboxMixin,
+    OwnClientsMixin,
+    AllOrNothingImportMixin,
+    ImportExportModelAdmin,
+):
     form = ClientAdminForm
     resource_classes = [ClientResource]
     list_display = (
@@ -353,7 +376,12 @@ class ClientAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdm
 
 
 @admin.register(Order)
-class OrderAdmin(OwnClientsMixin, AllOrNothingImportMixin, ImportExportModelAdmin):
+class OrderAdmin(
+    FastActionCheckboxMixin,
+    OwnClientsMixin,
+    AllOrNothingImportMixin,
+    ImportExportModelAdmin,
+):
     resource_classes = [OrderResource]
     list_display = (
         "id",
