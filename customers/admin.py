@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -96,6 +97,19 @@ class FastActionCheckboxMixin:
             obj.pk,
             obj,
         )
+
+
+class SearchWithoutDateDrillDown(ChangeList):
+    """Hide the date drill-down on search results.
+
+    Listing the years of a search's matches costs one more scan of them, and
+    drilling into a handful of search results by year helps nobody.
+    """
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        if self.query:
+            self.date_hierarchy = None
 
 
 class OwnClientsMixin:
@@ -275,6 +289,9 @@ class ClientAdmin(
             {"classes": ("collapse",), "fields": (("created_at", "updated_at"),)},
         ),
     )
+
+    def get_changelist(self, request, **kwargs):
+        return SearchWithoutDateDrillDown
 
     def get_queryset(self, request):
         qs = with_date_ranges(super().get_queryset(request))

@@ -45,3 +45,14 @@ def test_admin_drill_down_still_works(client):
     filtered = client.get(url, {"ordered_at__year": "2025"})
     assert filtered.status_code == 200
     assert filtered.context["cl"].result_count == 1
+
+
+def test_search_results_skip_the_date_drill_down(client):
+    """A search lists its matches without a year drill-down (no extra scan)."""
+    client.force_login(ManagerFactory())
+    Client.objects.create(first_name="Ann", email="ann@example.com")
+    url = reverse("admin:customers_client_changelist")
+    assert "signup_date__year=" in client.get(url).content.decode()
+    searched = client.get(url, {"q": "ann"})
+    assert searched.context["cl"].result_count == 1
+    assert "signup_date__year=" not in searched.content.decode()
