@@ -281,6 +281,8 @@ def _chunk_copy(
     orders_per_client: float,
     today: dt.date,
 ) -> int:
+    from customers.services.demo_seed import ORDER_COLUMNS
+
     n = len(ids)
     today_days = (today - dt.date(1970, 1, 1)).days
     firsts = FIRST_NAMES[rng.integers(len(FIRST_NAMES), size=n)]
@@ -401,19 +403,7 @@ def _chunk_copy(
     _copy(
         cur,
         "customers_order",
-        [
-            "client_id",
-            "ordered_at",
-            "shipped_at",
-            "status",
-            "items_sent",
-            "items_kept",
-            "kept_items",
-            "amount",
-            "rating",
-            "feedback_comment",
-            "created_at",
-        ],
+        [*ORDER_COLUMNS, "created_at"],
         [
             _s(ids[owner]),
             ordered,
