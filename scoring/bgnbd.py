@@ -14,9 +14,20 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize, special
 
+from scoring.distinct import distinct_rows, distinct_values
+
 _LOG_BOUNDS = (np.log(1e-6), np.log(1e6))
 _QUAD_NODES = 64
 _WARM_START_ABOVE = 100_000
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """Return the inner product without BLAS.
+
+    OpenBLAS threads ``np.dot`` on long vectors; on a busy two-core machine
+    its spinning threads made each objective evaluation several times slower.
+    """
+    return float(np.einsum("i,i->", u, v))
 
 
 @dataclass(frozen=True)
@@ -104,17 +115,20 @@ def _compress(x: np.ndarray, t_x: np.ndarray, t_cal: np.ndarray) -> _Compressed:
 
     Customers measured in whole days or weeks share few distinct triples, and
     each column has fewer distinct values still, so logs of ``alpha + T`` are
-    taken once per distinct T. Factorising each column first gives one int64
-    key per row, which sorts far faster than ``np.unique(axis=0)``.
+    taken once per distinct T. Factorising each column first (a lookup table
+    for whole days, see ``scoring.distinct``) gives one int64 key per row,
+    which sorts far faster than ``np.unique(axis=0)``. Rows come out sorted by
+    x, then t_x, then T.
     """
     uniques = []
     codes = []
     for col in (x, t_x, t_cal):
-        u, inv = np.unique(col, return_inverse=True)
+        u, inv = distinct_values(col)
         uniques.append(u)
-        codes.append(inv.astype(np.int64))
+        codes.append(inv.astype(np.int64, copy=False))
     n1, n2 = uniques[1].size, uniques[2].size
     key = (codes[0] * n1 + codes[1]) * n2 + codes[2]
+    del codes
     ukey, counts = np.unique(key, return_counts=True)
     return _Compressed(
         ux=uniques[0],
@@ -130,66 +144,102 @@ def _compress(x: np.ndarray, t_x: np.ndarray, t_cal: np.ndarray) -> _Compressed:
 class _Objective:
     """Negative mean log-likelihood and its gradient over log-parameters.
 
-    Terms that depend on ``x`` alone (gamma and beta functions, digammas) are
-    computed once per distinct ``x`` and summed with ``bincount``; logs of
-    ``alpha + T`` once per distinct T. Per compressed row only one ``exp``
-    and one ``log1p`` remain: with ``d = l2 - l1`` the two likelihood terms
-    combine as ``l1 + softplus(d)``, and the term weights are ``expit(d)``.
+    Per customer ``LL = C(x) - s log(alpha + T) + softplus(d)`` with ``s = r +
+    x`` and ``d = l2 - l1 = B(x) - s (log(alpha + t_x) - log(alpha + T))``,
+    where ``C`` and ``B`` hold the gamma and beta functions. Everything but
+    ``softplus(d)`` and its weight ``expit(d)`` sums per distinct x or per
+    distinct T (with weighted counts fixed at construction), so per
+    compressed repeat-buyer row there is one ``exp``, one ``log`` and a few
+    gathers and products; one-time buyers (``d = -inf``) need no row work.
+    Using ``log(1 + e)`` for ``log1p(e)`` with ``e <= 1`` errs by at most
+    one rounding of a term of order one, far below the sum's own rounding.
     """
 
     def __init__(self, data: _Compressed) -> None:
         self.data = data
-        self.x = data.ux[data.ix]
-        self.total = data.weight.sum()
-        self.repeat_u = data.ux > 0
-        self.ux_safe = np.where(self.repeat_u, data.ux, 1.0)
+        w = data.weight
+        x_rows = data.ux[data.ix]
+        self.total = w.sum()
+        n_x, n_t = data.ux.size, data.uT.size
+        self.n_u = np.bincount(data.ix, weights=w, minlength=n_x)
+        self.w_t = np.bincount(data.iT, weights=w, minlength=n_t)
+        self.wx_t = np.bincount(data.iT, weights=w * x_rows, minlength=n_t)
+        # Rows are sorted by x, so repeat buyers are a suffix, in runs per x.
+        self.first_rep = int(np.searchsorted(data.ux, 0.0, side="right"))
+        start = int(np.searchsorted(data.ix, self.first_rep))
+        self.rep_ix = (data.ix[start:] - self.first_rep).astype(np.intp)
+        self.rep_itx = data.itx[start:].astype(np.intp)
+        self.rep_iT = data.iT[start:].astype(np.intp)
+        self.rep_x = x_rows[start:]
+        self.rep_w = w[start:]
+        self.rep_runs = np.searchsorted(self.rep_ix, np.arange(n_x - self.first_rep))
+        self.buffers = tuple(np.empty(self.rep_w.size) for _ in range(6))
+        self.positive = np.empty(self.rep_w.size, dtype=bool)
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(theta)
-        data = self.data
-        ux, ux_safe, rep = data.ux, self.ux_safe, self.repeat_u
-        xi, w = data.ix, data.weight
-        # Per distinct x.
+        data, n = self.data, self.total
+        ux = data.ux
+        ux_rep = ux[self.first_rep :]
+        # Per distinct x and per distinct T / t_x.
         b1 = special.betaln(a, b + ux)
-        b2_minus_b1 = np.where(
-            rep, special.betaln(a + 1.0, b + ux_safe - 1.0) - b1, -np.inf
-        )
         common = special.gammaln(r + ux) - special.gammaln(r)
         common += r * np.log(alpha) - special.betaln(a, b)
-        # Per distinct T / t_x, then per compressed row.
-        log_at = np.log(alpha + data.uT)[data.iT]
-        log_atx = np.log(alpha + data.utx)[data.itx]
-        s = r + self.x
-        d = b2_minus_b1[xi] - s * (log_atx - log_at)
-        e = np.exp(-np.abs(d))
-        w_major = 1.0 / (1.0 + e)
-        w2 = np.where(d > 0, w_major, 1.0 - w_major)
-        w1 = 1.0 - w2
-        ll_rows = (b1 + common)[xi] - s * log_at + np.maximum(d, 0.0) + np.log1p(e)
-        value = -np.dot(w, ll_rows) / self.total
+        b2_minus_b1 = special.betaln(a + 1.0, b + ux_rep - 1.0) - b1[self.first_rep :]
+        log_at = np.log(alpha + data.uT)
+        log_atx = np.log(alpha + data.utx)
+        inv_at = 1.0 / (alpha + data.uT)
+        inv_atx = 1.0 / (alpha + data.utx)
+        ll = _dot(self.n_u, b1 + common)
+        ll -= r * _dot(self.w_t, log_at) + _dot(self.wx_t, log_at)
 
-        n_u = np.bincount(xi, weights=w, minlength=ux.size)
-        nw1 = w * w1
-        nw2 = w * w2
-        nw1_u = np.bincount(xi, weights=nw1, minlength=ux.size)
-        nw2_u = n_u - nw1_u
+        # Per compressed repeat-buyer row, in preallocated buffers: fresh
+        # arrays this size would be page-faulted in on every call.
+        delta, s, d, e, tmp, tmp2 = self.buffers
+        np.take(log_atx, self.rep_itx, out=delta)
+        np.take(log_at, self.rep_iT, out=tmp)
+        delta -= tmp
+        np.add(self.rep_x, r, out=s)
+        np.take(b2_minus_b1, self.rep_ix, out=d)
+        np.multiply(s, delta, out=tmp)
+        d -= tmp
+        np.abs(d, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.add(e, 1.0, out=tmp)
+        # softplus(d) = max(d, 0) + log(1 + e^-|d|)
+        np.log(tmp, out=tmp2)
+        ll += _dot(self.rep_w, tmp2)
+        np.maximum(d, 0.0, out=tmp2)
+        ll += _dot(self.rep_w, tmp2)
+        np.reciprocal(tmp, out=tmp)  # expit(|d|)
+        e *= tmp  # expit(-|d|)
+        np.greater(d, 0.0, out=self.positive)
+        np.copyto(e, tmp, where=self.positive)  # expit(d), the weight of l2
+        w2 = e
+        w2 *= self.rep_w
+        nw2_u = np.add.reduceat(w2, self.rep_runs) if w2.size else np.zeros(0)
+        sum_w2 = w2.sum()
+        d_r_rows = _dot(w2, delta)
+        w2 *= s
+        np.take(inv_atx, self.rep_itx, out=tmp)
+        np.take(inv_at, self.rep_iT, out=tmp2)
+        tmp -= tmp2
+        d_alpha_rows = _dot(w2, tmp)
+
         psi_abx = special.digamma(a + b + ux)
-        d_r = np.dot(n_u, special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
-        d_r -= np.dot(nw1, log_at) + np.dot(nw2, log_atx)
-        d_alpha = self.total * r / alpha - (
-            np.dot(nw1 * s, 1.0 / (alpha + data.uT)[data.iT])
-            + np.dot(nw2 * s, 1.0 / (alpha + data.utx)[data.itx])
-        )
-        d_a = -self.total * (special.digamma(a) - special.digamma(a + b))
-        d_a += np.dot(nw1_u, special.digamma(a) - psi_abx)
-        d_a += np.dot(nw2_u, np.where(rep, special.digamma(a + 1.0) - psi_abx, 0.0))
-        d_b = -self.total * (special.digamma(b) - special.digamma(a + b))
-        d_b += np.dot(nw1_u, special.digamma(b + ux) - psi_abx)
-        d_b += np.dot(
-            nw2_u, np.where(rep, special.digamma(b + ux_safe - 1.0) - psi_abx, 0.0)
-        )
-        grad = -np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b]) / self.total
-        return float(value), grad
+        d_r = _dot(self.n_u, special.digamma(r + ux) - special.digamma(r))
+        d_r += n * np.log(alpha) - _dot(self.w_t, log_at) - d_r_rows
+        d_alpha = n * r / alpha - d_alpha_rows
+        d_alpha -= r * _dot(self.w_t, inv_at) + _dot(self.wx_t, inv_at)
+        # d B / d a = psi(a + 1) - psi(a) = 1 / a; d B / d b = -1 / (b + x - 1).
+        d_a = n * (special.digamma(a + b) - special.digamma(a))
+        d_a += _dot(self.n_u, special.digamma(a) - psi_abx) + sum_w2 / a
+        d_b = n * (special.digamma(a + b) - special.digamma(b))
+        d_b += _dot(self.n_u, special.digamma(b + ux) - psi_abx)
+        d_b -= _dot(nw2_u, 1.0 / (b + ux_rep - 1.0))
+        grad = -np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b]) / n
+        return float(-ll / n), grad
 
 
 def _minimize(
@@ -353,6 +403,32 @@ def _expected_if_alive(
     return np.clip(value, lower, upper)
 
 
+def bgnbd_expected_if_alive_table(
+    *,
+    params: BgNbdParams,
+    frequency: np.ndarray,
+    T: np.ndarray,  # noqa: N803
+    horizons: list[float] | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(rows, table)``: E[purchases in (T, T + h] | alive] per (x, T).
+
+    The conditional expectation depends on x and T but not on t_x, and a
+    book of customers measured in days has a few thousand distinct (x, T)
+    pairs, so the costly 2F1 is evaluated once per pair and horizon:
+    ``table[rows[i], j]`` is customer i's expectation over ``horizons[j]``,
+    exactly what ``_expected_if_alive`` gives for that customer.
+    """
+    x, t_cal = np.broadcast_arrays(*_as_float(frequency, T))
+    (ux, u_t), rows = distinct_rows(x.ravel(), t_cal.ravel())
+    h = np.asarray(horizons, dtype=np.float64).reshape(-1)
+    table = np.empty((ux.size, h.size))
+    for j, horizon in enumerate(h.tolist()):
+        table[:, j] = _expected_if_alive(
+            params=params, x=ux, t_cal=u_t, t=np.full(ux.size, horizon)
+        )
+    return rows.reshape(x.shape), table
+
+
 def bgnbd_expected_purchases(
     *,
     params: BgNbdParams,
@@ -363,6 +439,14 @@ def bgnbd_expected_purchases(
 ) -> np.ndarray:
     """Return expected purchases in ``(T, T + horizon]`` (FHL 2005, eq. 10)."""
     x, t_x, t_cal = _as_float(frequency, recency, T)
+    if np.ndim(horizon) == 0:
+        x, t_x, t_cal = np.broadcast_arrays(x, t_x, t_cal)
+        p_alive = bgnbd_p_alive(params=params, frequency=x, recency=t_x, T=t_cal)
+        rows, table = bgnbd_expected_if_alive_table(
+            params=params, frequency=x, T=t_cal, horizons=[float(horizon)]
+        )
+        return p_alive * table[rows, 0]
+    # A horizon per customer: evaluate row by row.
     x, t_x, t_cal, t = np.broadcast_arrays(x, t_x, t_cal, np.asarray(horizon, float))
     p_alive = bgnbd_p_alive(params=params, frequency=x, recency=t_x, T=t_cal)
     return p_alive * _expected_if_alive(
@@ -386,22 +470,27 @@ def bgnbd_predict(
     it. With ``lambda | alive ~ Gamma(r + x, alpha + T)`` that probability is
     ``((alpha + T) / (alpha + T + t))^(r + x)``, hence
     ``churn_risk = 1 - P(alive) * (1 - ((alpha + T) / (alpha + T + t))^(r + x))``.
+    Everything but P(alive) depends on (x, T) alone, so it is computed once
+    per distinct pair and gathered.
     """
-    x, t_x, t_cal = _as_float(frequency, recency, T)
-    s = params.r + x
+    x, t_x, t_cal = np.broadcast_arrays(*_as_float(frequency, recency, T))
     p_alive = bgnbd_p_alive(params=params, frequency=x, recency=t_x, T=t_cal)
-    expected = p_alive * _expected_if_alive(
-        params=params, x=x, t_cal=t_cal, t=np.full_like(x, float(horizon))
+    (ux, u_t), rows = distinct_rows(x.ravel(), t_cal.ravel())
+    rows = rows.reshape(x.shape)
+    s = params.r + ux
+    if_alive = _expected_if_alive(
+        params=params, x=ux, t_cal=u_t, t=np.full(ux.size, float(horizon))
     )
-    p_buy_if_alive = -np.expm1(-s * np.log1p(horizon / (params.alpha + t_cal)))
-    churn_risk = np.clip(1.0 - p_alive * p_buy_if_alive, 0.0, 1.0)
+    p_buy_if_alive = -np.expm1(-s * np.log1p(horizon / (params.alpha + u_t)))
+    churn_risk = 1.0 - p_alive * p_buy_if_alive[rows]
+    np.clip(churn_risk, 0.0, 1.0, out=churn_risk)
     with np.errstate(over="ignore"):
-        next_in = (params.alpha + t_cal) * np.expm1(np.log(2.0) / s)
+        next_in = (params.alpha + u_t) * np.expm1(np.log(2.0) / s)
     return BgNbdPrediction(
         p_alive=p_alive,
-        expected_purchases=expected,
+        expected_purchases=p_alive * if_alive[rows],
         churn_risk=churn_risk,
-        expected_next_order_in=next_in,
+        expected_next_order_in=next_in[rows],
     )
 
 

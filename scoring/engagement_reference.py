@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .distinct import small_int_values
 from .engagement import EngagementScore, engagement_combine, fix_components
 
 _LEVELS = np.linspace(0.0, 1.0, 101)
@@ -35,11 +36,25 @@ def _percentile(values: np.ndarray, quantiles: list[float]) -> np.ndarray:
     """Return 0-100: the share of the reference population at or below each value.
 
     Ties take the middle of their run of equal quantiles, like mid-ranks.
+    Whole days and order counts take few distinct values, so those are
+    scored once per distinct value and gathered.
     """
-    q = np.asarray(quantiles, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
+    table = small_int_values(values)
+    if table is not None:
+        uniques, codes = table
+        return _percentile_rows(uniques, quantiles)[codes].reshape(values.shape)
+    return _percentile_rows(values, quantiles)
+
+
+def _percentile_rows(values: np.ndarray, quantiles: list[float]) -> np.ndarray:
+    q = np.asarray(quantiles, dtype=np.float64)
     low = np.searchsorted(q, values, side="left")
-    high = np.searchsorted(q, values, side="right")
+    # A value equal to q[low] ends where that run of equal quantiles ends; any
+    # other value has nothing equal to it (one search instead of two).
+    run_end = np.searchsorted(q, q, side="right")
+    at = np.minimum(low, q.size - 1)
+    high = np.where(q[at] == values, run_end[at], low)
     # Between quantiles, interpolate; on a run of equal quantiles, take its middle.
     interpolated = np.interp(values, q, _LEVELS) if q[-1] > q[0] else _LEVELS[50]
     tied = high > low

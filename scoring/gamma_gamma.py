@@ -14,10 +14,33 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from scoring.bgnbd import BgNbdParams, bgnbd_expected_purchases
+from scoring.bgnbd import (
+    BgNbdParams,
+    bgnbd_expected_if_alive_table,
+    bgnbd_p_alive,
+)
+from scoring.distinct import distinct_values
 
 _LOG_BOUNDS = (np.log(1e-6), np.log(1e6))
 DAYS_PER_MONTH = 365.25 / 12
+_MAX_RESTARTS = 3
+_RESTART_GRADIENT = 1e-6
+
+
+def _projected_gradient(theta: np.ndarray, grad: np.ndarray) -> float:
+    """Return the largest gradient component not pushing against a bound."""
+    low, high = _LOG_BOUNDS
+    free = ~(((theta <= low) & (grad > 0)) | ((theta >= high) & (grad < 0)))
+    return float(np.max(np.abs(grad[free]), initial=0.0))
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """Return the inner product without BLAS.
+
+    OpenBLAS threads ``np.dot`` on long vectors; on a busy two-core machine
+    its spinning threads made each objective evaluation several times slower.
+    """
+    return float(np.einsum("i,i->", u, v))
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,70 @@ def gamma_gamma_log_likelihood(
     )
 
 
+class _SpendObjective:
+    """Negative mean Gamma-Gamma log-likelihood and gradient over log-params.
+
+    Per customer ``LL = G(x) + (p x - 1) log m + p x log x - p x log gamma
+    - (p x + q) log1p(m x / gamma)``, where ``G`` holds the gamma functions.
+    ``G`` and its digammas depend on x alone (a few dozen values); the log
+    terms in m and x are fixed sums; only ``log1p(m x / gamma)`` and
+    ``1 / (gamma + m x)`` need one pass per distinct total ``m x``, weighted
+    by the count and the summed x of the customers sharing it. Writing
+    ``log(gamma + m x)`` as ``log gamma + log1p(m x / gamma)`` also avoids
+    cancelling ``q log gamma`` against itself when q and gamma grow large.
+    """
+
+    def __init__(self, x: np.ndarray, m: np.ndarray) -> None:
+        self.n = float(x.size)
+        self.ux, x_codes = distinct_values(x)
+        self.n_u = np.bincount(x_codes, minlength=self.ux.size).astype(np.float64)
+        del x_codes
+        self.sum_x = float(_dot(self.n_u, self.ux))
+        self.sum_log_m = float(np.log(m).sum())
+        # Fixed part of d/dp: sum of x (log m + log x).
+        self.sum_x_log_mx = float(_dot(x, np.log(m) + np.log(x)))
+        mx = m * x
+        order = np.argsort(mx)
+        mx_sorted = mx[order]
+        del mx
+        starts = np.flatnonzero(
+            np.concatenate(([True], mx_sorted[1:] != mx_sorted[:-1]))
+        )
+        self.u = mx_sorted[starts]
+        del mx_sorted
+        self.w0 = np.diff(np.append(starts, x.size)).astype(np.float64)
+        self.w1 = np.add.reduceat(x[order], starts)
+        self.u_w0 = self.u * self.w0
+        del order, starts
+        self.buffer = np.empty(self.u.size)
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, gamma = np.exp(theta)
+        ux, n_u, n = self.ux, self.n_u, self.n
+        pux = p * ux
+        log_gamma = np.log(gamma)
+        ll = _dot(
+            n_u, special.gammaln(pux + q) - special.gammaln(pux) - special.gammaln(q)
+        )
+        ll += p * self.sum_x_log_mx - self.sum_log_m - p * self.sum_x * log_gamma
+        buf = self.buffer
+        np.divide(self.u, gamma, out=buf)
+        np.log1p(buf, out=buf)
+        log1p_w1 = _dot(self.w1, buf)
+        log1p_w0 = _dot(self.w0, buf)
+        ll -= p * log1p_w1 + q * log1p_w0
+        np.add(self.u, gamma, out=buf)
+        np.reciprocal(buf, out=buf)
+        psi_pxq = special.digamma(pux + q)
+        d_p = _dot(n_u, ux * (psi_pxq - special.digamma(pux)))
+        d_p += self.sum_x_log_mx - self.sum_x * log_gamma - log1p_w1
+        d_q = _dot(n_u, psi_pxq - special.digamma(q)) - log1p_w0
+        # gamma * d/dgamma: sum over customers of (q m x - p x gamma) / (gamma + m x).
+        d_g_gamma = q * _dot(self.u_w0, buf) - p * gamma * _dot(self.w1, buf)
+        grad = -np.array([d_p * p, d_q * q, d_g_gamma]) / n
+        return float(-ll / n), grad
+
+
 def gamma_gamma_fit(*, frequency: np.ndarray, monetary: np.ndarray) -> GammaGammaParams:
     """Fit Gamma-Gamma by maximum likelihood on repeat buyers with spend > 0.
 
@@ -67,35 +154,38 @@ def gamma_gamma_fit(*, frequency: np.ndarray, monetary: np.ndarray) -> GammaGamm
     x, m = _fit_rows(frequency, monetary)
     if x.size < 2:
         raise ValueError("Gamma-Gamma needs at least two customers with repeats")
-    log_x, log_m = np.log(x), np.log(m)
-
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        p, q, gamma = np.exp(theta)
-        px = p * x
-        log_gmx = np.log(gamma + m * x)
-        ll = gamma_gamma_log_likelihood(p=p, q=q, gamma=gamma, frequency=x, monetary=m)
-        psi_pxq = special.digamma(px + q)
-        d_p = np.sum(x * (psi_pxq - special.digamma(px) + log_m + log_x - log_gmx))
-        d_q = np.sum(psi_pxq - special.digamma(q) + np.log(gamma) - log_gmx)
-        d_g = np.sum(q / gamma - (px + q) / (gamma + m * x))
-        grad = -np.array([d_p * p, d_q * q, d_g * gamma]) / x.size
-        return float(-ll.mean()), grad
-
+    objective = _SpendObjective(x, m)
     # Moment-style start: shape ~1 per transaction, scale near the mean spend.
     theta0 = np.log([1.0, 2.0, float(np.mean(m))])
-    result = optimize.minimize(
-        objective,
-        theta0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[_LOG_BOUNDS] * 3,
-        options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
-    )
+    del x, m
+    # With little spend heterogeneity the optimum lies far out on a ridge
+    # (q and gamma growing together) or on gamma's bound, where L-BFGS-B can
+    # stop on its relative-reduction test with the gradient still clearly
+    # non-zero. Restarting from there (fresh curvature memory) finishes the
+    # climb; a restart from a true optimum stops at once.
+    theta, previous = theta0, np.inf
+    for _ in range(_MAX_RESTARTS + 1):
+        result = optimize.minimize(
+            objective,
+            theta,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[_LOG_BOUNDS] * 3,
+            options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
+        )
+        theta = result.x
+        if (
+            _projected_gradient(result.x, result.jac) < _RESTART_GRADIENT
+            or not result.fun < previous
+        ):
+            break
+        previous = result.fun
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
         raise RuntimeError(f"Gamma-Gamma fit failed: {result.message}")
     p, q, gamma = (float(v) for v in np.exp(result.x))
+    n = int(objective.n)
     return GammaGammaParams(
-        p=p, q=q, gamma=gamma, log_likelihood=float(-result.fun * x.size), n=x.size
+        p=p, q=q, gamma=gamma, log_likelihood=float(-result.fun * n), n=n
     )
 
 
@@ -131,6 +221,7 @@ def clv(
     units_per_month: float,
     months: int = 12,
     monthly_discount_rate: float = 0.0,
+    p_alive: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return each customer's expected revenue over the next ``months``.
 
@@ -140,23 +231,24 @@ def clv(
     ``(1 + d)^-m``, i.e. as if paid at the end of the month: a discrete
     stand-in for continuous discounting that a finance reader can check.
     ``units_per_month`` converts months into the model's time unit (30.44
-    for days, 4.348 for weeks).
+    for days, 4.348 for weeks). Pass ``p_alive`` when it is already at hand
+    (``bgnbd_predict`` computes it) to skip recomputing it.
     """
-    x = np.asarray(frequency, dtype=np.float64)
     if months < 1:
         raise ValueError("months must be >= 1")
     if monthly_discount_rate < 0:
         raise ValueError("monthly_discount_rate must be >= 0")
-    previous = np.zeros_like(x)
-    total = np.zeros_like(x)
-    for month in range(1, months + 1):
-        cumulative = bgnbd_expected_purchases(
-            params=params,
-            frequency=x,
-            recency=recency,
-            T=T,
-            horizon=month * units_per_month,
-        )
-        total += (cumulative - previous) / (1.0 + monthly_discount_rate) ** month
-        previous = cumulative
-    return total * np.asarray(expected_spend, dtype=np.float64)
+    x, t_x, t_cal = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
+    )
+    # P(alive) once; the conditional expectations per distinct (x, T) pair.
+    if p_alive is None:
+        p_alive = bgnbd_p_alive(params=params, frequency=x, recency=t_x, T=t_cal)
+    month = np.arange(1, months + 1)
+    rows, cumulative = bgnbd_expected_if_alive_table(
+        params=params, frequency=x, T=t_cal, horizons=month * units_per_month
+    )
+    per_month = np.diff(cumulative, axis=1, prepend=0.0)
+    discount = (1.0 + monthly_discount_rate) ** -month.astype(float)
+    discounted = np.einsum("kj,j->k", per_month, discount)
+    return p_alive * discounted[rows] * np.asarray(expected_spend, dtype=np.float64)

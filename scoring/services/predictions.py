@@ -101,6 +101,7 @@ def client_scores(
         units_per_month=DAYS_PER_MONTH,
         months=settings.SCORING_CLV_MONTHS,
         monthly_discount_rate=settings.SCORING_CLV_MONTHLY_DISCOUNT,
+        p_alive=prediction.p_alive,
         **args,
     )
     engagement = engagement_score_with_reference(
