@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         pages = [
             ("changelist", base),
             ("search ?q=smith", f"{base}?q=smith"),
-            ("filter ?risk_tier__exact=at_risk", f"{base}?risk_tier__exact=at_risk"),
+            ("filter ?tier=at_risk", f"{base}?tier=at_risk"),
             (
                 "filter ?marketing_consent__exact=1",
                 f"{base}?marketing_consent__exact=1",

@@ -213,6 +213,7 @@ def bench_data_generate(
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE customers_client")
         cursor.execute("ANALYZE customers_order")
+        cursor.execute("ANALYZE scoring_clientscore")
     return GenerateSummary(
         stylists=len(stylist_ids),
         clients=n_clients,
@@ -314,7 +315,7 @@ def _chunk_copy(
     order_count = counts
     stamp = day * 86400 + secs
     last_stamp = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(last_stamp, owner, np.where(status != "scheduled", stamp, -1))
+    np.maximum.at(last_stamp, owner, stamp)  # every Fix counts, as in order_facts
 
     names_lower = np.char.lower(firsts.astype(str))
     ids_s = _s(ids)
@@ -351,15 +352,8 @@ def _chunk_copy(
             "marketing_consent",
             "unsubscribed_at",
             "stylist_notes",
-            "risk_tier",
-            "engagement_score",
-            "churn_risk",
-            "p_alive",
-            "expected_orders",
-            "clv",
             "last_order_at",
             "order_count",
-            "scored_at",
             "created_at",
             "updated_at",
         ],
@@ -382,20 +376,38 @@ def _chunk_copy(
             _s(np.where(rng.random(n) < 0.8, "t", "f")),
             [NULL] * n,
             [""] * n,
-            _s(tiers),
-            [e if s else NULL for e, s in zip(_s(engagement), scored, strict=True)],
-            [c if s else NULL for c, s in zip(_s(churn), scored, strict=True)],
-            [c if s else NULL for c, s in zip(_s(1 - churn), scored, strict=True)],
-            [NULL] * n,
-            [c if s else NULL for c, s in zip(_s(clv), scored, strict=True)],
             [
                 t if s >= 0 else NULL
                 for t, s in zip(last_order, last_stamp, strict=True)
             ],
             _s(order_count),
-            [now if s else NULL for s in scored],
             [now] * n,
             [now] * n,
+        ],
+    )
+    k = int(scored.sum())
+    _copy(
+        cur,
+        "scoring_clientscore",
+        [
+            "client_id",
+            "risk_tier",
+            "engagement_score",
+            "churn_risk",
+            "p_alive",
+            "expected_orders",
+            "clv",
+            "scored_at",
+        ],
+        [
+            _s(ids[scored]),
+            _s(tiers[scored]),
+            _s(engagement[scored]),
+            _s(churn[scored]),
+            _s(1 - churn[scored]),
+            ["0.5"] * k,
+            _s(clv[scored]),
+            [now] * k,
         ],
     )
     ordered = _timestamps(day, secs)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -80,6 +84,24 @@ class StylistListFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         return queryset.filter(stylist_id=value) if value else queryset
+
+
+class RiskTierFilter(admin.SimpleListFilter):
+    """Filter by current risk tier; "Not scored yet" means no current score."""
+
+    title = "risk tier"
+    parameter_name = "tier"
+
+    def lookups(self, request, model_admin):
+        return RiskTier.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == RiskTier.UNSCORED:
+            return queryset.filter(score__isnull=True)
+        if value in RiskTier.values:
+            return queryset.filter(score__risk_tier=value)
+        return queryset
 
 
 class FastActionCheckboxMixin:
@@ -208,15 +230,15 @@ class ClientAdmin(
         "stylist",
         "city",
         "tier_display",
-        "engagement_score",
+        "engagement_display",
         "churn_risk_display",
-        "clv",
+        "clv_display",
         "last_order_at",
         "marketing_consent",
     )
     list_display_links = ("full_name_display",)
     list_filter = (
-        "risk_tier",
+        RiskTierFilter,
         StylistListFilter,
         "marketing_consent",
         SignupPeriodFilter,
@@ -224,7 +246,7 @@ class ClientAdmin(
     )
     search_fields = ("first_name", "last_name", "^email")
     search_help_text = "Search by first or last name, or email."
-    list_select_related = ("stylist",)
+    list_select_related = ("stylist", "score")
     list_per_page = 50
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -233,14 +255,14 @@ class ClientAdmin(
     inlines = (NewOrderInline,)
     readonly_fields = (
         "tier_display",
-        "engagement_score",
+        "engagement_display",
         "churn_risk_display",
         "p_alive_display",
         "expected_orders_display",
-        "clv",
+        "clv_display",
         "last_order_at",
         "order_count",
-        "scored_at",
+        "scored_at_display",
         "score_explanation",
         "score_history",
         "recent_orders",
@@ -276,9 +298,9 @@ class ClientAdmin(
             "Engagement",
             {
                 "fields": (
-                    ("tier_display", "engagement_score", "churn_risk_display"),
-                    ("p_alive_display", "expected_orders_display", "clv"),
-                    ("last_order_at", "order_count", "scored_at"),
+                    ("tier_display", "engagement_display", "churn_risk_display"),
+                    ("p_alive_display", "expected_orders_display", "clv_display"),
+                    ("last_order_at", "order_count", "scored_at_display"),
                     "score_explanation",
                     "score_history",
                 )
@@ -375,21 +397,49 @@ class ClientAdmin(
     def full_name_display(self, obj: Client) -> str:
         return obj.full_name
 
-    @admin.display(description="Tier", ordering="risk_tier")
+    @admin.display(description="Tier", ordering="score__risk_tier")
     def tier_display(self, obj: Client) -> str:
-        return tier_badge(obj.risk_tier)
+        return tier_badge(obj.current_tier)
 
-    @admin.display(description="Probability still a client", ordering="p_alive")
+    # Sorting by a score keeps unscored clients at the end in the useful
+    # direction: least engaged first, riskiest first, most valuable first.
+    @admin.display(
+        description="Engagement",
+        ordering=Coalesce("score__engagement_score", Value(101)),
+    )
+    def engagement_display(self, obj: Client) -> str:
+        score = obj.current_score
+        return "-" if score is None else f"{score.engagement_score}"
+
+    @admin.display(description="Probability still a client", ordering="score__p_alive")
     def p_alive_display(self, obj: Client) -> str:
-        return "-" if obj.p_alive is None else f"{obj.p_alive:.0%}"
+        score = obj.current_score
+        return "-" if score is None else f"{score.p_alive:.0%}"
 
     @admin.display(description="Expected orders (90 days)")
     def expected_orders_display(self, obj: Client) -> str:
-        return "-" if obj.expected_orders is None else f"{obj.expected_orders:.2f}"
+        score = obj.current_score
+        return "-" if score is None else f"{score.expected_orders:.2f}"
 
-    @admin.display(description="Churn risk", ordering="churn_risk")
+    @admin.display(
+        description="Churn risk", ordering=Coalesce("score__churn_risk", Value(-1.0))
+    )
     def churn_risk_display(self, obj: Client) -> str:
-        return "-" if obj.churn_risk is None else f"{obj.churn_risk:.0%}"
+        score = obj.current_score
+        return "-" if score is None else f"{score.churn_risk:.0%}"
+
+    @admin.display(
+        description="12-month CLV",
+        ordering=Coalesce("score__clv", Value(Decimal("-1"))),
+    )
+    def clv_display(self, obj: Client) -> str:
+        score = obj.current_score
+        return "-" if score is None else f"${score.clv:,.2f}"
+
+    @admin.display(description="Scored at")
+    def scored_at_display(self, obj: Client):
+        score = obj.current_score
+        return "-" if score is None else score.scored_at
 
 
 @admin.register(Order)

@@ -102,21 +102,10 @@ class Client(models.Model):
 
     stylist_notes = models.TextField(blank=True)
 
-    # Current scores, denormalised from the latest ScoreSnapshot for fast admin
-    # filtering and sorting; the history lives in scoring.ScoreSnapshot.
-    risk_tier = models.CharField(
-        max_length=16, choices=RiskTier.choices, default=RiskTier.UNSCORED
-    )
-    engagement_score = models.PositiveSmallIntegerField(null=True, blank=True)
-    churn_risk = models.FloatField(null=True, blank=True)
-    p_alive = models.FloatField("probability alive", null=True, blank=True)
-    expected_orders = models.FloatField(null=True, blank=True)
-    clv = models.DecimalField(
-        "12-month CLV", max_digits=12, decimal_places=2, null=True, blank=True
-    )
+    # Order facts kept current by every order write (see services/order_facts.py);
+    # the scores live in scoring.ClientScore (``client.score``).
     last_order_at = models.DateTimeField(null=True, blank=True)
     order_count = models.PositiveIntegerField(default=0)
-    scored_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -125,25 +114,11 @@ class Client(models.Model):
         ordering = ("last_name", "first_name", "id")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="client_email_ci_unique"),
-            models.CheckConstraint(
-                condition=models.Q(engagement_score__isnull=True)
-                | models.Q(engagement_score__lte=100),
-                name="client_engagement_score_0_100",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(churn_risk__isnull=True)
-                | models.Q(churn_risk__gte=0, churn_risk__lte=1),
-                name="client_churn_risk_0_1",
-            ),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name", "id"]),
             models.Index(fields=["signup_date"]),
             models.Index(fields=["stylist", "last_name", "first_name", "id"]),
-            models.Index(fields=["risk_tier"]),
-            models.Index(fields=["churn_risk"]),
-            models.Index(fields=["engagement_score"]),
-            models.Index(fields=["clv"]),
             models.Index(fields=["last_order_at"]),
         ]
 
@@ -160,6 +135,17 @@ class Client(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def current_score(self):
+        """Return the client's ``scoring.ClientScore``, or None if never scored."""
+        return getattr(self, "score", None)
+
+    @property
+    def current_tier(self) -> str:
+        """Return the risk tier of the latest scoring ("unscored" before any)."""
+        score = self.current_score
+        return score.risk_tier if score is not None else RiskTier.UNSCORED
 
     def clean(self) -> None:
         unknown = set(self.preferred_styles or []) - set(Style.values)

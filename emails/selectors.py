@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 
-from customers.models import Client, Order, RiskTier
+from customers.models import Order, RiskTier
 from customers.selectors import User, user_is_stylist_only, user_sees_all_clients
 from emails.models import ReengagementEmail
-from scoring.models import ScoreSnapshot
+from scoring.models import ClientScore
 
 
 def emails_visible_to(
@@ -24,16 +24,9 @@ def emails_visible_to(
 
 def at_risk_latest_snapshot_ids(*, limit: int | None = None) -> list[int]:
     """Return the latest snapshot id of every client currently at risk."""
-    latest = (
-        ScoreSnapshot.objects.filter(client=OuterRef("pk"))
-        .order_by("-scored_at", "-id")
-        .values("id")[:1]
-    )
     ids = (
-        Client.objects.filter(risk_tier=RiskTier.AT_RISK)
-        .annotate(snapshot_id=Subquery(latest))
-        .filter(snapshot_id__isnull=False)
-        .order_by("pk")
+        ClientScore.objects.filter(risk_tier=RiskTier.AT_RISK, snapshot__isnull=False)
+        .order_by("client_id")
         .values_list("snapshot_id", flat=True)
     )
     if limit is not None:

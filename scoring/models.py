@@ -1,8 +1,8 @@
-"""Score history and model fits.
+"""Current scores, score history and model fits.
 
-The current score of each client is denormalised onto ``customers.Client``; the
-rows here are the history (one snapshot per client per run) and the audit trail of
-every model fit.
+``ClientScore`` holds each client's current scores (one row per scored client) for
+the admin's filters and sorting; ``ScoreSnapshot`` is the history (one row per
+client per run); ``ModelFit`` the audit trail of every fit.
 """
 
 from __future__ import annotations
@@ -70,13 +70,26 @@ class ScoringRun(models.Model):
 class ScoreSnapshot(models.Model):
     """A client's scores at one run, with every component that explains them."""
 
-    # Both foreign keys are covered by the composite indexes below; fewer indexes
-    # keep the bulk COPY of a million snapshots fast.
+    # Both foreign keys are covered by the unique index below, and neither
+    # has a database constraint: a row-by-row check of a million appended
+    # snapshots costs ~18 s a night. Integrity is kept set-based instead: a full
+    # run inserts only clients that exist while it holds a lock that keeps
+    # clients from being deleted until it commits (services/score_writes.py),
+    # the run is created in the same transaction, and deletes of clients and
+    # runs cascade through Django's collector as before.
     client = models.ForeignKey(
-        Client, on_delete=models.CASCADE, related_name="scores", db_index=False
+        Client,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_index=False,
+        db_constraint=False,
     )
     run = models.ForeignKey(
-        ScoringRun, on_delete=models.CASCADE, related_name="scores", db_index=False
+        ScoringRun,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        db_index=False,
+        db_constraint=False,
     )
     scored_at = models.DateTimeField()
     previous_tier = models.CharField(max_length=16, choices=RiskTier.choices)
@@ -109,12 +122,12 @@ class ScoreSnapshot(models.Model):
     class Meta:
         ordering = ("-scored_at", "-id")
         get_latest_by = "scored_at"
-        indexes = [
-            models.Index(fields=["client", "-scored_at"]),
-        ]
+        # One index only, (client, run): it keeps a client to one snapshot per
+        # run and serves a client's history; every extra index on a table that
+        # grows by a million rows a night is paid for on each of them.
         constraints = [
             models.UniqueConstraint(
-                fields=["run", "client"], name="snapshot_once_per_run"
+                fields=["client", "run"], name="snapshot_once_per_client_run"
             ),
             models.CheckConstraint(
                 condition=models.Q(churn_risk__gte=0, churn_risk__lte=1),
@@ -135,3 +148,51 @@ class ScoreSnapshot(models.Model):
             self.risk_tier == RiskTier.AT_RISK
             and self.previous_tier != RiskTier.AT_RISK
         )
+
+
+class ClientScore(models.Model):
+    """A client's current scores: the headline numbers of their latest snapshot.
+
+    A narrow 1:1 companion of ``customers.Client`` rather than columns on it: a
+    full run rebuilds this table (see ``scoring.services.score_writes``) instead of
+    updating a million wide CRM rows and every index on them. A client without a
+    row has not been scored yet.
+    """
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, primary_key=True, related_name="score"
+    )
+    risk_tier = models.CharField(max_length=16, choices=RiskTier.choices)
+    engagement_score = models.PositiveSmallIntegerField()
+    churn_risk = models.FloatField()
+    p_alive = models.FloatField("probability alive")
+    expected_orders = models.FloatField()
+    clv = models.DecimalField("12-month CLV", max_digits=12, decimal_places=2)
+    scored_at = models.DateTimeField()
+    # The snapshot these numbers come from (what a draft is written from). Set
+    # by construction in the same transaction, so no row-by-row database check.
+    snapshot = models.ForeignKey(
+        ScoreSnapshot,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        null=True,
+        db_index=False,
+        db_constraint=False,
+    )
+
+    class Meta:
+        # (tier, churn risk) serves "this tier, riskiest first" and tier filters.
+        indexes = [models.Index(fields=["risk_tier", "churn_risk"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(churn_risk__gte=0, churn_risk__lte=1),
+                name="clientscore_churn_risk_0_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(engagement_score__lte=100),
+                name="clientscore_engagement_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.risk_tier}"

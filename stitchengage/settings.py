@@ -177,6 +177,8 @@ SCORING_COOLING_CHURN = env.float("SCORING_COOLING_CHURN", default=0.45)
 SCORING_LAPSED_DAYS = env.int("SCORING_LAPSED_DAYS", default=365)
 SCORING_CLV_MONTHS = env.int("SCORING_CLV_MONTHS", default=12)
 SCORING_CLV_MONTHLY_DISCOUNT = env.float("SCORING_CLV_MONTHLY_DISCOUNT", default=0.01)
+# PostgreSQL processes aggregating the order book at once (about the DB's cores).
+SCORING_AGGREGATE_PARTS = env.int("SCORING_AGGREGATE_PARTS", default=2)
 
 # --- Emails and LLM -----------------------------------------------------------------
 # Without an API key drafts come from the offline template composer (demo, tests).

@@ -26,10 +26,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 
 from customers.models import Client, Order, OrderStatus
+from customers.services.order_facts import clients_order_facts_refresh
 
 REQUIRED_COLUMNS = ("customer_id", "date", "amount")
 MAX_REPORTED_ERRORS = 20
@@ -131,8 +130,8 @@ def orders_import_csv(
             batch_size=batch_size,
             progress=progress,
         )
-        _clients_refresh_order_stats(
-            client_pks=sorted(set(client_ids.values())), batch_size=batch_size
+        clients_order_facts_refresh(
+            client_pks=client_ids.values(), batch_size=batch_size
         )
     return summary
 
@@ -358,17 +357,3 @@ def _orders_insert(
         if progress is not None:
             progress(done, len(keyed))
     return created, existing
-
-
-def _clients_refresh_order_stats(*, client_pks: list[int], batch_size: int) -> None:
-    """Recompute order_count and last_order_at of the given clients in SQL."""
-    orders = Order.objects.filter(client=OuterRef("pk")).order_by().values("client")
-    for chunk in _chunks(client_pks, batch_size):
-        Client.objects.filter(pk__in=chunk).update(
-            order_count=Coalesce(
-                Subquery(orders.annotate(n=Count("pk")).values("n")), 0
-            ),
-            last_order_at=Subquery(
-                orders.annotate(last=Max("ordered_at")).values("last")
-            ),
-        )

@@ -47,7 +47,7 @@ from emails.models import (
     ReengagementEmail,
     RetentionAssignment,
 )
-from scoring.models import ScoringRun
+from scoring.models import ClientScore, ScoringRun
 
 Z_95 = 1.959963984540054  # standard normal quantile 0.975
 MIN_GROUP_SIZE = 10
@@ -271,11 +271,12 @@ def _costs() -> tuple[Decimal, Decimal]:
 def tiers_current() -> dict[str, int]:
     """Return the number of clients per current risk tier, every tier present."""
     counts = dict(
-        Client.objects.order_by()
+        ClientScore.objects.order_by()
         .values_list("risk_tier")
         .annotate(n=Count("pk"))
         .values_list("risk_tier", "n")
     )
+    counts[RiskTier.UNSCORED] = Client.objects.filter(score__isnull=True).count()
     return {tier: counts.get(tier, 0) for tier in RiskTier.values}
 
 

@@ -12,39 +12,19 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Client, RiskTier
+from customers.models import Client
 from scoring.bgnbd import BgNbdParams, bgnbd_fit
 from scoring.engagement_reference import engagement_reference_build
 from scoring.gamma_gamma import GammaGammaParams, gamma_gamma_fit
 from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
 from scoring.selectors import model_fit_latest, order_stats, scoring_run_latest_full
 from scoring.services.predictions import client_scores, rfm_inputs
-from scoring.services.snapshot_writes import (
-    CLIENT_COLUMNS,
-    SNAPSHOT_COLUMNS,
-    client_rows,
-    scores_write,
-    snapshot_rows,
-)
+from scoring.services.score_writes import score_columns, score_models, scores_write
 from scoring.signals import clients_moved_into_at_risk
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-
-
-def _previous_tiers(client_ids: np.ndarray) -> np.ndarray:
-    """Return each client's tier before this run, aligned with ``client_ids``."""
-    rows = Client.objects.values_list("id", "risk_tier").order_by("id")
-    if client_ids.size < 10_000:
-        rows = rows.filter(id__in=client_ids.tolist())
-    ids, tiers = [], []
-    for pk, tier in rows.iterator(chunk_size=50_000):
-        ids.append(pk)
-        tiers.append(tier)
-    ids_arr = np.array(ids, dtype=np.int64)
-    pos = np.searchsorted(ids_arr, client_ids)
-    return np.array(tiers, dtype=object)[pos]
 
 
 def _fit_params(fit: ModelFit) -> tuple[BgNbdParams, GammaGammaParams | None]:
@@ -117,7 +97,6 @@ def score_clients_all(
         gamma_gamma=gamma_gamma,
         engagement_reference=reference,
     )
-    previous = _previous_tiers(stats.client_ids)
     phases["predict"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -145,21 +124,12 @@ def score_clients_all(
             tier_counts=dict(Counter(scores.tiers.tolist())),
             engagement_reference=reference,
         )
-        scores_write(
-            snapshot_rows=snapshot_rows(
-                run=run,
-                stats=stats,
-                scores=scores,
-                previous_tiers=previous,
-                as_of=as_of,
-                as_of_day=as_of_day,
-            ),
-            client_rows=client_rows(stats=stats, scores=scores, as_of=as_of),
-        )
-        moved = list(
-            ScoreSnapshot.objects.filter(run=run, risk_tier=RiskTier.AT_RISK)
-            .exclude(previous_tier=RiskTier.AT_RISK)
-            .values_list("id", flat=True)
+        moved = scores_write(
+            run=run,
+            columns=score_columns(stats=stats, scores=scores),
+            as_of=as_of,
+            as_of_day=as_of_day,
+            replace_all=True,
         )
         phases["write"] = time.perf_counter() - started
         run.phase_seconds = {k: round(v, 3) for k, v in phases.items()}
@@ -212,7 +182,8 @@ def score_client_one(
         engagement_reference=reference,
     )
     with transaction.atomic():
-        client = Client.objects.select_for_update().get(pk=client_id)
+        # One rescoring of a client at a time: the second waits, then overwrites.
+        Client.objects.select_for_update().only("pk").get(pk=client_id)
         run = ScoringRun.objects.create(
             trigger=trigger,
             model_fit=fit,
@@ -220,18 +191,13 @@ def score_client_one(
             tier_counts={scores.tiers[0]: 1},
             finished_at=timezone.now(),
         )
-        (row,) = snapshot_rows(
+        (snapshot,), (current,) = score_models(
             run=run,
-            stats=stats,
-            scores=scores,
-            previous_tiers=np.array([client.risk_tier], dtype=object),
+            columns=score_columns(stats=stats, scores=scores),
             as_of=as_of,
             as_of_day=as_of_day,
         )
-        snapshot = ScoreSnapshot(**dict(zip(SNAPSHOT_COLUMNS, row, strict=True)))
         snapshot.save()
-        (current,) = client_rows(stats=stats, scores=scores, as_of=as_of)
-        values = dict(zip(CLIENT_COLUMNS, current, strict=True))
-        values.pop("id")
-        Client.objects.filter(pk=client_id).update(**values)
+        current.snapshot = snapshot
+        current.save()
     return snapshot

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from customers.models import BudgetBand, Client, Order, OrderStatus, RiskTier
 from customers.roles import MANAGERS, REVIEWERS, STYLISTS
+from scoring.models import ClientScore
 
 PASSWORD = "correct-horse-battery-staple"  # test-only
 
@@ -78,6 +79,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Client
+        skip_postgeneration_save = True
 
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
@@ -93,8 +95,29 @@ class ClientFactory(factory.django.DjangoModelFactory):
     size_shoe = "8.5"
     budget_band = BudgetBand.MODERATE
     marketing_consent = True
-    risk_tier = RiskTier.UNSCORED
     stylist = None
+
+    @factory.post_generation
+    def risk_tier(obj: Client, create: bool, extracted: str | None, **kwargs) -> None:  # noqa: N805
+        """``ClientFactory(risk_tier="at_risk")`` also gives the client a score."""
+        if create and extracted and extracted != RiskTier.UNSCORED:
+            ClientScoreFactory(client=obj, risk_tier=extracted, **kwargs)
+
+
+class ClientScoreFactory(factory.django.DjangoModelFactory):
+    """A client's current score (what a scoring run leaves behind)."""
+
+    class Meta:
+        model = ClientScore
+
+    client = factory.SubFactory(ClientFactory)
+    risk_tier = RiskTier.HEALTHY
+    engagement_score = 60
+    churn_risk = 0.3
+    p_alive = 0.8
+    expected_orders = 1.2
+    clv = Decimal("250.00")
+    scored_at = factory.LazyFunction(timezone.now)
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

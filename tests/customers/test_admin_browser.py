@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, User
 
 from customers.models import Client, RiskTier
 from customers.roles import STYLISTS
+from tests.customers.factories import ClientScoreFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -49,14 +50,11 @@ def test_stylist_logs_in_and_finds_only_their_clients(
     )
     stylist.groups.add(Group.objects.get(name=STYLISTS))
     other = User.objects.create_user("otto", password="x", is_staff=True)
-    Client.objects.create(
-        first_name="Maya",
-        last_name="Lopez",
-        email="maya@example.com",
-        stylist=stylist,
-        risk_tier=RiskTier.AT_RISK,
-        churn_risk=0.81,
-        engagement_score=22,
+    maya = Client.objects.create(
+        first_name="Maya", last_name="Lopez", email="maya@example.com", stylist=stylist
+    )
+    ClientScoreFactory(
+        client=maya, risk_tier=RiskTier.AT_RISK, churn_risk=0.81, engagement_score=22
     )
     Client.objects.create(first_name="Zed", email="zed@example.com", stylist=other)
 

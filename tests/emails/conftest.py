@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from customers.models import Client, RiskTier
 from emails.drafting.llm_client import llm_clients_clear
-from scoring.models import ScoreSnapshot, ScoringRun
+from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 from tests.support.celery_worker import celery_worker  # noqa: F401 - fixture
 from tests.support.fake_llm_server import FakeLlmServer
 
@@ -25,7 +25,7 @@ def snapshot_make(
     risk_tier: str = RiskTier.AT_RISK,
     previous_tier: str = RiskTier.COOLING,
 ) -> ScoreSnapshot:
-    """Save a snapshot (post_save fires) and mirror the tier onto the client."""
+    """Save a snapshot (post_save fires) and make it the client's current score."""
     run = ScoringRun.objects.create(trigger=ScoringRun.Trigger.ORDER, n_clients=1)
     snapshot = ScoreSnapshot.objects.create(
         client=client,
@@ -47,8 +47,21 @@ def snapshot_make(
         clv=Decimal("150.00"),
         expected_next_order_on=timezone.localdate() + dt.timedelta(days=30),
     )
-    Client.objects.filter(pk=client.pk).update(risk_tier=risk_tier, churn_risk=0.8)
-    client.risk_tier = risk_tier
+    ClientScore.objects.update_or_create(
+        client=client,
+        defaults={
+            "risk_tier": risk_tier,
+            "engagement_score": 22,
+            "churn_risk": 0.8,
+            "p_alive": 0.2,
+            "expected_orders": 0.3,
+            "clv": Decimal("150.00"),
+            "scored_at": snapshot.scored_at,
+            "snapshot": snapshot,
+        },
+    )
+    if hasattr(client, "_state"):
+        client._state.fields_cache.pop("score", None)
     return snapshot
 
 

@@ -242,7 +242,7 @@ def test_changelist_opens_on_the_review_queue(client):
     [
         {"age": "today"},
         {"age": "7d"},
-        {"client__risk_tier__exact": "at_risk"},
+        {"client__score__risk_tier__exact": "at_risk"},
         {"provider": "offline-template"},
     ],
 )

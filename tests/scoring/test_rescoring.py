@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus, RiskTier
-from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
+from scoring.models import ClientScore, ModelFit, ScoreSnapshot, ScoringRun
 from scoring.services.rescoring import score_client_one, score_clients_all
 from scoring.signals import clients_moved_into_at_risk
 from scoring.tasks import rescore_client_task
@@ -29,15 +29,19 @@ def test_full_run_scores_every_client_with_orders():
     assert ScoreSnapshot.objects.filter(run=run).count() == 120
     assert sum(run.tier_counts.values()) == 120
     assert set(run.phase_seconds) == {"aggregate", "fit", "predict", "write"}
-    scored = Client.objects.filter(pk__in=[c.pk for c in clients])
+    scored = ClientScore.objects.filter(client__in=clients)
+    assert scored.count() == 120
     assert not scored.filter(risk_tier=RiskTier.UNSCORED).exists()
-    assert not scored.filter(churn_risk__isnull=True).exists()
-    assert Client.objects.get(email="none@example.com").risk_tier == RiskTier.UNSCORED
-    snapshot = ScoreSnapshot.objects.filter(run=run).first()
-    client = snapshot.client
-    assert client.risk_tier == snapshot.risk_tier
-    assert client.engagement_score == snapshot.engagement_score
-    assert client.order_count == Order.objects.filter(client=client).count()
+    assert Client.objects.get(email="none@example.com").current_tier == (
+        RiskTier.UNSCORED
+    )
+    for snapshot in ScoreSnapshot.objects.filter(run=run).select_related("client")[:5]:
+        current = ClientScore.objects.get(client=snapshot.client)
+        assert current.risk_tier == snapshot.risk_tier
+        assert current.engagement_score == snapshot.engagement_score
+        assert current.churn_risk == snapshot.churn_risk
+        assert current.clv == snapshot.clv
+        assert current.scored_at == snapshot.scored_at
     assert 0 <= snapshot.churn_risk <= 1
     assert 0 <= snapshot.engagement_score <= 100
 
@@ -73,8 +77,7 @@ def test_recent_buyer_has_lower_churn_risk_than_lapsed_buyer():
             for k in range(5)
         )
     score_clients_all()
-    recent.refresh_from_db()
-    stale.refresh_from_db()
+    recent, stale = (ClientScore.objects.get(client=c) for c in (recent, stale))
     assert recent.churn_risk < stale.churn_risk
     assert recent.engagement_score > stale.engagement_score
     assert recent.p_alive > stale.p_alive
@@ -170,9 +173,11 @@ def test_single_client_rescore_uses_latest_fit():
     assert ModelFit.objects.count() == 1
     assert snapshot.run.model_fit == fit
     assert snapshot.days_since_last_order == 0
-    client.refresh_from_db()
-    assert client.scored_at == snapshot.scored_at
-    assert client.churn_risk == pytest.approx(snapshot.churn_risk)
+    current = ClientScore.objects.get(client=client)
+    assert current.scored_at == snapshot.scored_at
+    assert current.churn_risk == pytest.approx(snapshot.churn_risk)
+    assert current.risk_tier == snapshot.risk_tier
+    assert ClientScore.objects.count() == 100
 
 
 def test_single_client_rescore_without_a_fit_does_nothing():

@@ -1,0 +1,31 @@
+"""Keep each client's order facts (count of Fixes, latest Fix) in step with orders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from customers.models import Client, Order
+
+
+def clients_order_facts_refresh(
+    *, client_pks: Iterable[int], batch_size: int = 2000
+) -> None:
+    """Recompute ``order_count`` and ``last_order_at`` of these clients in SQL.
+
+    Every Fix counts, whatever its status: these are the CRM's facts, not the
+    scoring inputs (which skip canceled and future Fixes).
+    """
+    pks = sorted(set(client_pks))
+    orders = Order.objects.filter(client=OuterRef("pk")).order_by().values("client")
+    for start in range(0, len(pks), batch_size):
+        Client.objects.filter(pk__in=pks[start : start + batch_size]).update(
+            order_count=Coalesce(
+                Subquery(orders.annotate(n=Count("pk")).values("n")), 0
+            ),
+            last_order_at=Subquery(
+                orders.annotate(last=Max("ordered_at")).values("last")
+            ),
+        )

@@ -1,0 +1,283 @@
+"""Bulk writes of a scoring run: snapshots (history) and current scores.
+
+Everything a run writes per client is first laid out as aligned numpy arrays
+(``score_columns``). On PostgreSQL those stream into a temp staging table with
+COPY BINARY (no Python object per value); one INSERT ... SELECT appends the
+snapshots, taking each client's previous tier from the current scores, and the
+current scores are rebuilt as a fresh table swapped in for the old one
+(``table_swap``). Elsewhere (the SQLite demo) the same arrays become model rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+from django.db import connection
+
+from customers.models import Client, RiskTier
+from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
+from scoring.pg_binary import binary_copy_encode, staging_table_sql
+from scoring.selectors import OrderStats
+from scoring.services.predictions import ClientScores
+from scoring.services.table_swap import table_swap_begin, table_swap_finish
+
+TIERS = tuple(RiskTier.values)  # a tier travels as its index in this tuple
+_MAX_NEXT_ORDER_DAYS = 3650
+_STAGING = "scoring_staging"
+
+# Staging columns (all snapshot fields but run, scored_at and previous_tier).
+COLUMNS: dict[str, str] = {
+    "client_id": ">i8",
+    "risk_tier": ">i2",
+    "engagement_score": ">i2",
+    "recency_component": ">f8",
+    "frequency_component": ">f8",
+    "monetary_component": ">f8",
+    "keep_rate_component": ">f8",
+    "rating_component": ">f8",
+    "orders": ">i4",
+    "repeat_orders": ">i4",
+    "days_since_last_order": ">i4",
+    "tenure_days": ">i4",
+    "average_order_value": ">f8",
+    "keep_rate": ">f8",
+    "average_rating": ">f8",
+    "p_alive": ">f8",
+    "expected_orders": ">f8",
+    "churn_risk": ">f8",
+    "clv": ">f8",
+    "expected_next_order_in": ">i4",  # days from the scoring date; -1: none
+}
+NULLABLE = frozenset(
+    {
+        "monetary_component",
+        "keep_rate_component",
+        "rating_component",
+        "keep_rate",
+        "average_rating",
+    }
+)
+MONEY = {"average_order_value": 10, "clv": 12}  # max digits, 2 decimals
+CURRENT = (
+    "risk_tier",
+    "engagement_score",
+    "churn_risk",
+    "p_alive",
+    "expected_orders",
+    "clv",
+)
+
+
+def score_columns(*, stats: OrderStats, scores: ClientScores) -> dict[str, np.ndarray]:
+    """Lay out what a run writes per client as arrays, rounded as stored."""
+    inputs = scores.inputs
+    eng = scores.engagement
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep_rate = np.where(
+            stats.items_sent > 0, stats.items_kept / stats.items_sent, np.nan
+        )
+    next_in = scores.expected_next_order_in
+    next_ok = np.isfinite(next_in) & (next_in < _MAX_NEXT_ORDER_DAYS)
+    tier_codes = {tier: code for code, tier in enumerate(TIERS)}
+    return {
+        "client_id": stats.client_ids,
+        "risk_tier": np.array([tier_codes[t] for t in scores.tiers.tolist()]),
+        "engagement_score": np.rint(eng.total),
+        "recency_component": np.round(eng.recency, 2),
+        "frequency_component": np.round(eng.frequency, 2),
+        "monetary_component": np.round(eng.monetary, 2),
+        "keep_rate_component": np.round(eng.keep_rate, 2),
+        "rating_component": np.round(eng.rating, 2),
+        "orders": stats.n_orders,
+        "repeat_orders": inputs.frequency,
+        "days_since_last_order": inputs.days_since_last_order,
+        "tenure_days": inputs.T,
+        "average_order_value": np.round(inputs.average_order_value, 2),
+        "keep_rate": np.round(keep_rate, 4),
+        "average_rating": np.round(inputs.mean_rating, 3),
+        "p_alive": np.round(scores.p_alive, 6),
+        "expected_orders": np.round(scores.expected_orders, 6),
+        "churn_risk": np.round(scores.churn_risk, 6),
+        "clv": np.round(scores.clv, 2),
+        "expected_next_order_in": np.where(
+            next_ok, np.round(np.nan_to_num(next_in)), -1
+        ),
+    }
+
+
+def scores_write(
+    *,
+    run: ScoringRun,
+    columns: dict[str, np.ndarray],
+    as_of: dt.datetime,
+    as_of_day: dt.date,
+    replace_all: bool,
+) -> list[int]:
+    """Append a snapshot per client and make these the clients' current scores.
+
+    Returns the ids of the snapshots whose client moved into at_risk. With
+    ``replace_all`` (a full run) clients absent from ``columns`` lose their
+    current score (they have no countable order any more). Call inside a
+    transaction.
+    """
+    if connection.vendor == "postgresql" and replace_all:
+        return _write_postgresql(run, columns, as_of, as_of_day)
+    return _write_rows(run, columns, as_of, as_of_day, replace_all=replace_all)
+
+
+def _select_list(prefix: str, names: list[str]) -> list[str]:
+    """SQL expressions turning staging columns into snapshot/score values."""
+    out = []
+    for name in names:
+        column = f"{prefix}.{name}"
+        if name == "risk_tier":
+            out.append(f"(%(tiers)s::text[])[{column} + 1]")
+        elif name == "expected_next_order_in":
+            out.append(f"CASE WHEN {column} >= 0 THEN %(day)s::date + {column} END")
+        elif name in NULLABLE:
+            out.append(f"NULLIF({column}, 'NaN')")
+        elif name in MONEY:
+            out.append(f"CAST({column} AS numeric({MONEY[name]}, 2))")
+        else:
+            out.append(column)
+    return out
+
+
+def _write_postgresql(
+    run: ScoringRun,
+    columns: dict[str, np.ndarray],
+    as_of: dt.datetime,
+    as_of_day: dt.date,
+) -> list[int]:
+    snapshots = ScoreSnapshot._meta.db_table
+    current = ClientScore._meta.db_table
+    clients = Client._meta.db_table
+    params = {"tiers": list(TIERS), "day": as_of_day, "run": run.pk, "as_of": as_of}
+    staged = [name for name in COLUMNS if name != "client_id"]
+    snapshot_fields = [
+        "expected_next_order_on" if n == "expected_next_order_in" else n for n in staged
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(staging_table_sql(_STAGING, COLUMNS))
+        payload = binary_copy_encode(
+            {name: (columns[name], dtype) for name, dtype in COLUMNS.items()}
+        )
+        with cursor.cursor.copy(f"COPY {_STAGING} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(payload)
+        del payload
+        # Snapshots have no row-by-row foreign key check (see ScoreSnapshot):
+        # keep clients from being deleted until this commits (reads go on; edits
+        # of client rows wait for the write phase), and write only clients that
+        # still exist (one was maybe deleted since the aggregation).
+        cursor.execute(f"LOCK TABLE {clients} IN SHARE ROW EXCLUSIVE MODE")
+        fresh = table_swap_begin(cursor, current)
+        # One pass: append the snapshots, fill the new current-scores table from
+        # the rows just inserted (with their ids), return who moved into at_risk.
+        returned = ", ".join(["id", "client_id", "previous_tier", *CURRENT])
+        cursor.execute(
+            f"WITH inserted AS (INSERT INTO {snapshots} (client_id, run_id, "  # noqa: S608 - fixed names
+            f"scored_at, previous_tier, {', '.join(snapshot_fields)}) "
+            "SELECT s.client_id, %(run)s, %(as_of)s, "
+            f"COALESCE(c.risk_tier, '{RiskTier.UNSCORED}'), "
+            f"{', '.join(_select_list('s', staged))} "
+            f"FROM {_STAGING} AS s JOIN {clients} AS k ON k.id = s.client_id "
+            f"LEFT JOIN {current} AS c ON c.client_id = s.client_id "
+            f"RETURNING {returned}), "
+            f"scores AS (INSERT INTO {fresh} (client_id, snapshot_id, "
+            f"{', '.join(CURRENT)}, scored_at) "
+            f"SELECT client_id, id, {', '.join(CURRENT)}, %(as_of)s FROM inserted) "
+            "SELECT id FROM inserted "
+            f"WHERE risk_tier = '{RiskTier.AT_RISK}' "
+            f"AND previous_tier <> '{RiskTier.AT_RISK}'",
+            params,
+        )
+        moved = [row[0] for row in cursor.fetchall()]
+        table_swap_finish(cursor, current, fresh)
+        cursor.execute(f"DROP TABLE {_STAGING}")
+    return moved
+
+
+def _value(name: str, value: float, as_of_day: dt.date):
+    """Turn one staged number back into the model field's value."""
+    if name == "risk_tier":
+        return TIERS[int(value)]
+    if name == "expected_next_order_in":
+        return as_of_day + dt.timedelta(days=int(value)) if value >= 0 else None
+    if name in NULLABLE and math.isnan(value):
+        return None
+    if name in MONEY:
+        return f"{value:.2f}"
+    if COLUMNS[name] != ">f8":
+        return int(value)
+    return value
+
+
+def score_models(
+    *,
+    run: ScoringRun,
+    columns: dict[str, np.ndarray],
+    as_of: dt.datetime,
+    as_of_day: dt.date,
+) -> tuple[list[ScoreSnapshot], list[ClientScore]]:
+    """Build (unsaved) snapshots and current scores from the staged arrays."""
+    lists = {name: np.asarray(values).tolist() for name, values in columns.items()}
+    client_ids = lists["client_id"]
+    current = ClientScore.objects.values_list("client_id", "risk_tier")
+    if len(client_ids) < 10_000:
+        current = current.filter(client_id__in=client_ids)
+    previous = dict(current)
+    snapshots, scores = [], []
+    for i, client_id in enumerate(client_ids):
+        values = {
+            name: _value(name, lists[name][i], as_of_day)
+            for name in COLUMNS
+            if name != "client_id"
+        }
+        values["expected_next_order_on"] = values.pop("expected_next_order_in")
+        snapshots.append(
+            ScoreSnapshot(
+                client_id=client_id,
+                run=run,
+                scored_at=as_of,
+                previous_tier=previous.get(client_id, RiskTier.UNSCORED),
+                **values,
+            )
+        )
+        scores.append(
+            ClientScore(
+                client_id=client_id,
+                scored_at=as_of,
+                **{name: values[name] for name in CURRENT},
+            )
+        )
+    return snapshots, scores
+
+
+def _write_rows(
+    run: ScoringRun,
+    columns: dict[str, np.ndarray],
+    as_of: dt.datetime,
+    as_of_day: dt.date,
+    *,
+    replace_all: bool,
+) -> list[int]:
+    """Write through the ORM (the SQLite demo): bulk inserts in batches."""
+    snapshots, scores = score_models(
+        run=run, columns=columns, as_of=as_of, as_of_day=as_of_day
+    )
+    ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    for snapshot, score in zip(snapshots, scores, strict=True):
+        score.snapshot_id = snapshot.pk
+    if replace_all:
+        ClientScore.objects.all().delete()
+        ClientScore.objects.bulk_create(scores, batch_size=2000)
+    else:
+        ClientScore.objects.bulk_create(
+            scores,
+            update_conflicts=True,
+            unique_fields=["client"],
+            update_fields=[*CURRENT, "scored_at", "snapshot"],
+        )
+    return [snapshot.pk for snapshot in snapshots if snapshot.moved_into_at_risk]
