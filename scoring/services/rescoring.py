@@ -12,7 +12,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Client
+from customers.models import Client, RiskTier
 from scoring.bgnbd import BgNbdParams, bgnbd_fit
 from scoring.engagement_reference import engagement_reference_build
 from scoring.gamma_gamma import GammaGammaParams, gamma_gamma_fit
@@ -25,6 +25,7 @@ from scoring.signals import clients_moved_into_at_risk
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+PHASES = ("aggregate", "fit", "predict", "write")  # progress() is called after each
 
 
 def _fit_params(fit: ModelFit) -> tuple[BgNbdParams, GammaGammaParams | None]:
@@ -98,6 +99,8 @@ def score_clients_all(
         engagement_reference=reference,
     )
     phases["predict"] = time.perf_counter() - started
+    at_risk = int((scores.tiers == RiskTier.AT_RISK).sum())
+    say(f"predicted churn, orders and CLV; {at_risk:,} at risk")
 
     started = time.perf_counter()
     with transaction.atomic():

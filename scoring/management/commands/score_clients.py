@@ -1,9 +1,12 @@
 """``manage.py score_clients``: rescore every client now."""
 
+import sys
+
 from django.core.management.base import BaseCommand
+from tqdm import tqdm
 
 from scoring.models import ScoringRun
-from scoring.services.rescoring import score_clients_all
+from scoring.services.rescoring import PHASES, score_clients_all
 
 
 class Command(BaseCommand):
@@ -11,10 +14,26 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         verbose = options["verbosity"] >= 1
-        run = score_clients_all(
-            trigger=ScoringRun.Trigger.MANUAL,
-            progress=(lambda m: self.stdout.write(f"  {m}")) if verbose else None,
+        # One step per phase (aggregate, fit, predict, write) on a terminal;
+        # each finished phase also prints a line, so logs keep the story.
+        bar = tqdm(
+            total=len(PHASES),
+            unit="phase",
+            desc="scoring",
+            file=sys.stderr,
+            disable=not (verbose and sys.stderr.isatty()),
         )
+
+        def progress(message: str) -> None:
+            bar.update(1)
+            if verbose:
+                with tqdm.external_write_mode(file=sys.stderr):
+                    self.stdout.write(f"  {message}")
+
+        with bar:
+            run = score_clients_all(
+                trigger=ScoringRun.Trigger.MANUAL, progress=progress
+            )
         self.stdout.write(self.style.SUCCESS(f"Scored {run.n_clients:,} clients."))
         for tier, count in sorted(run.tier_counts.items()):
             self.stdout.write(f"  {tier:<10} {count:>9,}")
