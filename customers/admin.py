@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.db.models import Value
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -121,17 +117,31 @@ class FastActionCheckboxMixin:
         )
 
 
-class SearchWithoutDateDrillDown(ChangeList):
-    """Hide the date drill-down on search results.
+class ClientChangeList(ChangeList):
+    """The client list: score sorts on scored rows, no date drill-down on subsets.
 
-    Listing the years of a search's matches costs one more scan of them, and
-    drilling into a handful of search results by year helps nobody.
+    Sorting by a score (churn risk, engagement, CLV, tier) lists the clients
+    that have one: the sort then runs down that score's index instead of joining
+    and sorting the whole book; "Not scored yet" in the tier filter lists the
+    others. The signup-date drill-down is hidden on searches and on tier or
+    score views: listing the years of such a subset costs a scan of it joined
+    to the scores (~40 ms twice per page at 100k clients) and helps nobody.
     """
+
+    score_join = False
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        if self.query:
+        if self.query or self.score_join:
             self.date_hierarchy = None
+
+    def get_queryset(self, request, exclude_parameters=None):
+        qs = super().get_queryset(request, exclude_parameters)
+        by_score = any(
+            str(field).lstrip("-").startswith("score__") for field in qs.query.order_by
+        )
+        self.score_join = by_score or RiskTierFilter.parameter_name in self.params
+        return qs.filter(score__isnull=False) if by_score else qs
 
 
 class OwnClientsMixin:
@@ -313,7 +323,7 @@ class ClientAdmin(
     )
 
     def get_changelist(self, request, **kwargs):
-        return SearchWithoutDateDrillDown
+        return ClientChangeList
 
     def get_queryset(self, request):
         qs = with_date_ranges(super().get_queryset(request))
@@ -401,12 +411,7 @@ class ClientAdmin(
     def tier_display(self, obj: Client) -> str:
         return tier_badge(obj.current_tier)
 
-    # Sorting by a score keeps unscored clients at the end in the useful
-    # direction: least engaged first, riskiest first, most valuable first.
-    @admin.display(
-        description="Engagement",
-        ordering=Coalesce("score__engagement_score", Value(101)),
-    )
+    @admin.display(description="Engagement", ordering="score__engagement_score")
     def engagement_display(self, obj: Client) -> str:
         score = obj.current_score
         return "-" if score is None else f"{score.engagement_score}"
@@ -421,17 +426,12 @@ class ClientAdmin(
         score = obj.current_score
         return "-" if score is None else f"{score.expected_orders:.2f}"
 
-    @admin.display(
-        description="Churn risk", ordering=Coalesce("score__churn_risk", Value(-1.0))
-    )
+    @admin.display(description="Churn risk", ordering="score__churn_risk")
     def churn_risk_display(self, obj: Client) -> str:
         score = obj.current_score
         return "-" if score is None else f"{score.churn_risk:.0%}"
 
-    @admin.display(
-        description="12-month CLV",
-        ordering=Coalesce("score__clv", Value(Decimal("-1"))),
-    )
+    @admin.display(description="12-month CLV", ordering="score__clv")
     def clv_display(self, obj: Client) -> str:
         score = obj.current_score
         return "-" if score is None else f"${score.clv:,.2f}"

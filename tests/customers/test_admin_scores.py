@@ -38,13 +38,17 @@ def test_tier_filter_uses_the_current_score(client, book):
     assert sorted(_listed(client)) == ["Ava", "Hal", "Una"]
 
 
-def test_sorting_by_churn_risk_puts_the_riskiest_first_unscored_last(client, book):
+def test_sorting_by_a_score_lists_the_scored_clients_by_that_score(client, book):
     client.force_login(ManagerFactory())
     response = client.get(CHANGELIST)
     headers = [h["text"] for h in response.context["result_headers"]]
     column = headers.index("Churn risk")  # the checkbox is column 0
-    assert _listed(client, o=f"-{column}") == ["Ava", "Hal", "Una"]
-    assert _listed(client, o=f"{column}") == ["Una", "Hal", "Ava"]
+    assert _listed(client, o=f"-{column}") == ["Ava", "Hal"]
+    assert _listed(client, o=f"{column}") == ["Hal", "Ava"]
+    engagement = headers.index("Engagement")
+    assert sorted(_listed(client, o=f"{engagement}")) == ["Ava", "Hal"]
+    # Sorting by name still lists everyone, unscored included.
+    assert sorted(_listed(client, o="1")) == ["Ava", "Hal", "Una"]
 
 
 def test_list_and_page_show_the_scores(client, book):
