@@ -34,9 +34,8 @@ import django
 django.setup()
 
 from scoring.bgnbd import bgnbd_fit, bgnbd_simulate  # noqa: E402
-from scoring.engagement_reference import engagement_reference_build  # noqa: E402
 from scoring.gamma_gamma import gamma_gamma_fit  # noqa: E402
-from scoring.services.predictions import RfmInputs, client_scores  # noqa: E402
+from scoring.services.predictions import RfmInputs, book_scores  # noqa: E402
 
 N_CLIENTS = 1_000_000
 TRUE = {"r": 0.3, "alpha": 30.0, "a": 0.6, "b": 3.0}
@@ -102,17 +101,8 @@ def _run(inputs: RfmInputs, stats: types.SimpleNamespace) -> dict[str, object]:
     fit_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    reference = engagement_reference_build(
-        days_since_last_order=inputs.days_since_last_order,
-        frequency=inputs.frequency,
-        monetary=np.where(inputs.frequency > 0, inputs.monetary, np.nan),
-    )
-    scores = client_scores(
-        stats=stats,
-        inputs=inputs,
-        bgnbd=bgnbd,
-        gamma_gamma=gamma_gamma,
-        engagement_reference=reference,
+    _, scores = book_scores(
+        stats=stats, inputs=inputs, bgnbd=bgnbd, gamma_gamma=gamma_gamma
     )
     predict_s = time.perf_counter() - started
     return {

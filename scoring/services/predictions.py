@@ -10,7 +10,10 @@ from django.conf import settings
 
 from scoring.bgnbd import BgNbdParams, bgnbd_predict
 from scoring.engagement import EngagementScore
-from scoring.engagement_reference import engagement_score_with_reference
+from scoring.engagement_reference import (
+    engagement_reference_build,
+    engagement_score_with_reference,
+)
 from scoring.gamma_gamma import (
     DAYS_PER_MONTH,
     GammaGammaParams,
@@ -128,3 +131,30 @@ def client_scores(
         expected_next_order_in=prediction.expected_next_order_in,
         tiers=tiers,
     )
+
+
+def book_scores(
+    *,
+    stats: OrderStats,
+    inputs: RfmInputs,
+    bgnbd: BgNbdParams,
+    gamma_gamma: GammaGammaParams | None,
+) -> tuple[dict[str, list[float]], ClientScores]:
+    """Score the whole book: build this run's engagement reference, then score.
+
+    Returns the reference (stored on the run, for rescoring single clients on
+    the same scale later) and the scores.
+    """
+    reference = engagement_reference_build(
+        days_since_last_order=inputs.days_since_last_order,
+        frequency=inputs.frequency,
+        monetary=np.where(inputs.frequency > 0, inputs.monetary, np.nan),
+    )
+    scores = client_scores(
+        stats=stats,
+        inputs=inputs,
+        bgnbd=bgnbd,
+        gamma_gamma=gamma_gamma,
+        engagement_reference=reference,
+    )
+    return reference, scores

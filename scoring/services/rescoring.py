@@ -8,7 +8,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +17,7 @@ from scoring.engagement_reference import engagement_reference_build
 from scoring.gamma_gamma import GammaGammaParams, gamma_gamma_fit
 from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
 from scoring.selectors import model_fit_latest, order_stats, scoring_run_latest_full
-from scoring.services.predictions import client_scores, rfm_inputs
+from scoring.services.predictions import book_scores, client_scores, rfm_inputs
 from scoring.services.score_writes import score_columns, score_models, scores_write
 from scoring.signals import clients_moved_into_at_risk
 
@@ -86,17 +85,8 @@ def score_clients_all(
     )
 
     started = time.perf_counter()
-    reference = engagement_reference_build(
-        days_since_last_order=inputs.days_since_last_order,
-        frequency=inputs.frequency,
-        monetary=np.where(inputs.frequency > 0, inputs.monetary, np.nan),
-    )
-    scores = client_scores(
-        stats=stats,
-        inputs=inputs,
-        bgnbd=bgnbd,
-        gamma_gamma=gamma_gamma,
-        engagement_reference=reference,
+    reference, scores = book_scores(
+        stats=stats, inputs=inputs, bgnbd=bgnbd, gamma_gamma=gamma_gamma
     )
     phases["predict"] = time.perf_counter() - started
     at_risk = int((scores.tiers == RiskTier.AT_RISK).sum())
