@@ -93,8 +93,6 @@ def book_create(n: int) -> list[int]:
             marketing_consent=True,
             preferred_styles=["casual", "classic"],
             signup_date=now.date() - dt.timedelta(days=500),
-            risk_tier=RiskTier.AT_RISK,
-            churn_risk=0.8,
             last_order_at=now - dt.timedelta(days=150),
         )
         for i in range(n)

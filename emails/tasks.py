@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from emails.services.drafting import draft_generate, draft_request_for_snapshot
+from emails.services.drafting import QUEUED, draft_generate, draft_request_evaluate
 
 GENERATE_DRAFT_MAX_RETRIES = 5
 
@@ -27,11 +27,14 @@ GENERATE_DRAFT_MAX_RETRIES = 5
 )
 def generate_draft_task(self, snapshot_id: int) -> str | None:
     """Queue and draft the re-engagement email of a snapshot, if it gets one."""
-    email = draft_request_for_snapshot(snapshot_id=snapshot_id)
-    if email is None:
+    request = draft_request_evaluate(snapshot_id=snapshot_id)
+    if request.email is None:
         return None
     outcome = draft_generate(
-        email=email, retries=self.request.retries, max_retries=self.max_retries
+        email=request.email,
+        retries=self.request.retries,
+        max_retries=self.max_retries,
+        contact_checked=request.outcome == QUEUED,
     )
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)

@@ -26,6 +26,7 @@ from emails.drafting import (
 from emails.models import OPEN_STATUSES, EmailStatus, ReengagementEmail
 from emails.services.eligibility import (
     client_contact_block_reason,
+    client_contact_block_reason_now,
     client_draft_ineligibility,
 )
 from emails.services.holdout import Group, retention_assignment_record
@@ -199,7 +200,11 @@ def draft_retry_countdown(*, retries: int, retry_after: float | None = None) -> 
 
 
 def draft_generate(
-    *, email: ReengagementEmail, retries: int = 0, max_retries: int = 0
+    *,
+    email: ReengagementEmail,
+    retries: int = 0,
+    max_retries: int = 0,
+    contact_checked: bool = False,
 ) -> DraftOutcome:
     """Claim a queued email, draft it and put it up for review.
 
@@ -207,6 +212,8 @@ def draft_generate(
     and makes no second model call. The model call runs outside any transaction.
     A transient failure with retries left goes back to queued and returns
     ``retry_in``; anything else ends in failed, with a reason free of secrets.
+    ``contact_checked`` says the caller applied the contact rules moments ago
+    (it just queued the email); they are applied again after the model call.
     """
     try:
         email = email_transition(email=email, to=EmailStatus.DRAFTING)
@@ -216,7 +223,7 @@ def draft_generate(
         client = email.client  # fetched with its stylist when the email was queued
     else:
         client = Client.objects.select_related("stylist").get(pk=email.client_id)
-    blocked = client_contact_block_reason(client=client)
+    blocked = None if contact_checked else client_contact_block_reason(client=client)
     if blocked:
         email = email_transition(email=email, to=EmailStatus.SUPPRESSED, note=blocked)
         return DraftOutcome(email=email, claimed=True)
@@ -244,9 +251,8 @@ def draft_generate(
     except (DraftValidationError, ValueError) as exc:
         email = _draft_fail(email, reason=f"client profile unusable: {exc}")
         return DraftOutcome(email=email, claimed=True)
-    # The client may have unsubscribed while the model was writing.
-    client.refresh_from_db(fields=["marketing_consent", "unsubscribed_at", "email"])
-    blocked = client_contact_block_reason(client=client)
+    # The client may have unsubscribed or bounced while the model was writing.
+    blocked = client_contact_block_reason_now(client_id=client.pk)
     if blocked:
         email = email_transition(email=email, to=EmailStatus.SUPPRESSED, note=blocked)
         return DraftOutcome(email=email, claimed=True)

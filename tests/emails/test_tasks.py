@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from celery.exceptions import Retry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import OrderStatus
@@ -173,3 +175,56 @@ def test_client_suppressed_before_drafting_is_suppressed(llm_settings):
 def test_missing_snapshot_is_ignored():
     """A task for a deleted snapshot returns quietly."""
     assert generate_draft_task.apply(args=(999_999,)).get() is None
+
+
+@pytest.mark.parametrize("change", ["bounce", "unsubscribe"])
+def test_client_lost_while_the_model_writes_is_suppressed(
+    llm_settings, monkeypatch, change
+):
+    """The contact rules are read again after the model call, from the database."""
+    client = _at_risk_client()
+    snapshot = snapshot_make(client)
+    compose = drafting.draft_compose
+
+    def compose_then_lose_the_client(*, profile):
+        result = compose(profile=profile)
+        if change == "bounce":
+            Suppression.objects.create(
+                email=client.email, reason=Suppression.Reason.HARD_BOUNCE
+            )
+        else:
+            type(client).objects.filter(pk=client.pk).update(
+                unsubscribed_at=timezone.now()
+            )
+        return result
+
+    monkeypatch.setattr(drafting, "draft_compose", compose_then_lose_the_client)
+    assert generate_draft_task.apply(args=(snapshot.pk,)).get() == "suppressed"
+    assert len(llm_settings.requests) == 1
+    email = ReengagementEmail.objects.get()
+    assert email.status == EmailStatus.SUPPRESSED
+    assert list(email.transitions.values_list("to_status", flat=True)) == [
+        EmailStatus.DRAFTING,
+        EmailStatus.SUPPRESSED,
+    ]
+
+
+def test_a_fresh_draft_takes_at_most_twelve_statements(llm_settings):
+    """Per-draft database work is part of the pipeline's overhead: keep it bounded.
+
+    Eligibility (1 query for suppression, cap and open email), the holdout
+    record (2), the email (1), two transitions (2 each), the recent Fixes (1),
+    the re-check after the model call (1), and the lookups of key and snapshot.
+    Savepoints are left out: outside a test's transaction they are not sent.
+    """
+    snapshot = snapshot_make(_at_risk_client())
+    with CaptureQueriesContext(connection) as captured:
+        assert generate_draft_task.apply(args=(snapshot.pk,)).get() == (
+            EmailStatus.PENDING_REVIEW
+        )
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert len(statements) <= 12, "\n".join(statements)
