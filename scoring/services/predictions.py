@@ -133,6 +133,18 @@ def client_scores(
     )
 
 
+def engagement_reference_from(inputs: RfmInputs) -> dict[str, list[float]]:
+    """Return the recency/frequency/monetary quantiles of these clients.
+
+    Spend counts only for repeat buyers (a one-time buyer has no repeat spend).
+    """
+    return engagement_reference_build(
+        days_since_last_order=inputs.days_since_last_order,
+        frequency=inputs.frequency,
+        monetary=np.where(inputs.frequency > 0, inputs.monetary, np.nan),
+    )
+
+
 def book_scores(
     *,
     stats: OrderStats,
@@ -145,11 +157,7 @@ def book_scores(
     Returns the reference (stored on the run, for rescoring single clients on
     the same scale later) and the scores.
     """
-    reference = engagement_reference_build(
-        days_since_last_order=inputs.days_since_last_order,
-        frequency=inputs.frequency,
-        monetary=np.where(inputs.frequency > 0, inputs.monetary, np.nan),
-    )
+    reference = engagement_reference_from(inputs)
     scores = client_scores(
         stats=stats,
         inputs=inputs,

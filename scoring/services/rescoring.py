@@ -13,11 +13,15 @@ from django.utils import timezone
 
 from customers.models import Client, RiskTier
 from scoring.bgnbd import BgNbdParams, bgnbd_fit
-from scoring.engagement_reference import engagement_reference_build
 from scoring.gamma_gamma import GammaGammaParams, gamma_gamma_fit
 from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
 from scoring.selectors import model_fit_latest, order_stats, scoring_run_latest_full
-from scoring.services.predictions import book_scores, client_scores, rfm_inputs
+from scoring.services.predictions import (
+    book_scores,
+    client_scores,
+    engagement_reference_from,
+    rfm_inputs,
+)
 from scoring.services.score_writes import score_columns, score_models, scores_write
 from scoring.signals import clients_moved_into_at_risk
 
@@ -161,11 +165,7 @@ def score_client_one(
     reference = reference_run.engagement_reference if reference_run else {}
     inputs = rfm_inputs(stats=stats, as_of_day=as_of_day)
     if not reference:
-        reference = engagement_reference_build(
-            days_since_last_order=inputs.days_since_last_order,
-            frequency=inputs.frequency,
-            monetary=inputs.monetary,
-        )
+        reference = engagement_reference_from(inputs)
     bgnbd, gamma_gamma = _fit_params(fit)
     scores = client_scores(
         stats=stats,
