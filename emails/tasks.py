@@ -27,14 +27,14 @@ GENERATE_DRAFT_MAX_RETRIES = 5
 )
 def generate_draft_task(self, snapshot_id: int) -> str | None:
     """Queue and draft the re-engagement email of a snapshot, if it gets one."""
-    request = draft_request_evaluate(snapshot_id=snapshot_id)
+    request = draft_request_evaluate(snapshot_id=snapshot_id, claim=True)
     if request.email is None:
         return None
     outcome = draft_generate(
         email=request.email,
         retries=self.request.retries,
         max_retries=self.max_retries,
-        contact_checked=request.outcome == QUEUED,
+        claimed=request.outcome == QUEUED,
     )
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)

@@ -84,9 +84,22 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-# Persistent connections: a Celery worker would otherwise reconnect for every task.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A pool (PostgreSQL only) instead of persistent connections when DB_POOL_MAX_SIZE
+# is set: Celery's Django fixup closes the connection before and after every task
+# whatever CONN_MAX_AGE says, so without a pool a worker reconnects per task; with
+# one, "close" hands the connection back. Size it to the worker's concurrency.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE and "postgresql" in DATABASES["default"]["ENGINE"]:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=30.0),
+        "max_idle": 300.0,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _VALIDATORS = "django.contrib.auth.password_validation."
@@ -193,6 +206,13 @@ LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
 # worker's timer; a "600/m" limit measured 2.3 drafts/s in make bench-drafts.
 LLM_RATE_LIMIT = env.str("LLM_RATE_LIMIT", default="")
 EMAIL_PROMPT_VERSION = env.str("EMAIL_PROMPT_VERSION", default="v1")
+# A draft still in "drafting" this long after it was claimed was abandoned (its
+# worker died mid-call); the redelivered task, or generate_drafts, drafts it again.
+# Longer than every model attempt with backoff can take.
+DRAFTING_LEASE_SECONDS = env.int(
+    "DRAFTING_LEASE_SECONDS",
+    default=int(LLM_TIMEOUT_SECONDS * LLM_MAX_ATTEMPTS * 2 + 300),
+)
 REENGAGEMENT_FREQUENCY_CAP_DAYS = env.int("REENGAGEMENT_FREQUENCY_CAP_DAYS", default=30)
 REENGAGEMENT_HOLDOUT_SHARE = env.float("REENGAGEMENT_HOLDOUT_SHARE", default=0.10)
 REENGAGEMENT_EXPERIMENT = env.str("REENGAGEMENT_EXPERIMENT", default="reengagement-v1")

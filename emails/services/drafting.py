@@ -23,15 +23,16 @@ from emails.drafting import (
     draft_compose_offline,
     prompt_render,
 )
-from emails.models import OPEN_STATUSES, EmailStatus, ReengagementEmail
+from emails.models import EmailStatus, EmailTransition, ReengagementEmail
+from emails.services.drafting_facts import drafting_facts
 from emails.services.eligibility import (
+    EMAIL_CLIENT_CONTACTABLE,
     client_contact_block_reason,
     client_contact_block_reason_now,
-    client_draft_ineligibility,
+    draft_block_reason,
 )
-from emails.services.holdout import Group, retention_assignment_record
+from emails.services.holdout import Group, retention_assignment_create
 from emails.services.transitions import IllegalTransition, email_transition
-from scoring.models import ScoreSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -69,48 +70,74 @@ def _idempotency_key(snapshot_id: int) -> str:
     return f"snapshot:{snapshot_id}"
 
 
-def draft_request_evaluate(*, snapshot_id: int) -> DraftRequest:
+def draft_request_evaluate(
+    *, snapshot_id: int, claim: bool = False, _race_retry: bool = True
+) -> DraftRequest:
     """Apply eligibility and holdout to a snapshot and queue an email if allowed.
+
+    One read decides (``drafting_facts``); one transaction records the
+    holdout assignment and the email. With ``claim`` the new email is created
+    already claimed for drafting (status drafting, its queued -> drafting move
+    recorded), for the task that drafts it next: one write instead of two.
 
     Safe to call any number of times for the same snapshot: the email is keyed
     by the snapshot, the assignment is unique per client and snapshot, and the
-    one-open-email-per-client constraint settles races between snapshots.
+    one-open-email-per-client constraint settles races between snapshots; a
+    call that loses such a race reads again and reports what won.
     """
     key = _idempotency_key(snapshot_id)
-    existing = ReengagementEmail.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return DraftRequest(EXISTING, email=existing)
-    snapshot = (
-        ScoreSnapshot.objects.select_related("client__stylist")
-        .filter(pk=snapshot_id)
-        .first()
-    )
-    if snapshot is None:
+    facts = drafting_facts(snapshot_id=snapshot_id, idempotency_key=key)
+    if facts is None:
+        existing = ReengagementEmail.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return DraftRequest(EXISTING, email=existing)
         return DraftRequest(MISSING, reason="snapshot deleted")
-    if snapshot.risk_tier != RiskTier.AT_RISK:
+    client = facts.client
+    if facts.keyed_email_id is not None:
+        existing = ReengagementEmail.objects.get(pk=facts.keyed_email_id)
+        existing.client = client  # read with its stylist above
+        return DraftRequest(EXISTING, email=existing)
+    if facts.risk_tier != RiskTier.AT_RISK:
         return DraftRequest(SKIPPED, reason=NOT_AT_RISK)
-    client = snapshot.client
-    reason = client_draft_ineligibility(client=client)
+    reason = draft_block_reason(
+        marketing_consent=client.marketing_consent,
+        unsubscribed_at=client.unsubscribed_at,
+        suppressed=facts.suppressed,
+        sent_recently=facts.sent_recently,
+        open_email=facts.open_email,
+    )
     if reason:
         return DraftRequest(SKIPPED, reason=reason)
-    assignment = retention_assignment_record(client=client, snapshot=snapshot)
-    if assignment.group == Group.HOLDOUT:
-        return DraftRequest(HOLDOUT, reason="holdout group")
     try:
         with transaction.atomic():
+            group = facts.assigned_group
+            if group is None:
+                group = retention_assignment_create(
+                    client=client, snapshot_id=snapshot_id
+                ).group
+            if group == Group.HOLDOUT:
+                return DraftRequest(HOLDOUT, reason="holdout group")
+            status = EmailStatus.DRAFTING if claim else EmailStatus.QUEUED
             email = ReengagementEmail.objects.create(
-                idempotency_key=key, client=client, snapshot=snapshot
+                idempotency_key=key,
+                client=client,
+                snapshot_id=snapshot_id,
+                status=status,
             )
+            if claim:
+                EmailTransition.objects.create(
+                    email=email,
+                    from_status=EmailStatus.QUEUED,
+                    to_status=EmailStatus.DRAFTING,
+                )
     except IntegrityError:
-        # A concurrent delivery queued this snapshot, or another snapshot of the
-        # same client won the one-open-email race: return whichever email is open.
-        email = (
-            ReengagementEmail.objects.filter(idempotency_key=key).first()
-            or ReengagementEmail.objects.filter(
-                client=client, status__in=OPEN_STATUSES
-            ).first()
+        if not _race_retry:
+            raise
+        # A concurrent delivery recorded this snapshot first, or another snapshot
+        # of the same client won the one-open-email race: report what won.
+        return draft_request_evaluate(
+            snapshot_id=snapshot_id, claim=claim, _race_retry=False
         )
-        return DraftRequest(EXISTING, email=email)
     return DraftRequest(QUEUED, email=email)
 
 
@@ -129,12 +156,12 @@ def client_profile_build(
     now = now or timezone.now()
     today = timezone.localdate(now)
     # One query for the recent Fixes; the last one and the last rated one are
-    # nearly always among them.
+    # nearly always among them. Plain rows: no model instances needed.
     recent = list(
         Order.objects.filter(client=client)
         .exclude(status__in=(OrderStatus.SCHEDULED, OrderStatus.CANCELED))
         .order_by("-ordered_at", "-id")
-        .only(
+        .values(
             "ordered_at",
             "items_sent",
             "items_kept",
@@ -144,25 +171,27 @@ def client_profile_build(
         )[:_RECENT_ORDERS]
     )
     last_fix = recent[0] if recent else None
-    rated = next((order for order in recent if order.rating is not None), None)
+    rated = next((order for order in recent if order["rating"] is not None), None)
     stylist = client.stylist
     stylist_name = (stylist.first_name.strip() if stylist else "") or (
         FALLBACK_STYLIST_NAME
     )
-    last_order_at = client.last_order_at or (last_fix.ordered_at if last_fix else None)
+    last_order_at = client.last_order_at or (
+        last_fix["ordered_at"] if last_fix else None
+    )
     return ClientProfile(
         first_name=client.first_name.strip(),
         stylist_name=stylist_name,
         tenure_months=max(0, int((today - client.signup_date).days / _DAYS_PER_MONTH)),
         preferred_styles=tuple(str(s) for s in client.preferred_styles or ()),
-        items_sent=last_fix.items_sent if last_fix else 0,
-        items_kept=last_fix.items_kept if last_fix else 0,
-        kept_summary=(last_fix.kept_items or None) if last_fix else None,
+        items_sent=last_fix["items_sent"] if last_fix else 0,
+        items_kept=last_fix["items_kept"] if last_fix else 0,
+        kept_summary=(last_fix["kept_items"] or None) if last_fix else None,
         days_since_last_order=max(0, (now - last_order_at).days)
         if last_order_at
         else None,
-        last_feedback_rating=rated.rating if rated else None,
-        last_feedback_comment=(rated.feedback_comment or None) if rated else None,
+        last_feedback_rating=rated["rating"] if rated else None,
+        last_feedback_comment=(rated["feedback_comment"] or None) if rated else None,
         stylist_note=client.stylist_notes or None,
     )
 
@@ -199,31 +228,49 @@ def draft_retry_countdown(*, retries: int, retry_after: float | None = None) -> 
     return max(countdown, retry_after or 0.0)
 
 
+def draft_abandoned(
+    email: ReengagementEmail, *, now: dt.datetime | None = None
+) -> bool:
+    """Return whether a drafting email outlived its lease: its worker is gone."""
+    lease = dt.timedelta(seconds=settings.DRAFTING_LEASE_SECONDS)
+    return email.status == EmailStatus.DRAFTING and (
+        email.updated_at < (now or timezone.now()) - lease
+    )
+
+
 def draft_generate(
     *,
     email: ReengagementEmail,
     retries: int = 0,
     max_retries: int = 0,
-    contact_checked: bool = False,
+    claimed: bool = False,
 ) -> DraftOutcome:
     """Claim a queued email, draft it and put it up for review.
 
     The claim is a conditional update, so a redelivered task finds nothing to do
-    and makes no second model call. The model call runs outside any transaction.
-    A transient failure with retries left goes back to queued and returns
+    and makes no second model call. ``claimed`` says the caller created the email
+    already claimed (``draft_request_evaluate(claim=True)``) moments ago, having
+    applied the contact rules. The model call runs outside any transaction. A
+    transient failure with retries left goes back to queued and returns
     ``retry_in``; anything else ends in failed, with a reason free of secrets.
-    ``contact_checked`` says the caller applied the contact rules moments ago
-    (it just queued the email); they are applied again after the model call.
+    The contact rules are applied again by the move to pending review itself.
     """
-    try:
-        email = email_transition(email=email, to=EmailStatus.DRAFTING)
-    except IllegalTransition:
-        return DraftOutcome(email=email, claimed=False)
+    if not claimed:
+        try:
+            if draft_abandoned(email):
+                email = email_transition(
+                    email=email,
+                    to=EmailStatus.QUEUED,
+                    note="drafting abandoned by its worker; drafting again",
+                )
+            email = email_transition(email=email, to=EmailStatus.DRAFTING)
+        except IllegalTransition:
+            return DraftOutcome(email=email, claimed=False)
     if ReengagementEmail.client.is_cached(email):
         client = email.client  # fetched with its stylist when the email was queued
     else:
         client = Client.objects.select_related("stylist").get(pk=email.client_id)
-    blocked = None if contact_checked else client_contact_block_reason(client=client)
+    blocked = None if claimed else client_contact_block_reason(client=client)
     if blocked:
         email = email_transition(email=email, to=EmailStatus.SUPPRESSED, note=blocked)
         return DraftOutcome(email=email, claimed=True)
@@ -251,27 +298,33 @@ def draft_generate(
     except (DraftValidationError, ValueError) as exc:
         email = _draft_fail(email, reason=f"client profile unusable: {exc}")
         return DraftOutcome(email=email, claimed=True)
-    # The client may have unsubscribed or bounced while the model was writing.
-    blocked = client_contact_block_reason_now(client_id=client.pk)
-    if blocked:
+    # The client may have unsubscribed or bounced while the model was writing:
+    # the move to review is conditional on the contact rules, read by the UPDATE.
+    try:
+        email = email_transition(
+            email=email,
+            to=EmailStatus.PENDING_REVIEW,
+            guard=EMAIL_CLIENT_CONTACTABLE,
+            subject=result.subject,
+            preheader=result.preheader,
+            body=result.body,
+            provider=result.provider,
+            model=result.model,
+            prompt_version=result.prompt_version,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            cost_usd=result.cost_usd,
+            latency_ms=result.latency_ms,
+            attempts=email.attempts + result.attempts,
+            error="",
+        )
+    except IllegalTransition:
+        blocked = client_contact_block_reason_now(client_id=client.pk)
+        if not blocked:  # moved by someone else meanwhile: theirs stands
+            logger.warning("Email #%s left drafting while the model wrote", email.pk)
+            email.refresh_from_db()
+            return DraftOutcome(email=email, claimed=False)
         email = email_transition(email=email, to=EmailStatus.SUPPRESSED, note=blocked)
-        return DraftOutcome(email=email, claimed=True)
-    email = email_transition(
-        email=email,
-        to=EmailStatus.PENDING_REVIEW,
-        subject=result.subject,
-        preheader=result.preheader,
-        body=result.body,
-        provider=result.provider,
-        model=result.model,
-        prompt_version=result.prompt_version,
-        prompt_tokens=result.prompt_tokens,
-        completion_tokens=result.completion_tokens,
-        cost_usd=result.cost_usd,
-        latency_ms=result.latency_ms,
-        attempts=email.attempts + result.attempts,
-        error="",
-    )
     return DraftOutcome(email=email, claimed=True)
 
 

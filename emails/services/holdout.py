@@ -8,7 +8,6 @@ from django.conf import settings
 
 from customers.models import Client
 from emails.models import RetentionAssignment
-from scoring.models import ScoreSnapshot
 
 Group = RetentionAssignment.Group
 
@@ -29,21 +28,20 @@ def holdout_group(*, experiment: str, client_id: int, share: float) -> str:
     return Group.HOLDOUT if draw < share else Group.TREATMENT
 
 
-def retention_assignment_record(
-    *, client: Client, snapshot: ScoreSnapshot
+def retention_assignment_create(
+    *, client: Client, snapshot_id: int
 ) -> RetentionAssignment:
-    """Assign the client's entry into at-risk to a group, once per snapshot."""
+    """Record the group of the client's entry into at-risk for this snapshot.
+
+    Raises ``IntegrityError`` if the snapshot has one already; callers read the
+    recorded group first (``drafting_facts``) and treat that as a race.
+    """
     experiment = settings.REENGAGEMENT_EXPERIMENT
     share = settings.REENGAGEMENT_HOLDOUT_SHARE
-    assignment, _ = RetentionAssignment.objects.get_or_create(
+    return RetentionAssignment.objects.create(
         client=client,
-        snapshot=snapshot,
-        defaults={
-            "group": holdout_group(
-                experiment=experiment, client_id=client.pk, share=share
-            ),
-            "experiment": experiment,
-            "holdout_share": share,
-        },
+        snapshot_id=snapshot_id,
+        group=holdout_group(experiment=experiment, client_id=client.pk, share=share),
+        experiment=experiment,
+        holdout_share=share,
     )
-    return assignment

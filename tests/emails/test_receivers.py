@@ -88,6 +88,27 @@ def test_generate_drafts_dry_run_writes_nothing(broker):
     assert broker.llen("llm") == 0
 
 
+def test_generate_drafts_enqueues_abandoned_drafts_again(broker, settings):
+    """A draft stuck in drafting past its lease is enqueued; a fresh one is not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from emails.services.drafting import draft_request_evaluate
+
+    settings.DRAFTING_LEASE_SECONDS = 600
+    stuck = snapshot_make(ClientFactory())
+    busy = snapshot_make(ClientFactory())
+    for snapshot in (stuck, busy):
+        draft_request_evaluate(snapshot_id=snapshot.pk, claim=True)
+    ReengagementEmail.objects.filter(snapshot=stuck).update(
+        updated_at=timezone.now() - timedelta(seconds=601)
+    )
+    out = _call("generate_drafts")
+    assert "2 with an email already; 1 enqueued" in out
+    assert _queued_snapshot_ids(broker) == [f"({stuck.pk},)"]
+
+
 def _call(*args) -> str:
     from io import StringIO
 

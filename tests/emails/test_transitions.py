@@ -46,3 +46,34 @@ def test_only_one_of_two_concurrent_movers_wins():
     with pytest.raises(IllegalTransition, match="no longer queued"):
         email_transition(email=stale, to=EmailStatus.DRAFTING)
     assert EmailTransition.objects.count() == 1
+
+
+def test_foreign_keys_json_and_times_are_stored_as_save_would():
+    """A reviewer instance, an edit diff and timestamps land in their columns."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    reviewer = get_user_model().objects.create_user("rev", password="x" * 12)
+    email = _email()
+    email_transition(email=email, to=EmailStatus.DRAFTING)
+    email_transition(email=email, to=EmailStatus.PENDING_REVIEW, subject="Old")
+    reviewed_at = timezone.now()
+    changes = {"subject": {"from": "Old", "to": "New “quoted”"}}
+    email_transition(
+        email=email,
+        to=EmailStatus.APPROVED,
+        actor=reviewer,
+        changes=changes,
+        reviewer=reviewer,
+        reviewed_at=reviewed_at,
+        subject="New “quoted”",
+        edited=True,
+    )
+    stored = ReengagementEmail.objects.get(pk=email.pk)
+    assert stored.reviewer == reviewer
+    assert stored.reviewed_at == reviewed_at
+    assert stored.updated_at == email.updated_at
+    assert (stored.subject, stored.edited) == ("New “quoted”", True)
+    last = EmailTransition.objects.filter(email=email).order_by("-id").first()
+    assert (last.actor, last.changes) == (reviewer, changes)
+    assert last.at == email.updated_at

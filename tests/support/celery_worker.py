@@ -48,6 +48,9 @@ def worker_start(
         "DJANGO_SETTINGS_MODULE": "stitchengage.settings",
         "CELERY_BROKER_URL": broker_url,
         "DATABASE_URL": database_url_of_test_db(),
+        # As in production: a connection pool sized to the threads, so Celery's
+        # close-after-every-task returns connections instead of dropping them.
+        "DB_POOL_MAX_SIZE": str(concurrency),
         **(env or {}),
     }
     process = subprocess.Popen(

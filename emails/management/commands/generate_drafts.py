@@ -17,6 +17,7 @@ from emails.services.drafting import (
     MISSING,
     QUEUED,
     SKIPPED,
+    draft_abandoned,
     draft_request_evaluate,
 )
 from emails.tasks import generate_draft_task
@@ -75,8 +76,11 @@ class Command(BaseCommand):
             counts[request.outcome] += 1
             if request.outcome in (SKIPPED, MISSING):
                 skipped[request.reason] += 1
-            # A queued email whose task was lost is enqueued again: it is idempotent.
+            # A queued email whose task was lost, or a draft abandoned by a dead
+            # worker, is enqueued again: the task is idempotent.
             email = request.email
-            if email is not None and email.status == EmailStatus.QUEUED:
+            if email is not None and (
+                email.status == EmailStatus.QUEUED or draft_abandoned(email)
+            ):
                 enqueue.append(email.snapshot_id or snapshot_id)
         return counts, skipped, enqueue

@@ -1,0 +1,149 @@
+"""Everything deciding a snapshot's draft needs, read in one hand-written query.
+
+This read runs once per draft on the drafting hot path. Built with the ORM
+(select_related plus five subquery annotations) Django spent ~7 ms of CPU
+building, compiling and instantiating it for a 0.3 ms query, a third of the
+per-draft budget; written out, the same read costs well under a millisecond.
+The SQL is plain enough for PostgreSQL and SQLite alike, and
+``tests/emails/test_drafting_facts.py`` checks it against the ORM's answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from customers.models import Client
+from emails.models import (
+    OPEN_STATUSES,
+    EmailStatus,
+    ReengagementEmail,
+    RetentionAssignment,
+    Suppression,
+)
+from scoring.models import ScoreSnapshot
+
+Stylist = Client._meta.get_field("stylist").related_model
+
+
+@dataclass(frozen=True, slots=True)
+class DraftingFacts:
+    """A snapshot's tier, its client (with stylist) and the client's email facts."""
+
+    snapshot_id: int
+    risk_tier: str
+    client: Client
+    keyed_email_id: int | None  # the email already made for this snapshot
+    assigned_group: str | None  # the holdout assignment already recorded
+    suppressed: bool
+    sent_recently: bool
+    open_email: bool
+
+
+_CLIENT_FIELDS = (
+    "id",
+    "first_name",
+    "email",
+    "signup_date",
+    "stylist_id",
+    "preferred_styles",
+    "marketing_consent",
+    "unsubscribed_at",
+    "stylist_notes",
+    "last_order_at",
+)
+
+
+@functools.cache
+def _sql() -> str:
+    q = connection.ops.quote_name
+    snapshot = q(ScoreSnapshot._meta.db_table)
+    client = q(Client._meta.db_table)
+    stylist = q(Stylist._meta.db_table)
+    email = q(ReengagementEmail._meta.db_table)
+    assignment = q(RetentionAssignment._meta.db_table)
+    suppression = q(Suppression._meta.db_table)
+    columns = ", ".join(
+        f"c.{q(Client._meta.get_field(f).column)}" for f in _CLIENT_FIELDS
+    )
+    open_statuses = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+    # Identifiers come from model metadata and statuses from code; values are
+    # parameters.
+    return f"""
+        SELECT s.id, s.risk_tier, {columns}, st.first_name,
+            (SELECT e.id FROM {email} e WHERE e.idempotency_key = %s),
+            (SELECT a.{q("group")} FROM {assignment} a
+              WHERE a.snapshot_id = s.id AND a.client_id = s.client_id),
+            EXISTS (SELECT 1 FROM {suppression} x
+                     WHERE LOWER(x.email) = LOWER(TRIM(c.email))),
+            EXISTS (SELECT 1 FROM {email} e
+                     WHERE e.client_id = s.client_id AND e.status = '{EmailStatus.SENT}'
+                       AND e.sent_at >= %s),
+            EXISTS (SELECT 1 FROM {email} e
+                     WHERE e.client_id = s.client_id AND e.status IN ({open_statuses}))
+        FROM {snapshot} s
+        JOIN {client} c ON c.id = s.client_id
+        LEFT JOIN {stylist} st ON st.id = c.stylist_id
+        WHERE s.id = %s
+    """  # noqa: S608
+
+
+def drafting_facts(
+    *, snapshot_id: int, idempotency_key: str, now: dt.datetime | None = None
+) -> DraftingFacts | None:
+    """Return what deciding a snapshot's draft needs, or None if it is gone."""
+    now = now or timezone.now()
+    cap_start = now - dt.timedelta(days=settings.REENGAGEMENT_FREQUENCY_CAP_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(),
+            [
+                idempotency_key,
+                connection.ops.adapt_datetimefield_value(cap_start),
+                snapshot_id,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(_CLIENT_FIELDS)
+    values = [
+        _from_db(name, value)
+        for name, value in zip(_CLIENT_FIELDS, row[2 : 2 + n], strict=True)
+    ]
+    client = Client.from_db(connection.alias, _CLIENT_FIELDS, values)
+    stylist_id, stylist_name = values[4], row[2 + n]
+    client.stylist = (
+        Stylist.from_db(
+            connection.alias, ("id", "first_name"), (stylist_id, stylist_name)
+        )
+        if stylist_id is not None
+        else None
+    )
+    keyed, group, suppressed, sent_recently, open_email = row[3 + n :]
+    return DraftingFacts(
+        snapshot_id=row[0],
+        risk_tier=row[1],
+        client=client,
+        keyed_email_id=keyed,
+        assigned_group=group,
+        suppressed=bool(suppressed),
+        sent_recently=bool(sent_recently),
+        open_email=bool(open_email),
+    )
+
+
+def _from_db(name: str, value: object) -> object:
+    """Convert a raw column value as the ORM would (JSON, dates on SQLite, ...)."""
+    field = Client._meta.get_field(name)
+    col = field.get_col(Client._meta.db_table)
+    for convert in connection.ops.get_db_converters(col) + field.get_db_converters(
+        connection
+    ):
+        value = convert(value, col, connection)
+    return value

@@ -1,0 +1,190 @@
+"""The hand-written drafting read and contact guard agree with the ORM's rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from customers.models import Client
+from emails.models import (
+    OPEN_STATUSES,
+    EmailStatus,
+    EmailTransition,
+    ReengagementEmail,
+    RetentionAssignment,
+    Suppression,
+)
+from emails.services.drafting_facts import drafting_facts
+from emails.services.eligibility import (
+    EMAIL_CLIENT_CONTACTABLE,
+    client_contact_block_reason,
+    client_draft_ineligibility,
+)
+from emails.services.transitions import IllegalTransition, email_transition
+from tests.customers.factories import ClientFactory, StylistFactory
+from tests.emails.conftest import snapshot_make
+
+pytestmark = pytest.mark.django_db
+
+KEY = "snapshot:test"
+
+
+def _facts(snapshot):
+    return drafting_facts(snapshot_id=snapshot.pk, idempotency_key=KEY)
+
+
+def _email(client, status=EmailStatus.QUEUED, key=None, **fields):
+    return ReengagementEmail.objects.create(
+        client=client,
+        status=status,
+        idempotency_key=key or f"test:{ReengagementEmail.objects.count()}",
+        **fields,
+    )
+
+
+def test_client_and_stylist_come_back_as_the_orm_reads_them():
+    """Every column the profile uses arrives converted: JSON, dates, booleans."""
+    stylist = StylistFactory(first_name="Maya")
+    client = ClientFactory(
+        first_name="Ana",
+        stylist=stylist,
+        preferred_styles=["boho", "classic"],
+        stylist_notes="Loves denim.",
+        marketing_consent=True,
+        last_order_at=timezone.now() - dt.timedelta(days=40),
+    )
+    facts = _facts(snapshot_make(client))
+    expected = Client.objects.get(pk=client.pk)
+    for name in (
+        "id",
+        "first_name",
+        "email",
+        "signup_date",
+        "preferred_styles",
+        "marketing_consent",
+        "unsubscribed_at",
+        "stylist_notes",
+        "last_order_at",
+    ):
+        assert getattr(facts.client, name) == getattr(expected, name), name
+    assert facts.client.last_order_at.tzinfo is not None
+    assert facts.client.stylist.first_name == "Maya"
+    assert facts.risk_tier == "at_risk"
+    assert (facts.keyed_email_id, facts.assigned_group) == (None, None)
+    assert (facts.suppressed, facts.sent_recently, facts.open_email) == (
+        False,
+        False,
+        False,
+    )
+
+
+def test_a_client_without_stylist_reads_none():
+    """The stylist join is optional."""
+    facts = _facts(snapshot_make(ClientFactory(stylist=None)))
+    assert facts.client.stylist is None
+
+
+def test_missing_snapshot_reads_none():
+    """A deleted snapshot gives no facts."""
+    assert drafting_facts(snapshot_id=987_654, idempotency_key=KEY) is None
+
+
+def test_keyed_email_and_recorded_assignment_are_found():
+    """The email made under the key and the snapshot's assignment are reported."""
+    client = ClientFactory()
+    snapshot = snapshot_make(client)
+    email = _email(client, status=EmailStatus.REJECTED, key=KEY)
+    RetentionAssignment.objects.create(
+        client=client,
+        snapshot=snapshot,
+        group=RetentionAssignment.Group.HOLDOUT,
+        holdout_share=0.1,
+    )
+    facts = _facts(snapshot)
+    assert facts.keyed_email_id == email.pk
+    assert facts.assigned_group == "holdout"
+
+
+@pytest.mark.parametrize(
+    ("stored", "suppressed"),
+    [
+        ("Ana.Lopez@Example.COM", True),
+        ("ana.lopez@example.com", True),
+        ("ana.lopez@example.org", False),
+    ],
+)
+def test_suppression_matches_like_the_orm(stored, suppressed):
+    """Case and surrounding spaces do not hide a suppressed address."""
+    client = ClientFactory(email=" ana.lopez@example.com ")
+    Suppression.objects.create(email=stored, reason=Suppression.Reason.HARD_BOUNCE)
+    assert _facts(snapshot_make(client)).suppressed is suppressed
+    assert (client_draft_ineligibility(client=client) is not None) is suppressed
+
+
+@pytest.mark.parametrize(("days_ago", "recent"), [(29, True), (31, False)])
+def test_frequency_cap_matches_the_orm(settings, days_ago, recent):
+    """An email sent inside the cap counts; one sent before it does not."""
+    settings.REENGAGEMENT_FREQUENCY_CAP_DAYS = 30
+    client = ClientFactory()
+    _email(
+        client,
+        status=EmailStatus.SENT,
+        sent_at=timezone.now() - dt.timedelta(days=days_ago),
+    )
+    facts = _facts(snapshot_make(client))
+    assert facts.sent_recently is recent
+    assert (client_draft_ineligibility(client=client) is not None) is recent
+
+
+@pytest.mark.parametrize("status", [*OPEN_STATUSES, EmailStatus.REJECTED])
+def test_open_email_matches_the_orm(status):
+    """Any email still in flight blocks a new draft; a closed one does not."""
+    client = ClientFactory()
+    _email(client, status=status)
+    facts = _facts(snapshot_make(client))
+    assert facts.open_email is (status in OPEN_STATUSES)
+    assert (client_draft_ineligibility(client=client) is not None) is facts.open_email
+
+
+@pytest.mark.parametrize(
+    ("consent", "unsubscribed", "suppressed"),
+    list(itertools.product([True, False], repeat=3)),
+)
+def test_contact_guard_agrees_with_the_contact_rules(consent, unsubscribed, suppressed):
+    """The SQL guard lets a move through exactly when no contact rule blocks it."""
+    client = ClientFactory(
+        email="Guard@Example.com",
+        marketing_consent=consent,
+        unsubscribed_at=timezone.now() if unsubscribed else None,
+    )
+    if suppressed:
+        Suppression.objects.create(
+            email="guard@example.COM", reason=Suppression.Reason.COMPLAINT
+        )
+    email = _email(client, status=EmailStatus.DRAFTING)
+    blocked = client_contact_block_reason(client=client)
+    if blocked:
+        with pytest.raises(IllegalTransition):
+            email_transition(
+                email=email,
+                to=EmailStatus.PENDING_REVIEW,
+                guard=EMAIL_CLIENT_CONTACTABLE,
+                subject="Hi",
+            )
+        email.refresh_from_db()
+        assert email.status == EmailStatus.DRAFTING
+        assert email.subject == ""
+        assert not EmailTransition.objects.exists()
+    else:
+        email_transition(
+            email=email,
+            to=EmailStatus.PENDING_REVIEW,
+            guard=EMAIL_CLIENT_CONTACTABLE,
+            subject="Hi",
+        )
+        email.refresh_from_db()
+        assert (email.status, email.subject) == (EmailStatus.PENDING_REVIEW, "Hi")
+    assert (blocked is None) == (consent and not unsubscribed and not suppressed)
