@@ -7,7 +7,15 @@ pool). Prints drafts/second end to end and the pipeline's own overhead per draft
 duration runs from the email row's creation to its pending_review transition and
 the model wait is the ``latency_ms`` stored on each email.
 
-Targets: >= 8 drafts/s and <= 20 ms overhead per draft.
+It also prints the worker's CPU time per draft (user + system of the worker
+process over the run / drafts): the pipeline's own work, whatever waits for a
+core. Targets: >= 8 drafts/s, and <= 20 ms per draft for both the overhead and
+the worker CPU.
+
+32 worker threads by default (``--concurrency``). This 2-core machine also runs
+the fake model server, PostgreSQL, Redis and this script; near saturation the
+wall-clock overhead grows with the time a thread queues for a core while the CPU
+per draft stays put, so the two figures are printed side by side.
 """
 
 from __future__ import annotations
@@ -235,10 +243,11 @@ def main() -> None:
                 f"(target <= {TARGET_OVERHEAD_MS:g})"
             )
             print(f"model requests            {len(server.requests):8,}")
-            # The wall-clock overhead of one task includes waiting for the GIL while
-            # the other 31 threads do their own work; the worker's CPU time per
-            # draft is the pipeline's own cost, so it is what the target judges.
-            ok = rate >= TARGET_RATE and cpu_ms <= TARGET_OVERHEAD_MS
+            ok = (
+                rate >= TARGET_RATE
+                and overhead_ms <= TARGET_OVERHEAD_MS
+                and cpu_ms <= TARGET_OVERHEAD_MS
+            )
             print("PASS" if ok else "MISS")
 
 

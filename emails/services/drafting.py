@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import Client, Order, OrderStatus, RiskTier
+from customers.models import Client, RiskTier
 from emails.drafting import (
     ClientProfile,
     DraftGenerationError,
@@ -24,7 +24,7 @@ from emails.drafting import (
     prompt_render,
 )
 from emails.models import EmailStatus, EmailTransition, ReengagementEmail
-from emails.services.drafting_facts import drafting_facts
+from emails.services.drafting_facts import drafting_facts, recent_fixes
 from emails.services.eligibility import (
     EMAIL_CLIENT_CONTACTABLE,
     client_contact_block_reason,
@@ -155,21 +155,9 @@ def client_profile_build(
     """Return the minimal facts a draft is written from; never contact details."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    # One query for the recent Fixes; the last one and the last rated one are
-    # nearly always among them. Plain rows: no model instances needed.
-    recent = list(
-        Order.objects.filter(client=client)
-        .exclude(status__in=(OrderStatus.SCHEDULED, OrderStatus.CANCELED))
-        .order_by("-ordered_at", "-id")
-        .values(
-            "ordered_at",
-            "items_sent",
-            "items_kept",
-            "kept_items",
-            "rating",
-            "feedback_comment",
-        )[:_RECENT_ORDERS]
-    )
+    # The recent Fixes (delivered ones, newest first): the last one and the last
+    # rated one are nearly always among them.
+    recent = recent_fixes(client_id=client.pk, limit=_RECENT_ORDERS)
     last_fix = recent[0] if recent else None
     rated = next((order for order in recent if order["rating"] is not None), None)
     stylist = client.stylist

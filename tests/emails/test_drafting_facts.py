@@ -188,3 +188,39 @@ def test_contact_guard_agrees_with_the_contact_rules(consent, unsubscribed, supp
         email.refresh_from_db()
         assert (email.status, email.subject) == (EmailStatus.PENDING_REVIEW, "Hi")
     assert (blocked is None) == (consent and not unsubscribed and not suppressed)
+
+
+def test_recent_fixes_are_the_delivered_ones_newest_first():
+    """Scheduled and canceled Fixes are left out; ties on time go by id; limit holds."""
+    from customers.models import OrderStatus
+    from emails.services.drafting_facts import recent_fixes
+    from tests.customers.factories import OrderFactory
+
+    client = ClientFactory()
+    now = timezone.now()
+    old = OrderFactory(client=client, ordered_at=now - dt.timedelta(days=90))
+    first_tie = OrderFactory(
+        client=client,
+        ordered_at=now - dt.timedelta(days=30),
+        status=OrderStatus.RETURNED,
+        rating=2,
+    )
+    second_tie = OrderFactory(
+        client=client,
+        ordered_at=first_tie.ordered_at,
+        status=OrderStatus.KEPT,
+        kept_items="linen shirt",
+    )
+    for status in (OrderStatus.SCHEDULED, OrderStatus.CANCELED):
+        OrderFactory(client=client, ordered_at=now, status=status)
+    OrderFactory(client=ClientFactory(), ordered_at=now)  # someone else's
+    rows = recent_fixes(client_id=client.pk, limit=12)
+    assert [row["ordered_at"] for row in rows] == [
+        second_tie.ordered_at,
+        first_tie.ordered_at,
+        old.ordered_at,
+    ]
+    assert rows[0]["kept_items"] == "linen shirt"
+    assert rows[1]["rating"] == 2
+    assert rows[0]["ordered_at"].tzinfo is not None
+    assert len(recent_fixes(client_id=client.pk, limit=2)) == 2
