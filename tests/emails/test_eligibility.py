@@ -148,3 +148,60 @@ def test_treatment_client_is_recorded_too():
     draft_request_for_snapshot(snapshot_id=snapshot.pk)
     (assignment,) = RetentionAssignment.objects.all()
     assert assignment.group == RetentionAssignment.Group.TREATMENT
+
+
+def test_losing_a_race_reports_what_won(monkeypatch):
+    """Another delivery writing between our read and our insert is not an error.
+
+    The facts are read, then a concurrent delivery of the same snapshot queues
+    its email: our insert hits the unique key, rolls back (assignment included)
+    and the call reports the winner's email as existing.
+    """
+    from emails.services import drafting
+    from emails.services.drafting import EXISTING
+
+    snapshot = snapshot_make(ClientFactory())
+    read = drafting.drafting_facts
+    calls = []
+
+    def read_then_lose(**kwargs):
+        facts = read(**kwargs)
+        if not calls:
+            winner = ReengagementEmail.objects.create(
+                client=snapshot.client,
+                snapshot=snapshot,
+                idempotency_key=kwargs["idempotency_key"],
+            )
+            calls.append(winner)
+        return facts
+
+    monkeypatch.setattr(drafting, "drafting_facts", read_then_lose)
+    request = draft_request_evaluate(snapshot_id=snapshot.pk, claim=True)
+    assert request.outcome == EXISTING
+    assert request.email == calls[0]
+    assert ReengagementEmail.objects.count() == 1
+    assert not RetentionAssignment.objects.exists()
+
+
+def test_losing_the_open_email_race_to_another_snapshot_skips():
+    """Two snapshots of one client racing: the loser's insert is refused, it skips."""
+    from unittest import mock
+
+    from emails.services import drafting
+
+    client = ClientFactory()
+    mine, theirs = snapshot_make(client), snapshot_make(client)
+    read = drafting.drafting_facts
+    stale = read(snapshot_id=mine.pk, idempotency_key=f"snapshot:{mine.pk}")
+    draft_request_for_snapshot(snapshot_id=theirs.pk)  # wins meanwhile
+    with mock.patch.object(
+        drafting,
+        "drafting_facts",
+        side_effect=[
+            stale,
+            read(snapshot_id=mine.pk, idempotency_key=f"snapshot:{mine.pk}"),
+        ],
+    ):
+        request = draft_request_evaluate(snapshot_id=mine.pk)
+    assert (request.outcome, request.reason) == (SKIPPED, eligibility.OPEN_EMAIL)
+    assert ReengagementEmail.objects.get().snapshot == theirs
