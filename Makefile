@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast lint format bench-admin bench-scoring bench-drafts clean
+.PHONY: demo test test-fast lint format bench-admin bench-scoring bench-drafts bench-prune clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -49,6 +49,9 @@ bench-scoring: $(STAMP) system-packages
 
 bench-drafts: $(STAMP) system-packages
 	$(PY) bench/bench_drafts.py $(BENCH_ARGS)
+
+bench-prune: $(STAMP) system-packages
+	$(PY) bench/bench_prune.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails

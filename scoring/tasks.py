@@ -6,6 +6,7 @@ from celery import shared_task
 
 from customers.models import Client
 from scoring.models import ScoringRun
+from scoring.services.nightly import scoring_nightly
 from scoring.services.rescoring import score_client_one, score_clients_all
 
 
@@ -36,5 +37,7 @@ def rescore_client_task(client_id: int) -> str | None:
     time_limit=60 * 30,
 )
 def rescore_all_task(trigger: str = ScoringRun.Trigger.NIGHTLY) -> int:
-    """Refit and rescore the whole book (the nightly job)."""
+    """Refit and rescore the whole book; the nightly job also thins snapshots."""
+    if trigger == ScoringRun.Trigger.NIGHTLY:
+        return scoring_nightly().pk
     return score_clients_all(trigger=trigger).pk

@@ -192,6 +192,13 @@ SCORING_CLV_MONTHS = env.int("SCORING_CLV_MONTHS", default=12)
 SCORING_CLV_MONTHLY_DISCOUNT = env.float("SCORING_CLV_MONTHLY_DISCOUNT", default=0.01)
 # PostgreSQL processes aggregating the order book at once (about the DB's cores).
 SCORING_AGGREGATE_PARTS = env.int("SCORING_AGGREGATE_PARTS", default=2)
+# Snapshots older than this are thinned to one per client per week (tier changes
+# and snapshots emails were made from are kept); 0 keeps every snapshot.
+SCORING_SNAPSHOT_KEEP_DAYS = env.int("SCORING_SNAPSHOT_KEEP_DAYS", default=90)
+# How far behind the cutoff a nightly pass looks (older weeks are thinned already).
+SCORING_SNAPSHOT_PRUNE_LOOKBACK_DAYS = env.int(
+    "SCORING_SNAPSHOT_PRUNE_LOOKBACK_DAYS", default=28
+)
 
 # --- Emails and LLM -----------------------------------------------------------------
 # Without an API key drafts come from the offline template composer (demo, tests).

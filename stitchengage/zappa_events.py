@@ -10,9 +10,8 @@ import django
 
 
 def nightly_rescore(event: dict, context: object) -> int:
-    """Rescore every client (the same job as the Celery beat schedule)."""
+    """Rescore every client and thin old snapshots (the Celery beat job too)."""
     django.setup()
-    from scoring.models import ScoringRun
-    from scoring.services.rescoring import score_clients_all
+    from scoring.services.nightly import scoring_nightly
 
-    return score_clients_all(trigger=ScoringRun.Trigger.NIGHTLY).pk
+    return scoring_nightly().pk
