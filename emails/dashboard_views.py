@@ -13,14 +13,19 @@ from collections.abc import Sequence
 from django.contrib import admin
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from customers.models import RiskTier
 from customers.selectors import user_is_stylist_only
-from emails.services.outcomes import OutcomeSummary, outcomes_summarise, wilson_interval
+from emails.services.outcomes import (
+    OutcomeSummary,
+    experiments_list,
+    outcomes_summarise,
+    wilson_interval,
+)
 
 TIER_COLOURS = {
     RiskTier.HEALTHY: "#2e7d32",
@@ -52,11 +57,16 @@ def dashboard_index(request: HttpRequest) -> TemplateResponse:
     """Show attribution, uplift, money, the funnel and tiers now and over time."""
     if not dashboard_allowed(user=request.user):
         raise PermissionDenied
-    summary = outcomes_summarise()
+    experiments = experiments_list()
+    experiment = request.GET.get("experiment") or None
+    if experiment is not None and experiment not in dict(experiments):
+        raise Http404(f"No experiment named {experiment!r}.")
+    summary = outcomes_summarise(experiment=experiment)
     context = {
         **admin.site.each_context(request),
         "title": "Retention dashboard",
         "summary": summary,
+        "experiments": experiments,
         "charts": _charts(summary),
         "percents": _percents(summary),
     }

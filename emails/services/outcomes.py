@@ -31,6 +31,7 @@ from django.db.models import (
     DecimalField,
     Exists,
     ExpressionWrapper,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -171,6 +172,46 @@ class OutcomeSummary:
     itt_uplift: Uplift | None = None
     tiers_now: dict[str, int] = field(default_factory=dict)
     tier_trend: list[tuple[dt.datetime, dict[str, int]]] = field(default_factory=list)
+    experiment: str | None = None  # None: every experiment pooled
+
+
+# --- Experiments --------------------------------------------------------------------
+
+
+def experiments_list() -> list[tuple[str, int]]:
+    """Return (experiment, clients assigned) for each experiment, newest first."""
+    return list(
+        RetentionAssignment.objects.order_by()
+        .values("experiment")
+        .annotate(n=Count("pk"), latest=Max("assigned_at"))
+        .order_by("-latest", "experiment")
+        .values_list("experiment", "n")
+    )
+
+
+def _assignments_in(experiment: str | None) -> QuerySet[RetentionAssignment]:
+    rows = RetentionAssignment.objects.all()
+    return rows if experiment is None else rows.filter(experiment=experiment)
+
+
+def _emails_in(experiment: str | None) -> QuerySet[ReengagementEmail]:
+    """Return the emails of an experiment: made from a snapshot it assigned.
+
+    An email belongs to the experiment of its client's assignment for the
+    snapshot it was drafted from (a regenerated email keeps that snapshot).
+    """
+    emails = ReengagementEmail.objects.all()
+    if experiment is None:
+        return emails
+    return emails.filter(
+        Exists(
+            RetentionAssignment.objects.filter(
+                client=OuterRef("client"),
+                snapshot=OuterRef("snapshot"),
+                experiment=experiment,
+            )
+        )
+    )
 
 
 # --- Queries ------------------------------------------------------------------------
@@ -227,13 +268,15 @@ def _group_outcome(
     )
 
 
-def _funnel(*, holdout: GroupOutcome, emailed: GroupOutcome) -> Funnel:
-    assignments = RetentionAssignment.objects.aggregate(
+def _funnel(
+    *, holdout: GroupOutcome, emailed: GroupOutcome, experiment: str | None
+) -> Funnel:
+    assignments = _assignments_in(experiment).aggregate(
         total=Count("pk"),
         holdout=Count("pk", filter=Q(group=RetentionAssignment.Group.HOLDOUT)),
     )
     reached = EmailTransition.objects.filter(email_id=OuterRef("pk"))
-    emails = ReengagementEmail.objects.aggregate(
+    emails = _emails_in(experiment).aggregate(
         drafted=Count(
             "pk",
             filter=Q(status__in=_PAST_REVIEW)
@@ -256,9 +299,9 @@ def _funnel(*, holdout: GroupOutcome, emailed: GroupOutcome) -> Funnel:
     )
 
 
-def _costs() -> tuple[Decimal, Decimal]:
+def _costs(experiment: str | None) -> tuple[Decimal, Decimal]:
     """Return (LLM cost of every draft, SES cost of every sent email)."""
-    row = ReengagementEmail.objects.aggregate(
+    row = _emails_in(experiment).aggregate(
         llm=Sum("cost_usd", default=ZERO),
         ses=Sum("send_cost_usd", filter=Q(status=EmailStatus.SENT), default=ZERO),
     )
@@ -312,17 +355,20 @@ def outcomes_summarise(
     as_of: dt.datetime | None = None,
     days: int | None = None,
     min_group_size: int = MIN_GROUP_SIZE,
+    experiment: str | None = None,
 ) -> OutcomeSummary:
     """Return attribution, uplift, money, funnel and tiers as of a moment.
 
     ``min_group_size`` closed windows are needed in each group before an uplift
     is given; below that the interval is too wide to mean anything.
+    ``experiment`` narrows everything but the tiers (which are the book's) to
+    one experiment; None pools them all.
     """
     as_of = as_of or timezone.now()
     if days is None:
         days = getattr(settings, "REENGAGEMENT_ATTRIBUTION_DAYS", 30)
     emailed = _group_outcome(
-        queryset=ReengagementEmail.objects.filter(
+        queryset=_emails_in(experiment).filter(
             status=EmailStatus.SENT, sent_at__isnull=False
         ),
         start_field="sent_at",
@@ -330,7 +376,7 @@ def outcomes_summarise(
         as_of=as_of,
     )
     holdout = _group_outcome(
-        queryset=RetentionAssignment.objects.filter(
+        queryset=_assignments_in(experiment).filter(
             group=RetentionAssignment.Group.HOLDOUT
         ),
         start_field="assigned_at",
@@ -338,7 +384,7 @@ def outcomes_summarise(
         as_of=as_of,
     )
     assigned = _group_outcome(
-        queryset=RetentionAssignment.objects.filter(
+        queryset=_assignments_in(experiment).filter(
             group=RetentionAssignment.Group.TREATMENT
         ),
         start_field="assigned_at",
@@ -355,7 +401,7 @@ def outcomes_summarise(
             emailed.revenue_per_client - holdout.revenue_per_client
         )
         incremental = incremental.quantize(CENTS)
-    llm_cost, ses_cost = _costs()
+    llm_cost, ses_cost = _costs(experiment)
     return OutcomeSummary(
         attribution_days=days,
         as_of=as_of,
@@ -369,9 +415,10 @@ def outcomes_summarise(
             llm_cost=llm_cost,
             ses_cost=ses_cost,
         ),
-        funnel=_funnel(holdout=holdout, emailed=emailed),
+        funnel=_funnel(holdout=holdout, emailed=emailed, experiment=experiment),
         assigned=assigned,
         itt_uplift=itt_uplift,
         tiers_now=tiers_current(),
         tier_trend=tier_trend(),
+        experiment=experiment,
     )

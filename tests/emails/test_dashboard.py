@@ -145,3 +145,25 @@ def test_stylists_are_not_shown_the_dashboard_link(client):
     client.login(username=StylistFactory().username, password=PASSWORD)
     page = client.get(reverse("admin:index")).content.decode()
     assert "retention-dashboard-link" not in page
+
+
+def test_dashboard_narrows_to_one_experiment(client):
+    """Links per experiment; a chosen one narrows the figures; unknown names 404."""
+    _outcomes_book()
+    for name in ("prompt-v1", "prompt-v2"):
+        RetentionAssignment.objects.create(
+            client=ClientFactory(),
+            group=RetentionAssignment.Group.HOLDOUT,
+            holdout_share=0.1,
+            experiment=name,
+        )
+    client.login(username=ManagerFactory().username, password=PASSWORD)
+    page = client.get(URL).content.decode()
+    assert "<strong>all, pooled</strong>" in page
+    assert '<a href="?experiment=prompt-v2">prompt-v2</a>' in page
+    narrowed = client.get(URL, {"experiment": "prompt-v2"})
+    assert narrowed.status_code == 200
+    assert narrowed.context["summary"].experiment == "prompt-v2"
+    assert narrowed.context["summary"].funnel.at_risk == 1
+    assert "<strong>prompt-v2</strong>" in narrowed.content.decode()
+    assert client.get(URL, {"experiment": "nope"}).status_code == 404

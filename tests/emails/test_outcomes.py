@@ -317,3 +317,61 @@ def test_intention_to_treat_counts_everyone_assigned_to_be_emailed():
         (lower, upper)
     )
     assert summary.emailed.rate == pytest.approx(0.4)
+
+
+def _experiment_arm(experiment: str, *, emailed: int, converted: int, held: int):
+    """Assign and email ``emailed`` clients (``converted`` reorder); hold ``held``."""
+    from tests.emails.conftest import snapshot_make
+
+    assigned_at = AS_OF - dt.timedelta(days=60)
+    for i in range(emailed + held):
+        client = ClientFactory()
+        snapshot = snapshot_make(client)
+        group = Group.TREATMENT if i < emailed else Group.HOLDOUT
+        assignment = RetentionAssignment.objects.create(
+            client=client,
+            snapshot=snapshot,
+            group=group,
+            experiment=experiment,
+            holdout_share=0.5,
+        )
+        RetentionAssignment.objects.filter(pk=assignment.pk).update(
+            assigned_at=assigned_at
+        )
+        if group == Group.TREATMENT:
+            sent_at = assigned_at + dt.timedelta(days=1)
+            ReengagementEmail.objects.create(
+                client=client,
+                snapshot=snapshot,
+                idempotency_key=f"{experiment}:{i}",
+                status=EmailStatus.SENT,
+                sent_at=sent_at,
+                cost_usd=Decimal("0.01"),
+                send_cost_usd=Decimal("0.0001"),
+            )
+            if i < converted:
+                OrderFactory(
+                    client=client,
+                    ordered_at=sent_at + dt.timedelta(days=2),
+                    amount=Decimal("80.00"),
+                )
+
+
+def test_each_experiment_is_measured_on_its_own_and_all_pooled():
+    """Filtering by experiment narrows emails, holdout, funnel and costs alike."""
+    from emails.services.outcomes import experiments_list
+
+    _experiment_arm("prompt-v1", emailed=10, converted=2, held=10)
+    _experiment_arm("prompt-v2", emailed=12, converted=9, held=8)
+    assert dict(experiments_list()) == {"prompt-v1": 20, "prompt-v2": 20}
+    v1 = outcomes_summarise(as_of=AS_OF, days=30, experiment="prompt-v1")
+    v2 = outcomes_summarise(as_of=AS_OF, days=30, experiment="prompt-v2")
+    pooled = outcomes_summarise(as_of=AS_OF, days=30)
+    assert (v1.emailed.closed, v1.emailed.reengaged, v1.holdout.closed) == (10, 2, 10)
+    assert (v2.emailed.closed, v2.emailed.reengaged, v2.holdout.closed) == (12, 9, 8)
+    assert (pooled.emailed.closed, pooled.emailed.reengaged) == (22, 11)
+    assert (v1.funnel.at_risk, v1.funnel.holdout, v1.funnel.sent) == (20, 10, 10)
+    assert v2.money.llm_cost == Decimal("0.120000")
+    assert v2.money.attributed_revenue == Decimal("720.00")
+    assert v1.experiment == "prompt-v1"
+    assert pooled.experiment is None
