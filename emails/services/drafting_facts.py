@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,8 +26,8 @@ from emails.models import (
     EmailStatus,
     ReengagementEmail,
     RetentionAssignment,
-    Suppression,
 )
+from emails.services.eligibility import client_suppressed_sql
 from scoring.models import ScoreSnapshot
 
 Stylist = Client._meta.get_field("stylist").related_model
@@ -68,10 +69,7 @@ def _sql() -> str:
     stylist = q(Stylist._meta.db_table)
     email = q(ReengagementEmail._meta.db_table)
     assignment = q(RetentionAssignment._meta.db_table)
-    suppression = q(Suppression._meta.db_table)
-    columns = ", ".join(
-        f"c.{q(Client._meta.get_field(f).column)}" for f in _CLIENT_FIELDS
-    )
+    columns = _columns(Client, _CLIENT_FIELDS, alias="c")
     open_statuses = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
     # Identifiers come from model metadata and statuses from code; values are
     # parameters.
@@ -80,8 +78,7 @@ def _sql() -> str:
             (SELECT e.id FROM {email} e WHERE e.idempotency_key = %s),
             (SELECT a.{q("group")} FROM {assignment} a
               WHERE a.snapshot_id = s.id AND a.client_id = s.client_id),
-            EXISTS (SELECT 1 FROM {suppression} x
-                     WHERE LOWER(x.email) = LOWER(TRIM(c.email))),
+            {client_suppressed_sql("c")},
             EXISTS (SELECT 1 FROM {email} e
                      WHERE e.client_id = s.client_id AND e.status = '{EmailStatus.SENT}'
                        AND e.sent_at >= %s),
@@ -113,10 +110,7 @@ def drafting_facts(
     if row is None:
         return None
     n = len(_CLIENT_FIELDS)
-    values = [
-        _from_db(Client, name, value)
-        for name, value in zip(_CLIENT_FIELDS, row[2 : 2 + n], strict=True)
-    ]
+    values = _converter(Client, _CLIENT_FIELDS)(row[2 : 2 + n])
     client = Client.from_db(connection.alias, _CLIENT_FIELDS, values)
     stylist_id, stylist_name = values[4], row[2 + n]
     client.stylist = (
@@ -139,15 +133,44 @@ def drafting_facts(
     )
 
 
-def _from_db(model: type[models.Model], name: str, value: object) -> object:
-    """Convert a raw column value as the ORM would (JSON, dates on SQLite, ...)."""
-    field = model._meta.get_field(name)
-    col = field.get_col(model._meta.db_table)
-    for convert in connection.ops.get_db_converters(col) + field.get_db_converters(
-        connection
-    ):
-        value = convert(value, col, connection)
-    return value
+def _columns(
+    model: type[models.Model], names: tuple[str, ...], alias: str | None = None
+) -> str:
+    """Return the quoted columns of ``names``, for a SELECT list."""
+    q = connection.ops.quote_name
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{q(model._meta.get_field(n).column)}" for n in names)
+
+
+def _converter(
+    model: type[models.Model], names: tuple[str, ...]
+) -> Callable[[Sequence[object]], list[object]]:
+    """Return a function converting raw rows of ``names`` as the ORM would.
+
+    JSON text to lists, dates and aware datetimes on SQLite, ...: Django's own
+    converters, looked up once per query rather than once per value.
+    """
+    steps = []
+    for name in names:
+        field = model._meta.get_field(name)
+        col = field.get_col(model._meta.db_table)
+        steps.append(
+            (
+                col,
+                connection.ops.get_db_converters(col)
+                + field.get_db_converters(connection),
+            )
+        )
+
+    def convert(row: Sequence[object]) -> list[object]:
+        values = []
+        for (col, converters), value in zip(steps, row, strict=True):
+            for step in converters:
+                value = step(value, col, connection)
+            values.append(value)
+        return values
+
+    return convert
 
 
 _FIX_FIELDS = (
@@ -162,10 +185,9 @@ _FIX_FIELDS = (
 
 @functools.cache
 def _recent_fixes_sql() -> str:
-    q = connection.ops.quote_name
-    columns = ", ".join(q(Order._meta.get_field(f).column) for f in _FIX_FIELDS)
+    table = connection.ops.quote_name(Order._meta.db_table)
     return f"""
-        SELECT {columns} FROM {q(Order._meta.db_table)}
+        SELECT {_columns(Order, _FIX_FIELDS)} FROM {table}
         WHERE client_id = %s AND status NOT IN (
             '{OrderStatus.SCHEDULED}', '{OrderStatus.CANCELED}')
         ORDER BY ordered_at DESC, id DESC
@@ -178,10 +200,5 @@ def recent_fixes(*, client_id: int, limit: int) -> list[dict[str, object]]:
     with connection.cursor() as cursor:
         cursor.execute(_recent_fixes_sql(), [client_id, limit])
         rows = cursor.fetchall()
-    return [
-        {
-            name: _from_db(Order, name, value)
-            for name, value in zip(_FIX_FIELDS, row, strict=True)
-        }
-        for row in rows
-    ]
+    convert = _converter(Order, _FIX_FIELDS)
+    return [dict(zip(_FIX_FIELDS, convert(row), strict=True)) for row in rows]

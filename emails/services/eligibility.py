@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower, Trim
-from django.utils import timezone
 
 from customers.models import Client
-from emails.models import OPEN_STATUSES, EmailStatus, ReengagementEmail, Suppression
+from emails.models import ReengagementEmail, Suppression
 
 NO_CONSENT = "no marketing consent"
 UNSUBSCRIBED = "unsubscribed"
@@ -34,17 +32,27 @@ def address_suppressed(email_ref: str | OuterRef) -> Exists:
     )
 
 
+def client_suppressed_sql(client_alias: str) -> str:
+    """Return an SQL condition: the client row ``client_alias`` is suppressed.
+
+    The SQL twin of ``address_suppressed`` for hand-written statements.
+    """
+    suppression = connection.ops.quote_name(Suppression._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {suppression} x "  # noqa: S608
+        f"WHERE LOWER(x.email) = LOWER(TRIM({client_alias}.email)))"
+    )
+
+
 def _email_client_contactable() -> str:
     q = connection.ops.quote_name
     email = q(ReengagementEmail._meta.db_table)
     client = q(Client._meta.db_table)
-    suppression = q(Suppression._meta.db_table)
     return f"""EXISTS (
         SELECT 1 FROM {client} c
         WHERE c.id = {email}.client_id
           AND c.marketing_consent AND c.unsubscribed_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM {suppression} x
-                          WHERE LOWER(x.email) = LOWER(TRIM(c.email))))"""  # noqa: S608
+          AND NOT {client_suppressed_sql("c")})"""  # noqa: S608
 
 
 # The contact rules (``client_contact_block_reason``) as an SQL condition on an
@@ -83,27 +91,6 @@ def client_contact_block_reason_now(*, client_id: int) -> str | None:
     return draft_block_reason(**row)
 
 
-def draft_block_annotations(
-    *, client_ref: str, now: dt.datetime | None = None
-) -> dict[str, Exists]:
-    """Return the facts ``draft_block_reason`` needs, as annotations of one query.
-
-    ``client_ref`` names the client's id in the outer query ("pk" on clients,
-    "client" on snapshots); the client's own email is reached the same way.
-    """
-    now = now or timezone.now()
-    cap_start = now - dt.timedelta(days=settings.REENGAGEMENT_FREQUENCY_CAP_DAYS)
-    emails = ReengagementEmail.objects.filter(client=OuterRef(client_ref))
-    email_ref = "email" if client_ref == "pk" else f"{client_ref}__email"
-    return {
-        "suppressed": address_suppressed(email_ref),
-        "sent_recently": Exists(
-            emails.filter(status=EmailStatus.SENT, sent_at__gte=cap_start)
-        ),
-        "open_email": Exists(emails.filter(status__in=OPEN_STATUSES)),
-    }
-
-
 def draft_block_reason(
     *,
     marketing_consent: bool,
@@ -124,22 +111,3 @@ def draft_block_reason(
     if open_email:
         return OPEN_EMAIL
     return None
-
-
-def client_draft_ineligibility(
-    *, client: Client, now: dt.datetime | None = None
-) -> str | None:
-    """Return why no new draft may be made for the client, or None if one may."""
-    row = (
-        Client.objects.filter(pk=client.pk)
-        .annotate(**draft_block_annotations(client_ref="pk", now=now))
-        .values(
-            "marketing_consent",
-            "unsubscribed_at",
-            "suppressed",
-            "sent_recently",
-            "open_email",
-        )
-        .get()
-    )
-    return draft_block_reason(**row)

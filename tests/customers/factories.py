@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from customers.models import BudgetBand, Client, Order, OrderStatus, RiskTier
 from customers.roles import MANAGERS, REVIEWERS, STYLISTS
-from scoring.models import ClientScore
+from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 
 PASSWORD = "correct-horse-battery-staple"  # test-only
 
@@ -118,6 +118,39 @@ class ClientScoreFactory(factory.django.DjangoModelFactory):
     expected_orders = 1.2
     clv = Decimal("250.00")
     scored_at = factory.LazyFunction(timezone.now)
+
+
+class ScoringRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoringRun
+
+    trigger = ScoringRun.Trigger.NIGHTLY
+    n_clients = 1
+
+
+class ScoreSnapshotFactory(factory.django.DjangoModelFactory):
+    """An at-risk snapshot (saved with ``save()``, so its post_save fires)."""
+
+    class Meta:
+        model = ScoreSnapshot
+
+    client = factory.SubFactory(ClientFactory)
+    run = factory.SubFactory(ScoringRunFactory)
+    scored_at = factory.LazyFunction(timezone.now)
+    previous_tier = RiskTier.COOLING
+    risk_tier = RiskTier.AT_RISK
+    engagement_score = 22
+    recency_component = 10.0
+    frequency_component = 30.0
+    orders = 4
+    repeat_orders = 3
+    days_since_last_order = 140
+    tenure_days = 400
+    average_order_value = Decimal("120.00")
+    p_alive = 0.2
+    expected_orders = 0.3
+    churn_risk = 0.8
+    clv = Decimal("150.00")
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

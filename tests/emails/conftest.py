@@ -13,6 +13,7 @@ from django.utils import timezone
 from customers.models import Client, RiskTier
 from emails.drafting.llm_client import llm_clients_clear
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
+from tests.customers.factories import ScoreSnapshotFactory
 from tests.support.celery_worker import celery_worker  # noqa: F401 - fixture
 from tests.support.fake_llm_server import FakeLlmServer
 
@@ -26,25 +27,11 @@ def snapshot_make(
     previous_tier: str = RiskTier.COOLING,
 ) -> ScoreSnapshot:
     """Save a snapshot (post_save fires) and make it the client's current score."""
-    run = ScoringRun.objects.create(trigger=ScoringRun.Trigger.ORDER, n_clients=1)
-    snapshot = ScoreSnapshot.objects.create(
+    snapshot = ScoreSnapshotFactory(
         client=client,
-        run=run,
-        scored_at=timezone.now(),
+        run__trigger=ScoringRun.Trigger.ORDER,
         previous_tier=previous_tier,
         risk_tier=risk_tier,
-        engagement_score=22,
-        recency_component=10.0,
-        frequency_component=30.0,
-        orders=4,
-        repeat_orders=3,
-        days_since_last_order=140,
-        tenure_days=400,
-        average_order_value=Decimal("120.00"),
-        p_alive=0.2,
-        expected_orders=0.3,
-        churn_risk=0.8,
-        clv=Decimal("150.00"),
         expected_next_order_on=timezone.localdate() + dt.timedelta(days=30),
     )
     ClientScore.objects.update_or_create(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -12,9 +11,13 @@ from django.utils import timezone
 
 from customers.models import RiskTier
 from emails.models import ReengagementEmail, RetentionAssignment
-from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
+from scoring.models import ScoreSnapshot, ScoringRun
 from scoring.services.snapshot_retention import snapshots_prune
-from tests.customers.factories import ClientFactory
+from tests.customers.factories import (
+    ClientFactory,
+    ClientScoreFactory,
+    ScoreSnapshotFactory,
+)
 from tests.scoring.book import book_create
 
 pytestmark = pytest.mark.django_db
@@ -31,27 +34,11 @@ def _monday_noon(weeks_ago: int) -> dt.datetime:
 
 def _snap(client, at, previous=COOLING, tier=COOLING, run_started=None):
     """Save a snapshot scored ``at`` by a run started then (or ``run_started``)."""
-    run = ScoringRun.objects.create(trigger=ScoringRun.Trigger.NIGHTLY, n_clients=1)
-    ScoringRun.objects.filter(pk=run.pk).update(started_at=run_started or at)
-    return ScoreSnapshot.objects.create(
-        client=client,
-        run=run,
-        scored_at=at,
-        previous_tier=previous,
-        risk_tier=tier,
-        engagement_score=40,
-        recency_component=40,
-        frequency_component=40,
-        orders=3,
-        repeat_orders=2,
-        days_since_last_order=60,
-        tenure_days=300,
-        average_order_value=Decimal("100.00"),
-        p_alive=0.5,
-        expected_orders=0.5,
-        churn_risk=0.5,
-        clv=Decimal("100.00"),
+    snapshot = ScoreSnapshotFactory(
+        client=client, scored_at=at, previous_tier=previous, risk_tier=tier
     )
+    ScoringRun.objects.filter(pk=snapshot.run_id).update(started_at=run_started or at)
+    return snapshot
 
 
 def _week(client, weeks_ago, days=(0, 1, 2), **kwargs) -> list[ScoreSnapshot]:
@@ -87,17 +74,7 @@ def test_tier_changes_and_referenced_snapshots_are_kept():
     RetentionAssignment.objects.create(
         client=client, snapshot=assigned, group="holdout", holdout_share=0.1
     )
-    ClientScore.objects.create(
-        client=client,
-        snapshot=current,
-        risk_tier=COOLING,
-        engagement_score=40,
-        churn_risk=0.5,
-        p_alive=0.5,
-        expected_orders=0.5,
-        clv=Decimal("100.00"),
-        scored_at=current.scored_at,
-    )
+    ClientScoreFactory(client=client, snapshot=current, risk_tier=COOLING)
     assert snapshots_prune(keep_days=90).deleted == 1
     assert _left(client) == {s.pk for s in (change, emailed, assigned, current, last)}
     assert plain.pk not in _left(client)
