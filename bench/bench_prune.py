@@ -29,12 +29,12 @@ def history_create(*, keep_days: int, lookback_days: int, recent_days: int) -> i
     from django.utils import timezone
 
     from scoring.models import ScoringRun
-    from scoring.services.snapshot_retention import _week_start
+    from scoring.services.snapshot_retention import week_start
 
     now = timezone.now()
     cutoff = now - dt.timedelta(days=keep_days)
-    since = _week_start(cutoff - dt.timedelta(days=lookback_days))
-    cutoff_week = _week_start(cutoff)
+    since = week_start(cutoff - dt.timedelta(days=lookback_days))
+    cutoff_week = week_start(cutoff)
     times = []
     week = since
     while week < cutoff_week:  # thinned weeks: their last (Sunday) snapshot

@@ -98,7 +98,7 @@ def snapshots_prune(
     if keep_days <= 0:
         return PruneResult(cutoff=cutoff, deleted=0, batches=0)
     lookback = dt.timedelta(days=settings.SCORING_SNAPSHOT_PRUNE_LOOKBACK_DAYS)
-    since = None if full else _week_start(cutoff - lookback)
+    since = None if full else week_start(cutoff - lookback)
     bounds = Client.objects.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
         return PruneResult(cutoff=cutoff, deleted=0, batches=0)
@@ -151,7 +151,7 @@ def _referenced_snapshot_ids() -> set[int]:
     return referenced
 
 
-def _week_start(moment: dt.datetime) -> dt.datetime:
+def week_start(moment: dt.datetime) -> dt.datetime:
     """Return midnight on the Monday of ``moment``'s week, in the current zone."""
     day = timezone.localdate(moment)
     monday = day - dt.timedelta(days=day.weekday())
