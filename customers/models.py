@@ -14,6 +14,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from .date_bounds import date_bounds_error, validate_business_date
+
 
 class Style(models.TextChoices):
     CLASSIC = "classic", "Classic"
@@ -68,7 +70,9 @@ class Client(models.Model):
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
-    signup_date = models.DateField(default=timezone.localdate)
+    signup_date = models.DateField(
+        default=timezone.localdate, validators=[validate_business_date]
+    )
     external_id = models.CharField(
         max_length=64,
         unique=True,
@@ -239,8 +243,20 @@ class Order(models.Model):
             errors["items_kept"] = (
                 f"Cannot keep {self.items_kept} items out of {self.items_sent} sent."
             )
+        if self.ordered_at:
+            message = date_bounds_error(
+                self.ordered_at,
+                what="Order date",
+                scheduled=self.status == OrderStatus.SCHEDULED,
+            )
+            if message:
+                errors["ordered_at"] = message
+        if self.shipped_at:
+            message = date_bounds_error(self.shipped_at, what="Ship date")
+            if message:
+                errors["shipped_at"] = message
         if self.shipped_at and self.ordered_at and self.shipped_at < self.ordered_at:
-            errors["shipped_at"] = "A Fix cannot ship before it was ordered."
+            errors.setdefault("shipped_at", "A Fix cannot ship before it was ordered.")
         if errors:
             raise ValidationError(errors)
 

@@ -7,6 +7,7 @@ runs on a SQLite file with Celery in eager mode, which is what ``make demo`` use
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -181,6 +182,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- The client book ----------------------------------------------------------------
+# Nothing is dated before the business opened (set your launch day; the default
+# admits the CDNOW sample of 1997). Things that happened may be a few days ahead
+# (clock skew, time zones); a scheduled Fix may be booked further ahead.
+BUSINESS_STARTED_ON = datetime.date.fromisoformat(
+    env.str("BUSINESS_STARTED_ON", default="1990-01-01")
+)
+BUSINESS_DATE_MAX_FUTURE_DAYS = env.int("BUSINESS_DATE_MAX_FUTURE_DAYS", default=3)
+ORDER_SCHEDULE_MAX_DAYS = env.int("ORDER_SCHEDULE_MAX_DAYS", default=365)
 
 # --- Scoring ------------------------------------------------------------------------
 # Churn risk = probability of no order within SCORING_HORIZON_DAYS (see README).
