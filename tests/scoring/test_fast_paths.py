@@ -326,7 +326,9 @@ def test_spend_fit_climbs_a_ridge_to_the_bound():
     np.testing.assert_allclose(
         [fast.p, fast.q, fast.gamma], np.exp(result.x), rtol=1e-4
     )
-    assert fast.log_likelihood >= -result.fun * x.size - 1e-6
+    # At least as good as the per-row fit, to rounding: the sums differ in their
+    # last bits from one CPU's vector units to another's (~1e-11 relative).
+    assert fast.log_likelihood >= -result.fun * x.size * (1 + 1e-10)
 
 
 @pytest.mark.parametrize("seed", range(6))
