@@ -5,19 +5,26 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 
+from stitchengage.admin_query import SafeListQueryMixin
+
 from . import selectors
+from .admin_filters import (
+    RatingFilter,
+    RiskTierFilter,
+    SignupPeriodFilter,
+    StylistListFilter,
+)
 from .date_ranges import with_date_ranges
 from .forms import ClientAdminForm
 from .models import Client, Order, RiskTier
 from .pagination import CappedCountPaginator
 from .resources import ClientResource, OrderResource
-from .roles import STYLISTS
 
 RECENT_ORDERS = 12
 
@@ -61,43 +68,6 @@ class AllOrNothingImportMixin:
             info = self.get_model_info()
             return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
         return super().process_result(result, request)
-
-
-class StylistListFilter(admin.SimpleListFilter):
-    """Filter by stylist, listing members of the Stylists group (no table scan)."""
-
-    title = "stylist"
-    parameter_name = "stylist"
-
-    def lookups(self, request, model_admin):
-        users = (
-            get_user_model()
-            .objects.filter(groups__name=STYLISTS)
-            .order_by("first_name", "username")
-        )
-        return [(str(u.pk), u.get_full_name() or u.username) for u in users]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(stylist_id=value) if value else queryset
-
-
-class RiskTierFilter(admin.SimpleListFilter):
-    """Filter by current risk tier; "Not scored yet" means no current score."""
-
-    title = "risk tier"
-    parameter_name = "tier"
-
-    def lookups(self, request, model_admin):
-        return RiskTier.choices
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == RiskTier.UNSCORED:
-            return queryset.filter(score__isnull=True)
-        if value in RiskTier.values:
-            return queryset.filter(score__risk_tier=value)
-        return queryset
 
 
 class FastActionCheckboxMixin:
@@ -156,47 +126,6 @@ class OwnClientsMixin:
         return obj
 
 
-class SignupPeriodFilter(admin.SimpleListFilter):
-    title = "signup period"
-    parameter_name = "signup_year"
-
-    def lookups(self, request, model_admin):
-        from django.utils import timezone
-
-        this_year = timezone.localdate().year
-        return [(str(y), str(y)) for y in range(this_year, this_year - 6, -1)] + [
-            ("older", f"Before {this_year - 5}")
-        ]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        if value == "older":
-            from django.utils import timezone
-
-            return queryset.filter(signup_date__year__lt=timezone.localdate().year - 5)
-        return queryset.filter(signup_date__year=int(value))
-
-
-class RatingFilter(admin.SimpleListFilter):
-    """Feedback rating with fixed choices (the default lists DISTINCT over all rows)."""
-
-    title = "feedback rating"
-    parameter_name = "rating"
-
-    def lookups(self, request, model_admin):
-        return [(str(n), "★" * n) for n in range(5, 0, -1)] + [("none", "No rating")]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "none":
-            return queryset.filter(rating__isnull=True)
-        if value in {"1", "2", "3", "4", "5"}:
-            return queryset.filter(rating=int(value))
-        return queryset
-
-
 class NewOrderInline(admin.TabularInline):
     """Add a Fix from the client page; past Fixes show in "Recent Fixes" above.
 
@@ -227,6 +156,7 @@ class NewOrderInline(admin.TabularInline):
 
 @admin.register(Client)
 class ClientAdmin(
+    SafeListQueryMixin,
     FastActionCheckboxMixin,
     OwnClientsMixin,
     AllOrNothingImportMixin,
@@ -340,14 +270,6 @@ class ClientAdmin(
             fields += ("stylist", "marketing_consent", "unsubscribed_at", "email")
         return fields
 
-    def get_list_filter(self, request):
-        filters = super().get_list_filter(request)
-        if selectors.user_is_stylist_only(request.user):
-            return tuple(
-                f for f in filters if f != ("stylist", admin.RelatedOnlyFieldListFilter)
-            )
-        return filters
-
     @admin.display(description="Recent Fixes")
     def recent_orders(self, obj: Client) -> str:
         # A read-only table, not an inline formset: a client with years of Fixes
@@ -444,6 +366,7 @@ class ClientAdmin(
 
 @admin.register(Order)
 class OrderAdmin(
+    SafeListQueryMixin,
     FastActionCheckboxMixin,
     OwnClientsMixin,
     AllOrNothingImportMixin,
@@ -474,3 +397,28 @@ class OrderAdmin(
     def get_queryset(self, request):
         qs = with_date_ranges(super().get_queryset(request))
         return selectors.orders_visible_to(request.user, qs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "client":
+            # Only the user's own book: the choices, the rendered initial value
+            # and the validation of a forged POST all come from this queryset.
+            kwargs["queryset"] = selectors.clients_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        client_id = initial.get("client")
+        if client_id is not None and not (
+            str(client_id).isdigit()
+            and selectors.clients_visible_to(request.user)
+            .filter(pk=int(client_id))
+            .exists()
+        ):
+            # ?client=<someone else's id> must not pre-fill their name and email.
+            del initial["client"]
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if not selectors.client_visible_to(request.user, obj.client):
+            raise PermissionDenied("That client is not in your book.")
+        super().save_model(request, obj, form, change)

@@ -43,7 +43,10 @@ def latest_allowed_date(
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
-            return timezone.localdate(value)
+            try:
+                return timezone.localdate(value)
+            except OverflowError:  # 0001-01-01 or 9999-12-31 shifted out of range
+                return value.date()
         return value.date()
     return value
 

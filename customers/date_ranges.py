@@ -6,6 +6,10 @@ clients, a second on a million orders. Here the periods come from MIN and MAX
 (two index probes) and every period between them is listed. A retailer's book has
 clients and orders in nearly every period, so an empty one is rare and harmless:
 it opens an empty list.
+
+The span is clamped to the business's dates (``date_bounds``): one stray row
+dated 0001-01-01, written before the bounds existed or by a bulk path, would
+otherwise list two thousand years.
 """
 
 from __future__ import annotations
@@ -17,8 +21,12 @@ from django.db import models
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from .date_bounds import business_started_on, latest_allowed_date
+
 
 def _periods(first: dt.date, last: dt.date, kind: str) -> list[dt.date]:
+    first = max(first, business_started_on())
+    last = min(last, latest_allowed_date(scheduled=True))
     if kind == "year":
         return [dt.date(y, 1, 1) for y in range(first.year, last.year + 1)]
     if kind == "month":
@@ -29,6 +37,13 @@ def _periods(first: dt.date, last: dt.date, kind: str) -> list[dt.date]:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return months
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _local_day(value: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    try:
+        return value.astimezone(zone).date()
+    except OverflowError:  # year 1 or 9999 shifted past the calendar's edge
+        return value.date()
 
 
 class DateRangeQuerySet(models.QuerySet):
@@ -54,8 +69,8 @@ class DateRangeQuerySet(models.QuerySet):
         if first is None:
             return []
         zone = tzinfo or timezone.get_current_timezone()
-        first_day = first.astimezone(zone).date()
-        last_day = last.astimezone(zone).date()
+        first_day = _local_day(first, zone)
+        last_day = _local_day(last, zone)
         periods = [
             dt.datetime.combine(day, dt.time(), tzinfo=zone)
             for day in _periods(first_day, last_day, kind)

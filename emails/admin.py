@@ -22,7 +22,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from customers.admin import StylistListFilter, tier_badge
+from customers.admin import tier_badge
+from customers.admin_filters import StylistListFilter
 from customers.selectors import user_is_stylist_only
 from emails.forms import CommentForm, EditApproveForm, RejectForm
 from emails.models import (
@@ -46,6 +47,7 @@ from emails.services.stuck_sends import stuck_send_confirm_sent, stuck_send_retr
 from emails.services.transitions import IllegalTransition
 from scoring.presentation import score_history_html
 from scoring.selectors import client_score_history
+from stitchengage.admin_query import OfferedChoicesFilter, SafeListQueryMixin
 
 STATUS_COLOURS = {
     EmailStatus.QUEUED: "#6c757d",
@@ -124,12 +126,10 @@ class ReviewQueueFilter(admin.SimpleListFilter):
 class EmailStylistFilter(StylistListFilter):
     """The client's stylist, from the Stylists group (no DISTINCT over emails)."""
 
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(client__stylist_id=value) if value else queryset
+    stylist_field = "client__stylist_id"
 
 
-class CreatedAgeFilter(admin.SimpleListFilter):
+class CreatedAgeFilter(OfferedChoicesFilter):
     """How long a draft has been around; fixed ranges over the indexed date."""
 
     title = "age"
@@ -156,7 +156,7 @@ class CreatedAgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReengagementEmail)
-class ReengagementEmailAdmin(admin.ModelAdmin):
+class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
     """The review desk: the queue, the draft beside its client, the decisions.
 
     Nothing is edited through the model form (a stale save would write back an
@@ -581,7 +581,7 @@ class ReengagementEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetentionAssignment)
-class RetentionAssignmentAdmin(admin.ModelAdmin):
+class RetentionAssignmentAdmin(SafeListQueryMixin, admin.ModelAdmin):
     """Written by the pipeline only: an experiment's record must not be edited."""
 
     list_display = ("client", "group", "experiment", "holdout_share", "assigned_at")
@@ -602,7 +602,7 @@ class RetentionAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(SafeListQueryMixin, admin.ModelAdmin):
     """Managers add and lift suppressions; others may only look."""
 
     list_display = ("email", "reason", "created_at")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django_celery_beat.admin import PeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 
 from customers.admin import tier_badge
 from customers.selectors import user_is_stylist_only, user_sees_all_clients
+from stitchengage.admin_query import SafeListQueryMixin
 
 from .models import ModelFit, ScoreSnapshot, ScoringRun
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(SafeListQueryMixin, admin.ModelAdmin):
     """Audit data is written by the scoring service only."""
 
     def has_add_permission(self, request):
@@ -91,3 +94,13 @@ class ScoreSnapshotAdmin(ReadOnlyAdmin):
     @admin.display(description="Tier", ordering="risk_tier")
     def tier(self, obj: ScoreSnapshot) -> str:
         return tier_badge(obj.risk_tier)
+
+
+# The nightly rescoring's schedule (django-celery-beat): its list has a date
+# drill-down on start_time, which answers 500 to ?start_time__year=9999 unguarded.
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class GuardedPeriodicTaskAdmin(SafeListQueryMixin, PeriodicTaskAdmin):
+    pass
