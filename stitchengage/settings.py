@@ -123,6 +123,9 @@ USE_TZ = True
 # is configured (the Lambda deployment).
 STATIC_URL = env.str("STATIC_URL", default="/static/")
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Every AWS client takes its endpoint from here: empty in production (the real
+# AWS), moto's local server in tests.
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_REGION_NAME = env.str("AWS_REGION", default="us-east-1")
 AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None
