@@ -59,9 +59,15 @@ def roles_sync(apps, *, verbosity: int = 0) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=verbosity)
-        app_config.models_module = None
+        # A historical app config has no models module and create_permissions
+        # skips it, so one is faked; the real one must get its own back, or
+        # the next flush or migrate sends post_migrate to no app at all.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=verbosity)
+        finally:
+            app_config.models_module = models_module
 
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")

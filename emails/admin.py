@@ -33,11 +33,13 @@ from emails.models import (
     Suppression,
 )
 from emails.selectors import email_client_recent_orders, emails_visible_to
+from emails.services.drafting import DRAFT_NOT_QUEUED
 from emails.services.rendering import email_html_render
 from emails.services.review import (
     ReviewRefused,
     email_approve,
     email_comment_add,
+    email_regenerable,
     email_regenerate,
     email_reject,
     user_can_comment,
@@ -294,9 +296,11 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
         return email
 
     def _change_url(self, email: ReengagementEmail) -> str:
+        return self._change_url_of(email.pk)
+
+    def _change_url_of(self, pk: int) -> str:
         return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-            args=[email.pk],
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk]
         )
 
     def _queue_url(self) -> str:
@@ -403,15 +407,60 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         try:
             new = email_regenerate(email=email, reviewer=request.user)
-        except IllegalTransition as exc:
+        except (IllegalTransition, ReviewRefused) as exc:
             return self._refused(request, email, exc)
-        self.message_user(
-            request,
-            f"A new draft (email #{new.pk}) is being written; email #{email.pk} is "
-            "kept as rejected.",
-            messages.SUCCESS,
-        )
+        new.refresh_from_db()  # eagerly drafted, or its publish failed, by now
+        message, level = self._regenerated_message(old=email, new=new)
+        self.message_user(request, message, level)
         return HttpResponseRedirect(self._change_url(new))
+
+    def _regenerated_message(
+        self, *, old: ReengagementEmail, new: ReengagementEmail
+    ) -> tuple[str, int]:
+        """Say what became of the new draft, linking the old one it replaces."""
+        kept = format_html(
+            '<a href="{}">Email #{}</a> is kept as {}.',
+            self._change_url(old),
+            old.pk,
+            old.get_status_display().lower(),
+        )
+        if new.status == EmailStatus.PENDING_REVIEW:
+            return format_html(
+                "A new draft, email #{}, is ready for review. {}", new.pk, kept
+            ), messages.SUCCESS
+        if new.status == EmailStatus.FAILED:
+            return format_html(
+                "The model could not write a new draft ({}). Email #{} is marked "
+                "failed; you can regenerate it again. {}",
+                new.error,
+                new.pk,
+                kept,
+            ), messages.WARNING
+        if new.status == EmailStatus.SUPPRESSED:
+            return format_html(
+                "Email #{} was not drafted: the client can no longer be contacted. {}",
+                new.pk,
+                kept,
+            ), messages.WARNING
+        if new.status == EmailStatus.QUEUED and new.error == DRAFT_NOT_QUEUED:
+            return format_html(
+                "The new draft, email #{}, could not be queued for writing (the "
+                "task queue is unreachable). It waits as queued and is queued again "
+                "by the next drafting sweep, or when you regenerate again. {}",
+                new.pk,
+                kept,
+            ), messages.WARNING
+        if new.status == EmailStatus.QUEUED and new.error:
+            return format_html(
+                "The model has not answered yet ({}); the new draft, email #{}, "
+                "is waiting and will be retried. {}",
+                new.error,
+                new.pk,
+                kept,
+            ), messages.WARNING
+        return format_html(
+            "A new draft, email #{}, is being written. {}", new.pk, kept
+        ), messages.SUCCESS
 
     def comment_view(self, request, object_id):
         email = self._email_for(request, object_id, allowed=user_can_comment)
@@ -454,6 +503,12 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
             "comment_form": CommentForm(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        context["can_regenerate"] = obj is not None and email_regenerable(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- bulk actions --------------------------------------------------------
 
@@ -563,10 +618,19 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
             return "—"
         client = obj.client
         history = client_score_history(client_id=client.pk, limit=SCORE_HISTORY_POINTS)
+        replaced_by = (
+            ReengagementEmail.objects.filter(regenerated_from=obj)
+            .values_list("pk", flat=True)
+            .first()
+        )
         return render_to_string(
             f"{TEMPLATES}/review_panel.html",
             {
                 "email": obj,
+                "regenerated_from_url": obj.regenerated_from_id
+                and self._change_url_of(obj.regenerated_from_id),
+                "replaced_by": replaced_by,
+                "replaced_by_url": replaced_by and self._change_url_of(replaced_by),
                 "html": email_html_render(email=obj) if obj.body else "",
                 "client": client,
                 "tier": tier_badge(client.current_tier),

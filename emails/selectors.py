@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from customers.models import Order, RiskTier
 from customers.selectors import User, user_is_stylist_only, user_sees_all_clients
-from emails.models import ReengagementEmail
+from emails.models import EmailStatus, ReengagementEmail
+from emails.services.drafting import DRAFT_NOT_QUEUED, QUEUED_STRANDED_SECONDS
 from scoring.models import ClientScore
 
 
@@ -32,6 +37,28 @@ def at_risk_latest_snapshot_ids(*, limit: int | None = None) -> list[int]:
     if limit is not None:
         ids = ids[:limit]
     return list(ids)
+
+
+def regenerated_drafts_stranded(*, now: dt.datetime | None = None) -> list[int]:
+    """Return the ids of regenerated drafts that no task is coming for.
+
+    Queued with a failed publish, or queued and untouched for longer than any
+    retry waits (the message was lost), or drafting past the lease (the worker
+    died). First drafts are found through their snapshot instead.
+    """
+    now = now or timezone.now()
+    queued_before = now - dt.timedelta(seconds=QUEUED_STRANDED_SECONDS)
+    leased_before = now - dt.timedelta(seconds=settings.DRAFTING_LEASE_SECONDS)
+    stranded = (
+        Q(status=EmailStatus.QUEUED, error=DRAFT_NOT_QUEUED)
+        | Q(status=EmailStatus.QUEUED, updated_at__lt=queued_before)
+        | Q(status=EmailStatus.DRAFTING, updated_at__lt=leased_before)
+    )
+    return list(
+        ReengagementEmail.objects.filter(stranded, regenerated_from__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def email_client_recent_orders(

@@ -11,6 +11,17 @@ from emails.services.drafting import QUEUED, draft_generate, draft_request_evalu
 GENERATE_DRAFT_MAX_RETRIES = 5
 
 
+def _retries_allowed(task) -> int:
+    """Return the retries a drafting task may ask for: none when run eagerly.
+
+    Eagerly (no broker) there is no worker to retry later: Celery would re-run
+    the task at once inside the caller's request, or raise ``Retry`` into it
+    when eager errors propagate. A transient failure then fails the draft, which
+    a reviewer can regenerate.
+    """
+    return 0 if task.request.is_eager else task.max_retries
+
+
 @shared_task(
     bind=True,
     name="emails.generate_draft",
@@ -33,7 +44,7 @@ def generate_draft_task(self, snapshot_id: int) -> str | None:
     outcome = draft_generate(
         email=request.email,
         retries=self.request.retries,
-        max_retries=self.max_retries,
+        max_retries=_retries_allowed(self),
         claimed=request.outcome == QUEUED,
     )
     if outcome.retry_in is not None:
@@ -69,7 +80,9 @@ def regenerate_draft_task(self, email_id: int) -> str | None:
     if email is None:
         return None
     outcome = draft_generate(
-        email=email, retries=self.request.retries, max_retries=self.max_retries
+        email=email,
+        retries=self.request.retries,
+        max_retries=_retries_allowed(self),
     )
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)

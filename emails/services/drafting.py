@@ -32,6 +32,7 @@ from emails.services.eligibility import (
     draft_block_reason,
 )
 from emails.services.holdout import Group, retention_assignment_create
+from emails.services.task_queue import task_enqueue
 from emails.services.transitions import IllegalTransition, email_transition
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ NOT_AT_RISK = "not at risk"
 FALLBACK_STYLIST_NAME = "Your stylist"
 RETRY_BASE_SECONDS = 30.0
 RETRY_MAX_SECONDS = 15 * 60.0
+# A queued email untouched for longer than any retry waits has lost its task.
+QUEUED_STRANDED_SECONDS = RETRY_MAX_SECONDS + 5 * 60
+DRAFT_NOT_QUEUED = "not queued for drafting: the task queue could not be reached"
 _DAYS_PER_MONTH = 30.44
 
 
@@ -224,6 +228,23 @@ def draft_abandoned(
     return email.status == EmailStatus.DRAFTING and (
         email.updated_at < (now or timezone.now()) - lease
     )
+
+
+def draft_enqueue(*, email_id: int) -> bool:
+    """Publish the drafting of a queued email; return whether it was published.
+
+    Called on commit. When the broker cannot be reached the email stays queued
+    with ``DRAFT_NOT_QUEUED`` as its error, which the reviewer is shown and by
+    which ``generate_drafts`` knows to publish it again at once.
+    """
+    from emails.tasks import regenerate_draft_task  # the tasks import this module
+
+    queued = ReengagementEmail.objects.filter(pk=email_id, status=EmailStatus.QUEUED)
+    if task_enqueue(regenerate_draft_task, email_id):
+        queued.filter(error=DRAFT_NOT_QUEUED).update(error="")
+        return True
+    queued.update(error=DRAFT_NOT_QUEUED)
+    return False
 
 
 def draft_generate(

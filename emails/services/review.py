@@ -12,13 +12,18 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.selectors import User
 from emails.drafting import DraftValidationError, offer_violations
 from emails.drafting.draft_schema import draft_validate
-from emails.models import EmailComment, EmailStatus, ReengagementEmail
+from emails.models import (
+    OPEN_STATUSES,
+    EmailComment,
+    EmailStatus,
+    ReengagementEmail,
+)
 from emails.selectors import emails_visible_to
 from emails.services.eligibility import client_contact_block_reason
 from emails.services.transitions import IllegalTransition, email_transition
@@ -203,46 +208,81 @@ def email_reject(
     )
 
 
-def email_regenerate(*, email: ReengagementEmail, reviewer: User) -> ReengagementEmail:
-    """Replace a pending draft with a new one from the model; return the new email.
+def email_regenerable(email: ReengagementEmail) -> bool:
+    """Return whether a draft may be regenerated: pending review, or never written.
 
-    The old draft is kept, rejected with a note, and the new one is linked to it.
-    Both happen in one transaction so the client never has two open emails, and
-    the drafting task is enqueued only once they are committed. Asking twice
-    returns the same new email (its idempotency key is derived from the old one).
+    A draft the model could not write (failed before anyone reviewed it) may be
+    tried again; an email that failed in sending was approved, and is no draft.
     """
-    from emails.tasks import regenerate_draft_task
+    return email.status == EmailStatus.PENDING_REVIEW or (
+        email.status == EmailStatus.FAILED and email.reviewed_at is None
+    )
+
+
+def email_regenerate(*, email: ReengagementEmail, reviewer: User) -> ReengagementEmail:
+    """Replace a draft with a new one from the model; return the new email.
+
+    1. A pending draft is rejected with a note (a failed one stays failed) and
+       the new email, queued and linked to it, is created in one transaction,
+       so the client never has two open emails.
+    2. On commit its drafting is published (``draft_enqueue``). With the broker
+       down it stays queued, marked, for ``generate_drafts`` to publish again.
+    3. The task drafts it: to pending review, or to failed when the model cannot
+       be had (at once in eager mode, after Celery's retries with a worker).
+
+    Asking again returns the same new email (its idempotency key is derived from
+    the old one), and publishes it again if its publish had failed.
+    """
+    from emails.services.drafting import DRAFT_NOT_QUEUED, draft_enqueue
 
     _require(user_can_review(reviewer), user=reviewer, email=email)
     key = f"regenerate:{email.pk}"
     existing = ReengagementEmail.objects.filter(idempotency_key=key).first()
     if existing is not None:
+        if existing.status == EmailStatus.QUEUED and existing.error == DRAFT_NOT_QUEUED:
+            transaction.on_commit(partial(draft_enqueue, email_id=existing.pk))
+            existing.refresh_from_db()
         return existing
-    _require_pending(email, verb="regenerated")
+    if not email_regenerable(email):
+        raise IllegalTransition(
+            f"Email #{email.pk} is {email.get_status_display().lower()}; only a "
+            "draft pending review can be regenerated, or one the model could "
+            "not write."
+        )
     try:
         with transaction.atomic():
-            email_transition(
-                email=email,
-                to=EmailStatus.REJECTED,
-                actor=reviewer,
-                note=REGENERATED_NOTE,
-                reviewer=reviewer,
-                reviewed_at=timezone.now(),
-                rejection_reason=REGENERATED_NOTE,
-            )
+            if email.status == EmailStatus.PENDING_REVIEW:
+                email_transition(
+                    email=email,
+                    to=EmailStatus.REJECTED,
+                    actor=reviewer,
+                    note=REGENERATED_NOTE,
+                    reviewer=reviewer,
+                    reviewed_at=timezone.now(),
+                    rejection_reason=REGENERATED_NOTE,
+                )
             new = ReengagementEmail.objects.create(
                 client_id=email.client_id,
                 snapshot_id=email.snapshot_id,
                 regenerated_from=email,
                 idempotency_key=key,
             )
-            transaction.on_commit(partial(regenerate_draft_task.delay, new.pk))
-    except IllegalTransition:
+            transaction.on_commit(partial(draft_enqueue, email_id=new.pk))
+    except (IllegalTransition, IntegrityError):
         # A concurrent request regenerated it first: hand back its new draft.
         existing = ReengagementEmail.objects.filter(idempotency_key=key).first()
-        if existing is None:
+        if existing is not None:
+            return existing
+        open_email = ReengagementEmail.objects.filter(
+            client_id=email.client_id, status__in=OPEN_STATUSES
+        ).first()
+        if open_email is None:
             raise
-        return existing
+        # A failed draft's client may have had a new email since.
+        raise ReviewRefused(
+            f"Email #{open_email.pk} to this client is "
+            f"{open_email.get_status_display().lower()}; act on that one instead."
+        ) from None
     return new
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -81,3 +82,30 @@ def broker(celery_broker: str) -> redis.Redis:
 def _no_holdout(settings) -> None:
     """Email every eligible client unless a test sets a holdout share itself."""
     settings.REENGAGEMENT_HOLDOUT_SHARE = 0.0
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Run tasks inline and propagate their errors, as with no broker configured."""
+    from stitchengage.celery import app
+
+    names = ("task_always_eager", "task_eager_propagates")
+    saved = {name: app.conf[name] for name in names}
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+
+
+@pytest.fixture
+def llm_unreachable(settings) -> Iterator[str]:
+    """Point the LLM settings, key set, at a local port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.OPENROUTER_API_KEY = TEST_API_KEY
+    settings.LLM_BASE_URL = f"http://127.0.0.1:{port}/v1"
+    settings.LLM_MAX_ATTEMPTS = 1
+    yield settings.LLM_BASE_URL
+    llm_clients_clear()

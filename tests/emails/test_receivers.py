@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
-from emails.models import ReengagementEmail
+from emails import tasks
+from emails.models import EmailStatus, ReengagementEmail
+from emails.services.drafting import QUEUED_STRANDED_SECONDS
 from scoring.models import ScoringRun
 from scoring.signals import clients_moved_into_at_risk
 from tests.customers.factories import ClientFactory
@@ -107,6 +112,62 @@ def test_generate_drafts_enqueues_abandoned_drafts_again(broker, settings):
     out = _call("generate_drafts")
     assert "2 with an email already; 1 enqueued" in out
     assert _queued_snapshot_ids(broker) == [f"({stuck.pk},)"]
+
+
+@pytest.fixture
+def publish_refused(monkeypatch) -> list[tuple]:
+    """Make publishing the first-draft task fail as with the broker stopped."""
+    attempts: list[tuple] = []
+
+    def refuse(args=None, kwargs=None, **options):
+        attempts.append(args)
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Refused.")
+
+    monkeypatch.setattr(tasks.generate_draft_task, "apply_async", refuse)
+    return attempts
+
+
+def test_unreachable_broker_does_not_fail_the_saving_request(
+    django_capture_on_commit_callbacks, publish_refused, caplog
+):
+    """The on-commit publish logs its failure; generate_drafts drafts it later."""
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshot = snapshot_make(ClientFactory())
+    assert publish_refused == [(snapshot.pk,)]
+    assert "left for the sweep: OperationalError" in caplog.text
+    clients_moved_into_at_risk.send(sender=ScoringRun, snapshot_ids=[11, 12, 13])
+    assert publish_refused[1:] == [(11,)]  # the rest would fail the same way
+
+
+def _regenerated(*, status: str, age_seconds: float) -> ReengagementEmail:
+    old = ReengagementEmail.objects.create(
+        client=ClientFactory(), idempotency_key=f"old:{timezone.now()}"
+    )
+    ReengagementEmail.objects.filter(pk=old.pk).update(status=EmailStatus.REJECTED)
+    new = ReengagementEmail.objects.create(
+        client=old.client,
+        regenerated_from=old,
+        idempotency_key=f"regenerate:{old.pk}",
+        status=status,
+    )
+    ReengagementEmail.objects.filter(pk=new.pk).update(
+        updated_at=timezone.now() - dt.timedelta(seconds=age_seconds)
+    )
+    return new
+
+
+def test_generate_drafts_enqueues_stranded_regenerated_drafts_again(broker, settings):
+    """Regenerated drafts whose task was lost are enqueued; fresh ones are not."""
+    settings.DRAFTING_LEASE_SECONDS = 600
+    lost = _regenerated(status="queued", age_seconds=QUEUED_STRANDED_SECONDS + 1)
+    _regenerated(status="queued", age_seconds=60)  # its task is on the way
+    abandoned = _regenerated(status="drafting", age_seconds=601)
+    _regenerated(status="drafting", age_seconds=60)
+    assert "2 would be enqueued again" in _call("generate_drafts", "--dry-run")
+    assert broker.llen("llm") == 0
+    out = _call("generate_drafts")
+    assert "Regenerated drafts left waiting: 2 enqueued again." in out
+    assert _queued_snapshot_ids(broker) == [f"({lost.pk},)", f"({abandoned.pk},)"]
 
 
 def _call(*args) -> str:

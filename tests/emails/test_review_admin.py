@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from io import StringIO
+
 import pytest
 from django.contrib.admin import helpers
+from django.core.management import call_command
 from django.urls import reverse
+from kombu.exceptions import OperationalError
 
+from emails import tasks
 from emails.models import EmailComment, EmailStatus, ReengagementEmail
-from emails.services.review import email_reject
+from emails.services.drafting import DRAFT_NOT_QUEUED
+from emails.services.review import REGENERATED_NOTE, email_reject
 from tests.customers.factories import (
     PASSWORD,
     ClientFactory,
@@ -219,6 +226,103 @@ def test_regenerate_redirects_to_the_new_draft(client):
     response = client.post(_url("regenerate", email))
     new = ReengagementEmail.objects.get(regenerated_from=email)
     assert response["Location"] == _url("change", new)
+
+
+def _regenerated_page(client, email: ReengagementEmail):
+    """Click Regenerate and follow the redirect; return the page and the new draft."""
+    response = client.post(_url("regenerate", email), follow=True)
+    assert response.status_code == 200
+    new = ReengagementEmail.objects.get(regenerated_from=email)
+    assert response.redirect_chain == [(_url("change", new), 302)]
+    return response.content.decode(), new
+
+
+def _assert_old_draft_kept(email: ReengagementEmail, page: str) -> None:
+    email.refresh_from_db()
+    assert email.status == EmailStatus.REJECTED
+    assert email.rejection_reason == REGENERATED_NOTE
+    assert _url("change", email) in page  # the old draft is a click away
+    assert ReengagementEmail.objects.filter(client=email.client).count() == 2
+
+
+@pytest.fixture
+def broker_down(monkeypatch) -> list[int]:
+    """Make publishing the regenerate task fail as it does with Redis stopped."""
+    attempts: list[int] = []
+
+    def refuse(args=None, kwargs=None, **options):
+        attempts.append(args[0])
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Refused.")
+
+    monkeypatch.setattr(tasks.regenerate_draft_task, "apply_async", refuse)
+    return attempts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_regenerate_with_the_model_unreachable_fails_the_new_draft(
+    client, celery_eager, llm_unreachable
+):
+    """Run eagerly (no broker), a model that cannot be reached gives no 500.
+
+    No worker will retry later, so the new draft is marked failed with the
+    reason, the reviewer is told so on its page, which links the old draft
+    (kept, rejected) and offers to regenerate again.
+    """
+    email = pending_email()
+    _login(client, ReviewerFactory())
+    page, new = _regenerated_page(client, email)
+    assert new.status == EmailStatus.FAILED
+    assert new.error == "could not connect to the provider"
+    assert "The model could not write a new draft" in page
+    assert f"Email #{new.pk} is marked failed; you can regenerate it again" in page
+    assert _url("regenerate", new) in page
+    _assert_old_draft_kept(email, page)
+    assert _url("change", new) in client.get(_url("change", email)).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_regenerate_with_the_broker_down_leaves_the_draft_for_the_sweep(
+    client, broker_down, monkeypatch, broker
+):
+    """A failed publish after the commit gives no 500; the sweep queues it later.
+
+    The new draft waits as queued with the reason; ``generate_drafts`` publishes
+    it once the broker is back.
+    """
+    email = pending_email()
+    _login(client, ReviewerFactory())
+    page, new = _regenerated_page(client, email)
+    assert broker_down == [new.pk]
+    assert new.status == EmailStatus.QUEUED
+    assert new.error == DRAFT_NOT_QUEUED
+    assert f"The new draft, email #{new.pk}, could not be queued" in page
+    _assert_old_draft_kept(email, page)
+
+    monkeypatch.undo()  # the broker is back
+    out = StringIO()
+    call_command("generate_drafts", stdout=out)
+    assert "Regenerated drafts left waiting: 1 enqueued again." in out.getvalue()
+    (raw,) = broker.lrange("llm", 0, -1)
+    headers = json.loads(raw)["headers"]
+    assert (headers["task"], headers["argsrepr"]) == (
+        "emails.regenerate_draft",
+        f"({new.pk},)",
+    )
+    new.refresh_from_db()
+    assert (new.status, new.error) == (EmailStatus.QUEUED, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_regenerate_clicked_again_makes_no_second_draft(client, broker_down):
+    """A reviewer's second click on the old draft retries the same new draft."""
+    email = pending_email()
+    _login(client, ReviewerFactory())
+    _, new = _regenerated_page(client, email)
+    page, again = _regenerated_page(client, email)
+    assert again == new
+    assert broker_down == [new.pk, new.pk]  # published again, not duplicated
+    assert f"The new draft, email #{new.pk}, could not be queued" in page
+    _assert_old_draft_kept(email, page)
 
 
 def test_changelist_opens_on_the_review_queue(client):

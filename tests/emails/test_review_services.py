@@ -303,6 +303,44 @@ def test_regenerate_task_drafts_the_new_email_once(settings, regenerations):
     assert tasks.regenerate_draft_task.apply(args=(new.pk + 1000,)).get() is None
 
 
+def test_a_draft_the_model_could_not_write_can_be_regenerated(
+    django_capture_on_commit_callbacks, regenerations
+):
+    """A draft failed in drafting stays failed and gets a linked new one."""
+    email = pending_email()
+    reviewer = ReviewerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = email_regenerate(email=email, reviewer=reviewer)
+    failed = email_transition(email=failed, to=EmailStatus.DRAFTING)
+    failed = email_transition(email=failed, to=EmailStatus.FAILED, error="down")
+    with django_capture_on_commit_callbacks(execute=True):
+        new = email_regenerate(email=failed, reviewer=reviewer)
+    failed.refresh_from_db()
+    assert failed.status == EmailStatus.FAILED
+    assert (new.status, new.regenerated_from) == (EmailStatus.QUEUED, failed)
+    assert regenerations == [failed.pk, new.pk]
+
+
+def test_a_failed_send_or_an_open_email_blocks_regenerating(regenerations):
+    """Only a never-reviewed failed draft is redone, and not over an open email."""
+    reviewer = ReviewerFactory()
+    unsent = email_approve(email=pending_email(), reviewer=reviewer)
+    unsent = email_transition(email=unsent, to=EmailStatus.SENDING)
+    unsent = email_transition(email=unsent, to=EmailStatus.FAILED)
+    with pytest.raises(IllegalTransition, match="only a draft pending review"):
+        email_regenerate(email=unsent, reviewer=reviewer)
+    failed = pending_email()
+    email_reject(email=failed, reviewer=reviewer, reason="Off")
+    ReengagementEmail.objects.filter(pk=failed.pk).update(
+        status=EmailStatus.FAILED, reviewed_at=None
+    )
+    failed.refresh_from_db()
+    newer = pending_email(failed.client)
+    with pytest.raises(ReviewRefused, match=f"Email #{newer.pk} to this client"):
+        email_regenerate(email=failed, reviewer=reviewer)
+    assert not ReengagementEmail.objects.filter(regenerated_from=failed).exists()
+
+
 def test_regenerate_is_for_reviewers_only():
     """A stylist cannot throw away a draft and spend a model call."""
     stylist = StylistFactory()

@@ -1,4 +1,8 @@
-"""``manage.py generate_drafts``: queue drafts for every client currently at risk."""
+"""``manage.py generate_drafts``: queue drafts for every client currently at risk.
+
+It is also the sweep for drafts whose task was lost: first drafts through their
+client's snapshot, regenerated drafts through ``regenerated_drafts_stranded``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from emails.models import EmailStatus
-from emails.selectors import at_risk_latest_snapshot_ids
+from emails.selectors import at_risk_latest_snapshot_ids, regenerated_drafts_stranded
 from emails.services.drafting import (
     EXISTING,
     HOLDOUT,
@@ -18,6 +22,7 @@ from emails.services.drafting import (
     QUEUED,
     SKIPPED,
     draft_abandoned,
+    draft_enqueue,
     draft_request_evaluate,
 )
 from emails.tasks import generate_draft_task
@@ -45,9 +50,14 @@ class Command(BaseCommand):
             counts, skipped, enqueue = self._evaluate(snapshot_ids)
             # A dry run decides exactly as a real one, then forgets it all.
             transaction.set_rollback(dry_run)
+        stranded = regenerated_drafts_stranded()
+        unpublished = 0
         if not dry_run:
             for snapshot_id in enqueue:
                 generate_draft_task.delay(snapshot_id)
+            unpublished = sum(
+                not draft_enqueue(email_id=email_id) for email_id in stranded
+            )
         verb = "would be enqueued" if dry_run else "enqueued"
         self.stdout.write(
             self.style.SUCCESS(
@@ -58,6 +68,17 @@ class Command(BaseCommand):
         )
         for reason, n in skipped.most_common():
             self.stdout.write(f"  skipped ({reason}): {n:,}")
+        if stranded:
+            self.stdout.write(
+                f"Regenerated drafts left waiting: {len(stranded) - unpublished:,} "
+                f"{verb} again."
+            )
+        if unpublished:
+            self.stderr.write(
+                self.style.ERROR(
+                    f"{unpublished:,} could not be enqueued (task queue unreachable)."
+                )
+            )
 
     def _evaluate(
         self, snapshot_ids: list[int]
