@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus, RiskTier
 from scoring.models import ClientScore, ModelFit, ScoreSnapshot, ScoringRun
+from scoring.selectors import order_stats
 from scoring.services.rescoring import score_client_one, score_clients_all
 from scoring.signals import clients_moved_into_at_risk
 from scoring.tasks import rescore_client_task
@@ -199,8 +200,6 @@ def test_saving_an_order_enqueues_a_rescore_on_commit(
 
 def test_aggregation_merges_same_day_orders_and_finds_the_first_days_spend():
     """Same-day orders are one transaction; the first day's spend is kept apart."""
-    from scoring.selectors import order_stats
-
     client = Client.objects.create(first_name="S", email="s@example.com")
     base = timezone.now().replace(hour=12) - dt.timedelta(days=50)
     Order.objects.bulk_create(
@@ -217,3 +216,88 @@ def test_aggregation_merges_same_day_orders_and_finds_the_first_days_spend():
     assert stats.first_day_amount.tolist() == pytest.approx([100.25])
     assert stats.total_amount.tolist() == pytest.approx([180.35])
     assert stats.last_day[0] - stats.first_day[0] == 20
+
+
+FIT_COLUMNS = ("r", "alpha", "a", "b", "log_likelihood", "gg_p", "gg_q", "gg_gamma")
+
+
+def _absurd_orders_add(client: Client) -> None:
+    """Give ``client`` orders dated 0001-01-01 and 9999-12-31, skipping validation."""
+    Order.objects.bulk_create(
+        Order(client=client, ordered_at=at, amount=75, status=OrderStatus.KEPT)
+        for at in (
+            dt.datetime(1, 1, 1, 12, tzinfo=dt.UTC),
+            dt.datetime(9999, 12, 31, 12, tzinfo=dt.UTC),
+        )
+    )
+
+
+def test_orders_before_the_business_started_do_not_move_the_fit():
+    """An order dated 0001-01-01 (written past validation) leaves the fit as it was.
+
+    The aggregation counts orders from BUSINESS_STARTED_ON to the scoring
+    date only, on the full book's parallel path and the single-client path.
+    """
+    clients = book_create(clients=150)
+    as_of = timezone.now()
+    clean = score_clients_all(as_of=as_of).model_fit
+    single_before = order_stats(as_of=as_of, client_ids=[clients[0].pk])
+
+    _absurd_orders_add(clients[0])
+    poisoned = score_clients_all(as_of=as_of).model_fit
+    single_after = order_stats(as_of=as_of, client_ids=[clients[0].pk])
+
+    for column in FIT_COLUMNS:
+        assert getattr(poisoned, column) == getattr(clean, column), column
+    assert poisoned.data_start == clean.data_start
+    assert poisoned.data_start >= dt.date(1990, 1, 1)
+    assert poisoned.n_clients == clean.n_clients
+    assert single_after.first_day.tolist() == single_before.first_day.tolist()
+    assert single_after.n_orders.tolist() == single_before.n_orders.tolist()
+
+
+def test_only_absurd_orders_leave_a_client_unscored():
+    """A client whose only order predates the business is not scored at all."""
+    book_create(clients=60)
+    client = Client.objects.create(first_name="Old", email="old@example.com")
+    Order.objects.bulk_create(
+        [
+            Order(
+                client=client,
+                ordered_at=dt.datetime(1, 1, 1, 12, tzinfo=dt.UTC),
+                amount=10,
+                status=OrderStatus.KEPT,
+            )
+        ]
+    )
+    run = score_clients_all()
+    assert run.n_clients == 60
+    assert not ClientScore.objects.filter(client=client).exists()
+    assert score_client_one(client_id=client.pk) is None
+
+
+def test_aggregation_counts_orders_from_the_first_business_day(settings):
+    """An order at midnight of BUSINESS_STARTED_ON counts; a second earlier, not.
+
+    The setting is read at scoring time, in the project's time zone, on both
+    aggregation paths.
+    """
+    start = timezone.localdate() - dt.timedelta(days=200)
+    settings.BUSINESS_STARTED_ON = start
+    midnight = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    client = Client.objects.create(first_name="E", email="edge@example.com")
+    Order.objects.bulk_create(
+        Order(client=client, ordered_at=at, amount=20, status=OrderStatus.KEPT)
+        for at in (
+            midnight - dt.timedelta(seconds=1),
+            midnight,
+            midnight + dt.timedelta(days=30),
+        )
+    )
+    as_of = timezone.now()
+    for stats in (
+        order_stats(as_of=as_of),
+        order_stats(as_of=as_of, client_ids=[client.pk]),
+    ):
+        assert stats.n_orders.tolist() == [2]
+        assert stats.first_day.tolist() == [(start - dt.date(1970, 1, 1)).days]
