@@ -210,9 +210,16 @@ def order_stats(
     )
 
 
-def model_fit_latest() -> ModelFit | None:
-    """Return the most recent model fit, or None before the first scoring run."""
-    return ModelFit.objects.order_by("-fitted_at", "-id").first()
+def model_fit_latest_accepted() -> ModelFit | None:
+    """Return the most recent accepted fit (the one to score with), or None.
+
+    A rejected (degenerate) fit is on record but never scores anyone.
+    """
+    return (
+        ModelFit.objects.filter(status=ModelFit.Status.ACCEPTED)
+        .order_by("-fitted_at", "-id")
+        .first()
+    )
 
 
 def scoring_run_latest_full() -> ScoringRun | None:

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus, RiskTier
+from scoring.bgnbd import BgNbdParams, bgnbd_predict
 from scoring.models import ClientScore, ModelFit, ScoreSnapshot, ScoringRun
 from scoring.selectors import order_stats
-from scoring.services.rescoring import score_client_one, score_clients_all
+from scoring.services.predictions import rfm_inputs
+from scoring.services.rescoring import (
+    ModelFitRejectedError,
+    score_client_one,
+    score_clients_all,
+)
 from scoring.signals import clients_moved_into_at_risk
 from scoring.tasks import rescore_client_task
-from tests.scoring.book import book_create
+from tests.scoring.book import book_create, regular_book_create
 
 pytestmark = pytest.mark.django_db
 
@@ -247,6 +257,7 @@ def test_orders_before_the_business_started_do_not_move_the_fit():
     poisoned = score_clients_all(as_of=as_of).model_fit
     single_after = order_stats(as_of=as_of, client_ids=[clients[0].pk])
 
+    assert poisoned.status == ModelFit.Status.ACCEPTED
     for column in FIT_COLUMNS:
         assert getattr(poisoned, column) == getattr(clean, column), column
     assert poisoned.data_start == clean.data_start
@@ -274,6 +285,106 @@ def test_only_absurd_orders_leave_a_client_unscored():
     assert run.n_clients == 60
     assert not ClientScore.objects.filter(client=client).exists()
     assert score_client_one(client_id=client.pk) is None
+
+
+def _params(fit: ModelFit) -> BgNbdParams:
+    return BgNbdParams(
+        r=fit.r, alpha=fit.alpha, a=fit.a, b=fit.b, log_likelihood=0.0, n=0
+    )
+
+
+def test_degenerate_fit_is_rejected_and_the_previous_fit_scores():
+    """A fit with a parameter on its bound is kept as rejected and not used.
+
+    The run scores with the previous accepted fit, links both, and single
+    client rescoring keeps reading the accepted one.
+    """
+    book_create(clients=120)
+    good = score_clients_all().model_fit
+    Order.objects.all().delete()
+    regulars = regular_book_create(clients=200)
+    as_of = timezone.now()
+
+    run = score_clients_all(as_of=as_of)
+
+    rejected = ModelFit.objects.get(status=ModelFit.Status.REJECTED)
+    assert rejected.a == pytest.approx(1e-6, rel=1e-3)
+    assert "BG/NBD a=1e-06 at its lower bound (1e-06)" in rejected.rejected_reason
+    assert run.model_fit == good
+    assert run.rejected_fit == rejected
+    assert ModelFit.objects.filter(status=ModelFit.Status.ACCEPTED).get() == good
+    assert ClientScore.objects.count() == 200
+
+    client = regulars[7]
+    full = ScoreSnapshot.objects.get(run=run, client=client)
+    one = score_client_one(client_id=client.pk, as_of=as_of)
+    assert one.run.model_fit == good
+    assert one.churn_risk == pytest.approx(full.churn_risk, abs=1e-6)
+    # The scores are the good fit's, and the rejected fit's would differ.
+    stats = order_stats(as_of=as_of, client_ids=[client.pk])
+    inputs = rfm_inputs(stats=stats, as_of_day=timezone.localtime(as_of).date())
+    args = {"frequency": inputs.frequency, "recency": inputs.recency, "T": inputs.T}
+    churn = {
+        fit.pk: bgnbd_predict(
+            params=_params(fit), horizon=settings.SCORING_HORIZON_DAYS, **args
+        ).churn_risk[0]
+        for fit in (good, rejected)
+    }
+    assert full.churn_risk == pytest.approx(churn[good.pk], abs=1e-6)
+    assert abs(churn[rejected.pk] - churn[good.pk]) > 1e-3
+
+
+def test_degenerate_first_fit_stops_the_run_before_writing():
+    """With no accepted fit to fall back on, the run fails clearly, writing nothing.
+
+    The rejected fit stays on record; no run, snapshot or current score is made.
+    """
+    regular_book_create(clients=200)
+    with pytest.raises(ModelFitRejectedError, match="no earlier accepted fit"):
+        score_clients_all()
+    assert ModelFit.objects.get().status == ModelFit.Status.REJECTED
+    assert not ScoringRun.objects.exists()
+    assert not ScoreSnapshot.objects.exists()
+    assert not ClientScore.objects.exists()
+    assert score_client_one(client_id=Client.objects.first().pk) is None
+
+
+def test_score_clients_command_warns_about_a_rejected_fit():
+    """score_clients names the rejected fit, why, and the fit it scored with."""
+    book_create(clients=120)
+    good = score_clients_all().model_fit
+    Order.objects.all().delete()
+    regular_book_create(clients=200)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("score_clients", stdout=out, stderr=err)
+    rejected = ModelFit.objects.get(status=ModelFit.Status.REJECTED)
+    assert (
+        f"Model fit #{rejected.pk} rejected (BG/NBD a=1e-06 at its lower bound"
+        in err.getvalue()
+    )
+    assert (
+        f"scoring with fit #{good.pk} of {good.fitted_at:%Y-%m-%d}." in err.getvalue()
+    )
+    assert "Scored 200 clients." in out.getvalue()
+
+
+def test_score_clients_command_fails_clearly_without_an_accepted_fit():
+    """A degenerate first fit is a CommandError that says nothing was scored."""
+    regular_book_create(clients=200)
+    with pytest.raises(CommandError, match="nothing was scored"):
+        call_command("score_clients", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_model_fit_admin_filters_by_status_and_shows_the_reason(admin_client):
+    """The fit list filters rejected fits and shows why each was rejected."""
+    regular_book_create(clients=200)
+    with pytest.raises(ModelFitRejectedError):
+        score_clients_all()
+    url = reverse("admin:scoring_modelfit_changelist")
+    page = admin_client.get(url, {"status__exact": ModelFit.Status.REJECTED})
+    assert page.status_code == 200
+    assert "a=1e-06 at its lower bound" in page.content.decode()
+    assert admin_client.get(url, {"status__exact": "accepted"}).status_code == 200
 
 
 def test_aggregation_counts_orders_from_the_first_business_day(settings):
