@@ -30,6 +30,8 @@ class ReadOnlyAdmin(SafeListQueryMixin, admin.ModelAdmin):
 class ModelFitAdmin(ReadOnlyAdmin):
     list_display = (
         "fitted_at",
+        "status",
+        "rejected_reason",
         "n_clients",
         "n_repeat_clients",
         "data_start",
@@ -44,6 +46,7 @@ class ModelFitAdmin(ReadOnlyAdmin):
         "gg_gamma",
         "fit_seconds",
     )
+    list_filter = ("status",)
     date_hierarchy = "fitted_at"
     show_full_result_count = False
 
@@ -54,11 +57,13 @@ class ScoringRunAdmin(ReadOnlyAdmin):
         "started_at",
         "trigger",
         "n_clients",
+        "model_fit",
+        "rejected_fit",
         "tier_counts",
         "phase_seconds",
     )
     list_filter = ("trigger",)
-    list_select_related = ("model_fit",)
+    list_select_related = ("model_fit", "rejected_fit")
     date_hierarchy = "started_at"
     show_full_result_count = False
     exclude = ("engagement_reference",)

@@ -15,6 +15,7 @@ from scipy import stats
 
 from scoring.bgnbd import BgNbdParams, bgnbd_fit, bgnbd_predict
 from scoring.engagement import engagement_score
+from scoring.fit_checks import bgnbd_fit_problems, fit_problems_lines
 from scoring.transactions import RfmSummary
 
 N_DECILES = 10
@@ -32,7 +33,10 @@ class DecileRow:
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Discrimination, calibration and volume figures for one holdout window."""
+    """Discrimination, calibration and volume figures for one holdout window.
+
+    ``problems`` says why the fit is degenerate (``scoring.fit_checks``).
+    """
 
     n_customers: int
     time_unit: str
@@ -47,6 +51,7 @@ class BacktestResult:
     deciles: tuple[DecileRow, ...]
     forecast_orders: float
     actual_orders: int
+    problems: tuple[str, ...] = ()
 
 
 def roc_auc(*, target: np.ndarray, score: np.ndarray) -> float:
@@ -117,6 +122,7 @@ def backtest_run(
         deciles=_deciles(pred.churn_risk, churned),
         forecast_orders=float(pred.expected_purchases.sum()),
         actual_orders=int(summary.holdout_orders.sum()),
+        problems=tuple(bgnbd_fit_problems(params)),
     )
 
 
@@ -127,6 +133,8 @@ def backtest_to_dict(result: BacktestResult) -> dict[str, Any]:
         if isinstance(value, float) and not np.isfinite(value):
             data[key] = None
     data["deciles"] = [asdict(row) for row in result.deciles]
+    data["degenerate"] = bool(result.problems)
+    data["problems"] = list(result.problems)
     return data
 
 
@@ -138,6 +146,7 @@ def backtest_render_text(result: BacktestResult) -> str:
         f"{result.calibration_end}, horizon {result.horizon:g} {result.time_unit}",
         f"BG/NBD: r={p.r:.4f} alpha={p.alpha:.4f} a={p.a:.4f} b={p.b:.4f} "
         f"LL={p.log_likelihood:.2f}",
+        *fit_problems_lines(result.problems),
         f"Churn (no order in horizon): actual {result.actual_churn_rate:.3f}, "
         f"mean predicted {result.mean_predicted_churn:.3f}",
         "ROC AUC for churn:",

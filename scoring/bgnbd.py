@@ -15,8 +15,12 @@ import numpy as np
 from scipy import linalg, optimize, special
 
 from scoring.distinct import distinct_rows, distinct_values
+from scoring.optimiser import lbfgsb_converged
 
-_LOG_BOUNDS = (np.log(1e-6), np.log(1e6))
+# The optimiser's box for every parameter; a fit that ends on it is degenerate
+# (``scoring.fit_checks``).
+BOUNDS = (1e-6, 1e6)
+_LOG_BOUNDS = (np.log(BOUNDS[0]), np.log(BOUNDS[1]))
 _QUAD_NODES = 64
 _WARM_START_ABOVE = 100_000
 
@@ -32,7 +36,11 @@ def _dot(u: np.ndarray, v: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class BgNbdParams:
-    """Fitted BG/NBD parameters and the total log-likelihood of the fit."""
+    """Fitted BG/NBD parameters and the total log-likelihood of the fit.
+
+    ``converged`` is False when L-BFGS-B stopped short of a stationary point
+    (iteration limit, a line search that failed on a slope).
+    """
 
     r: float
     alpha: float
@@ -40,6 +48,7 @@ class BgNbdParams:
     b: float
     log_likelihood: float
     n: int
+    converged: bool = True
 
 
 @dataclass(frozen=True)
@@ -295,6 +304,7 @@ def bgnbd_fit(
         b=b,
         log_likelihood=float(-result.fun * objective.total),
         n=int(x.size),
+        converged=lbfgsb_converged(result, _LOG_BOUNDS),
     )
 
 

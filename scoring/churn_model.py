@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from scoring.bgnbd import BgNbdParams, BgNbdPrediction, bgnbd_fit, bgnbd_predict
+from scoring.fit_checks import churn_fit_problems
 from scoring.gamma_gamma import (
     DAYS_PER_MONTH,
     GammaGammaParams,
@@ -42,7 +43,9 @@ class ChurnModelResult:
     """Fitted parameters and per-customer predictions, aligned with the summary.
 
     ``gamma_gamma`` is None (and ``expected_spend``/``clv`` NaN) when fewer than
-    two customers have repeat purchases to learn spend from.
+    two customers have repeat purchases to learn spend from. ``problems`` says
+    why the fit is degenerate (``scoring.fit_checks``); the nightly run would
+    reject such a fit, so its predictions are not to be trusted.
     """
 
     bgnbd: BgNbdParams
@@ -53,6 +56,7 @@ class ChurnModelResult:
     horizon: float
     clv_months: int
     monthly_discount_rate: float
+    problems: tuple[str, ...] = ()
 
 
 def churn_model_fit(
@@ -97,6 +101,7 @@ def churn_model_fit(
         horizon=float(horizon),
         clv_months=clv_months,
         monthly_discount_rate=monthly_discount_rate,
+        problems=tuple(churn_fit_problems(bgnbd=params, gamma_gamma=gg)),
     )
 
 
@@ -132,6 +137,8 @@ def churn_model_to_dict(
         "expected_purchases_total": float(np.sum(result.prediction.expected_purchases)),
         "clv_months": result.clv_months,
         "monthly_discount_rate": result.monthly_discount_rate,
+        "degenerate": bool(result.problems),
+        "problems": list(result.problems),
     }
 
 

@@ -20,18 +20,16 @@ from scoring.bgnbd import (
     bgnbd_p_alive,
 )
 from scoring.distinct import distinct_values
+from scoring.optimiser import (
+    STATIONARY_GRADIENT,
+    lbfgsb_converged,
+    projected_gradient,
+)
 
-_LOG_BOUNDS = (np.log(1e-6), np.log(1e6))
+BOUNDS = (1e-6, 1e6)  # the optimiser's box for every parameter
+_LOG_BOUNDS = (np.log(BOUNDS[0]), np.log(BOUNDS[1]))
 DAYS_PER_MONTH = 365.25 / 12
 _MAX_RESTARTS = 3
-_RESTART_GRADIENT = 1e-6
-
-
-def _projected_gradient(theta: np.ndarray, grad: np.ndarray) -> float:
-    """Return the largest gradient component not pushing against a bound."""
-    low, high = _LOG_BOUNDS
-    free = ~(((theta <= low) & (grad > 0)) | ((theta >= high) & (grad < 0)))
-    return float(np.max(np.abs(grad[free]), initial=0.0))
 
 
 def _dot(u: np.ndarray, v: np.ndarray) -> float:
@@ -52,6 +50,7 @@ class GammaGammaParams:
     gamma: float
     log_likelihood: float
     n: int
+    converged: bool = True
 
 
 def _fit_rows(
@@ -175,7 +174,7 @@ def gamma_gamma_fit(*, frequency: np.ndarray, monetary: np.ndarray) -> GammaGamm
         )
         theta = result.x
         if (
-            _projected_gradient(result.x, result.jac) < _RESTART_GRADIENT
+            projected_gradient(result.x, result.jac, _LOG_BOUNDS) < STATIONARY_GRADIENT
             or not result.fun < previous
         ):
             break
@@ -185,7 +184,12 @@ def gamma_gamma_fit(*, frequency: np.ndarray, monetary: np.ndarray) -> GammaGamm
     p, q, gamma = (float(v) for v in np.exp(result.x))
     n = int(objective.n)
     return GammaGammaParams(
-        p=p, q=q, gamma=gamma, log_likelihood=float(-result.fun * n), n=n
+        p=p,
+        q=q,
+        gamma=gamma,
+        log_likelihood=float(-result.fun * n),
+        n=n,
+        converged=lbfgsb_converged(result, _LOG_BOUNDS),
     )
 
 

@@ -13,7 +13,16 @@ from customers.models import Client, RiskTier
 
 
 class ModelFit(models.Model):
-    """One maximum-likelihood fit of BG/NBD (purchases) and Gamma-Gamma (spend)."""
+    """One maximum-likelihood fit of BG/NBD (purchases) and Gamma-Gamma (spend).
+
+    A degenerate fit (``scoring.fit_checks``) is kept for the record as
+    ``rejected`` with its reason, and never scores anyone: scoring reads the
+    latest ``accepted`` fit.
+    """
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected (degenerate)"
 
     fitted_at = models.DateTimeField(auto_now_add=True)
     n_clients = models.PositiveIntegerField()
@@ -30,14 +39,32 @@ class ModelFit(models.Model):
     gg_q = models.FloatField("Gamma-Gamma q", null=True)
     gg_gamma = models.FloatField("Gamma-Gamma gamma", null=True)
     fit_seconds = models.FloatField(default=0)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.ACCEPTED
+    )
+    rejected_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ("-fitted_at", "-id")
         get_latest_by = "fitted_at"
         indexes = [models.Index(fields=["-fitted_at", "-id"])]
+        constraints = [
+            # A rejected fit says why; an accepted one has nothing to say.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="accepted", rejected_reason="")
+                    | (models.Q(status="rejected") & ~models.Q(rejected_reason=""))
+                ),
+                name="modelfit_reason_iff_rejected",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"Fit #{self.pk} on {self.n_clients} clients ({self.fitted_at:%Y-%m-%d})"
+        rejected = " (rejected)" if self.status == self.Status.REJECTED else ""
+        return (
+            f"Fit #{self.pk} on {self.n_clients} clients "
+            f"({self.fitted_at:%Y-%m-%d}){rejected}"
+        )
 
 
 class ScoringRun(models.Model):
@@ -51,7 +78,18 @@ class ScoringRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    # The fit the run scored with; when this run's own fit was rejected, that
+    # one is ``rejected_fit`` and ``model_fit`` the previous accepted fit. No
+    # index: a run is made per saved order, and fits are never deleted.
     model_fit = models.ForeignKey(ModelFit, on_delete=models.PROTECT, null=True)
+    rejected_fit = models.ForeignKey(
+        ModelFit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rejected_in_runs",
+        db_index=False,
+    )
     n_clients = models.PositiveIntegerField(default=0)
     tier_counts = models.JSONField(default=dict)
     phase_seconds = models.JSONField(default=dict)

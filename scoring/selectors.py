@@ -9,12 +9,18 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
+
+from customers.date_bounds import business_started_on
 
 from .models import ModelFit, ScoreSnapshot, ScoringRun
 from .pg_binary import binary_copy_decode
 
 # Orders that count as a transaction: anything not canceled that was ordered
-# by the scoring date (a scheduled Fix in the future is not a purchase yet).
+# by the scoring date (a scheduled Fix in the future is not a purchase yet) and
+# not before the business started. Validation keeps such dates out, but a row
+# written before it, or by a bulk path that skips it, would otherwise move a
+# client's first day (and the fit's calibration start) to year 1.
 # The first day's amount (repeat spend excludes it) comes from one MIN over a
 # packed key, day * 10^8 + cents: the smallest key is the first day, its low digits
 # that day's amount. Exact while a day's spend stays under $1,000,000 and avoids a
@@ -29,7 +35,8 @@ WITH daily AS (
            SUM(rating) AS rating_sum, COUNT(rating) AS rating_n,
            COUNT(*) AS n_orders, MAX(ordered_at) AS last_at
     FROM customers_order
-    WHERE status <> 'canceled' AND ordered_at <= %s {client_filter}
+    WHERE status <> 'canceled' AND ordered_at >= %s AND ordered_at <= %s
+          {client_filter}
     GROUP BY client_id, {day}
 )
 SELECT CAST(client_id AS BIGINT), COUNT(*), CAST(MIN(d) AS BIGINT),
@@ -105,6 +112,14 @@ def _aggregate_sql(client_filter: str) -> str:
     )
 
 
+def _first_instant() -> dt.datetime:
+    """Return the first instant an order counts: midnight local, day one of business."""
+    return timezone.make_aware(
+        dt.datetime.combine(business_started_on(), dt.time.min),
+        timezone.get_default_timezone(),
+    )
+
+
 def _client_id_ranges(parts: int) -> list[tuple[int, int]]:
     """Split the client ids into ``parts`` contiguous [low, high) ranges."""
     with connection.cursor() as cursor:
@@ -130,7 +145,8 @@ def _matrix_postgresql(as_of: dt.datetime, parts: int) -> np.ndarray:
         return np.zeros((0, _N_COLUMNS))
     branch = _aggregate_sql("AND client_id >= %s AND client_id < %s")
     sql = "\nUNION ALL\n".join(f"({branch})" for _ in ranges)
-    params = [value for low, high in ranges for value in (as_of, low, high)]
+    first = _first_instant()
+    params = [value for low, high in ranges for value in (first, as_of, low, high)]
     buffer = bytearray()
     with transaction.atomic(), connection.cursor() as cursor:
         if len(ranges) > 1:
@@ -149,7 +165,9 @@ def _matrix_postgresql(as_of: dt.datetime, parts: int) -> np.ndarray:
 
 
 def _matrix_generic(as_of: dt.datetime, client_ids: list[int] | None) -> np.ndarray:
-    params: list = [as_of]
+    # As the ORM stores them (SQLite compares text: naive UTC, no offset).
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list = [adapt(_first_instant()), adapt(as_of)]
     client_filter = ""
     if client_ids is not None:
         placeholders = ", ".join(["%s"] * len(client_ids)) or "NULL"
@@ -167,8 +185,9 @@ def order_stats(
 ) -> OrderStats:
     """Aggregate the order book per client in one query (no query per client).
 
-    On PostgreSQL the whole book is aggregated by ``SCORING_AGGREGATE_PARTS``
-    processes at once (one query); a list of clients, or SQLite, runs plainly.
+    Orders count from ``BUSINESS_STARTED_ON`` to ``as_of``. On PostgreSQL the
+    whole book is aggregated by ``SCORING_AGGREGATE_PARTS`` processes at once
+    (one query); a list of clients, or SQLite, runs plainly.
     """
     if connection.vendor == "postgresql" and client_ids is None:
         matrix = _matrix_postgresql(as_of, max(1, settings.SCORING_AGGREGATE_PARTS))
@@ -191,9 +210,16 @@ def order_stats(
     )
 
 
-def model_fit_latest() -> ModelFit | None:
-    """Return the most recent model fit, or None before the first scoring run."""
-    return ModelFit.objects.order_by("-fitted_at", "-id").first()
+def model_fit_latest_accepted() -> ModelFit | None:
+    """Return the most recent accepted fit (the one to score with), or None.
+
+    A rejected (degenerate) fit is on record but never scores anyone.
+    """
+    return (
+        ModelFit.objects.filter(status=ModelFit.Status.ACCEPTED)
+        .order_by("-fitted_at", "-id")
+        .first()
+    )
 
 
 def scoring_run_latest_full() -> ScoringRun | None:

@@ -1,4 +1,10 @@
-"""Rescore clients: the whole book (fit + predict) or one client (latest fit)."""
+"""Rescore clients: the whole book (fit + predict) or one client (latest good fit).
+
+Only an accepted fit scores anyone. A degenerate new fit (a parameter on the
+optimiser's bound, no convergence, a non-finite likelihood; see
+``scoring.fit_checks``) is recorded as rejected and the run scores with the
+previous accepted fit instead.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,17 @@ from django.utils import timezone
 
 from customers.models import Client, RiskTier
 from scoring.bgnbd import BgNbdParams, bgnbd_fit
+from scoring.fit_checks import churn_fit_problems
 from scoring.gamma_gamma import GammaGammaParams, gamma_gamma_fit
 from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
-from scoring.selectors import model_fit_latest, order_stats, scoring_run_latest_full
+from scoring.selectors import (
+    OrderStats,
+    model_fit_latest_accepted,
+    order_stats,
+    scoring_run_latest_full,
+)
 from scoring.services.predictions import (
+    RfmInputs,
     book_scores,
     client_scores,
     engagement_reference_from,
@@ -29,6 +42,17 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 PHASES = ("aggregate", "fit", "predict", "write")  # progress() is called after each
+
+
+class ModelFitRejectedError(RuntimeError):
+    """The new fit is degenerate and there is no earlier accepted fit to use."""
+
+    def __init__(self, fit: ModelFit) -> None:
+        self.fit = fit
+        super().__init__(
+            f"Model fit #{fit.pk} rejected ({fit.rejected_reason}) and there is "
+            "no earlier accepted fit to score with; nothing was scored."
+        )
 
 
 def _fit_params(fit: ModelFit) -> tuple[BgNbdParams, GammaGammaParams | None]:
@@ -48,6 +72,59 @@ def _fit_params(fit: ModelFit) -> tuple[BgNbdParams, GammaGammaParams | None]:
     return bg, gg
 
 
+def _fit_fields(
+    *,
+    stats: OrderStats,
+    inputs: RfmInputs,
+    as_of_day: dt.date,
+    bgnbd: BgNbdParams,
+    gamma_gamma: GammaGammaParams | None,
+    fit_seconds: float,
+) -> dict[str, object]:
+    """Return the ``ModelFit`` columns of a fit on these statistics."""
+    return {
+        "n_clients": len(stats),
+        "n_repeat_clients": int((inputs.frequency > 0).sum()),
+        "data_start": dt.date(1970, 1, 1)
+        + dt.timedelta(days=int(stats.first_day.min())),
+        "data_end": as_of_day,
+        "r": bgnbd.r,
+        "alpha": bgnbd.alpha,
+        "a": bgnbd.a,
+        "b": bgnbd.b,
+        "log_likelihood": bgnbd.log_likelihood,
+        "gg_p": gamma_gamma.p if gamma_gamma else None,
+        "gg_q": gamma_gamma.q if gamma_gamma else None,
+        "gg_gamma": gamma_gamma.gamma if gamma_gamma else None,
+        "fit_seconds": fit_seconds,
+    }
+
+
+def _fit_reject(
+    *, fields: dict[str, object], problems: list[str]
+) -> tuple[ModelFit, ModelFit]:
+    """Record a degenerate fit as rejected; return it and the accepted fit to use.
+
+    The rejected fit is saved at once, outside the run's transaction, so the
+    record stays even when there is nothing to fall back on and the run stops
+    before writing anything.
+    """
+    previous = model_fit_latest_accepted()
+    rejected = ModelFit.objects.create(
+        **fields, status=ModelFit.Status.REJECTED, rejected_reason="; ".join(problems)
+    )
+    if previous is None:
+        raise ModelFitRejectedError(rejected)
+    logger.warning(
+        "Model fit #%s rejected (%s); scoring with fit #%s of %s",
+        rejected.pk,
+        rejected.rejected_reason,
+        previous.pk,
+        f"{previous.fitted_at:%Y-%m-%d}",
+    )
+    return rejected, previous
+
+
 def score_clients_all(
     *,
     trigger: str = ScoringRun.Trigger.MANUAL,
@@ -56,8 +133,14 @@ def score_clients_all(
 ) -> ScoringRun:
     """Refit the churn model on the whole order book and rescore every client.
 
-    One aggregation query, one fit, vectorised predictions, bulk writes in one
-    transaction. Clients newly at risk are announced once the writes commit.
+    1. Aggregate the order book per client in one query.
+    2. Fit BG/NBD and Gamma-Gamma. A degenerate fit is recorded as rejected
+       and the previous accepted fit scores instead (``run.rejected_fit`` is
+       set); with no accepted fit yet, raise ``ModelFitRejectedError`` before
+       anything is written.
+    3. Predict, vectorised.
+    4. Write the fit (if accepted), the run and every snapshot and current
+       score in one transaction; announce clients newly at risk on commit.
     """
     say = progress or (lambda message: None)
     as_of = as_of or timezone.now()
@@ -83,10 +166,25 @@ def score_clients_all(
         logger.warning("Gamma-Gamma fit skipped: %s", exc)
         gamma_gamma = None
     phases["fit"] = time.perf_counter() - started
-    say(
-        f"fitted BG/NBD r={bgnbd.r:.3f} alpha={bgnbd.alpha:.2f} "
-        f"a={bgnbd.a:.3f} b={bgnbd.b:.3f}"
+    fields = _fit_fields(
+        stats=stats,
+        inputs=inputs,
+        as_of_day=as_of_day,
+        bgnbd=bgnbd,
+        gamma_gamma=gamma_gamma,
+        fit_seconds=phases["fit"],
     )
+    fitted = (
+        f"fitted BG/NBD r={bgnbd.r:.3f} alpha={bgnbd.alpha:.2f} "
+        f"a={bgnbd.a:.3g} b={bgnbd.b:.3g}"
+    )
+    rejected = used = None
+    problems = churn_fit_problems(bgnbd=bgnbd, gamma_gamma=gamma_gamma)
+    if problems:
+        rejected, used = _fit_reject(fields=fields, problems=problems)
+        bgnbd, gamma_gamma = _fit_params(used)
+        fitted += f"; rejected, scoring with fit #{used.pk}"
+    say(fitted)
 
     started = time.perf_counter()
     reference, scores = book_scores(
@@ -98,25 +196,11 @@ def score_clients_all(
 
     started = time.perf_counter()
     with transaction.atomic():
-        fit = ModelFit.objects.create(
-            n_clients=len(stats),
-            n_repeat_clients=int((inputs.frequency > 0).sum()),
-            data_start=dt.date(1970, 1, 1)
-            + dt.timedelta(days=int(stats.first_day.min())),
-            data_end=as_of_day,
-            r=bgnbd.r,
-            alpha=bgnbd.alpha,
-            a=bgnbd.a,
-            b=bgnbd.b,
-            log_likelihood=bgnbd.log_likelihood,
-            gg_p=gamma_gamma.p if gamma_gamma else None,
-            gg_q=gamma_gamma.q if gamma_gamma else None,
-            gg_gamma=gamma_gamma.gamma if gamma_gamma else None,
-            fit_seconds=phases["fit"],
-        )
+        fit = used or ModelFit.objects.create(**fields)
         run = ScoringRun.objects.create(
             trigger=trigger,
             model_fit=fit,
+            rejected_fit=rejected,
             n_clients=len(stats),
             tier_counts=dict(Counter(scores.tiers.tolist())),
             engagement_reference=reference,
@@ -148,12 +232,12 @@ def score_client_one(
     trigger: str = ScoringRun.Trigger.ORDER,
     as_of: dt.datetime | None = None,
 ) -> ScoreSnapshot | None:
-    """Rescore one client with the latest fit (no refit).
+    """Rescore one client with the latest accepted fit (no refit).
 
-    Returns None when there is no fit yet or the client has no orders. The
-    snapshot is saved with ``save()`` so its post_save signal fires.
+    Returns None when there is no accepted fit yet or the client has no orders.
+    The snapshot is saved with ``save()`` so its post_save signal fires.
     """
-    fit = model_fit_latest()
+    fit = model_fit_latest_accepted()
     if fit is None:
         return None
     as_of = as_of or timezone.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from itertools import product
@@ -182,3 +183,48 @@ def test_roc_auc_extremes():
     assert roc_auc(target=target, score=np.array([4.0, 3, 2, 1])) == 0.0
     assert roc_auc(target=target, score=np.ones(4)) == 0.5
     assert np.isnan(roc_auc(target=np.ones(4, bool), score=np.arange(4.0)))
+
+
+def _clockwork_csv(path: Path) -> list[str]:
+    """Write buyers who never lapse (a degenerate BG/NBD fit); return the args."""
+    end = dt.date(2024, 6, 30)
+    lines = ["customer_id,date,amount"]
+    for i in range(200):
+        gap, repeats, last = (14, 30, 60)[i % 3], 2 + i % 20, i % 5
+        for k in range(repeats + 1):
+            day = end - dt.timedelta(days=last + gap * k)
+            lines.append(f"{i},{day.isoformat()},{100 + (7 * i + 13 * k) % 60}")
+    path.write_text("\n".join(lines) + "\n")
+    return ["--transactions", str(path), "--calibration-end", end.isoformat()]
+
+
+def test_fit_reports_a_degenerate_fit(tmp_path):
+    """fit_churn_model flags a bound-hitting fit in JSON and in its text report."""
+    args = _clockwork_csv(tmp_path / "clockwork.csv")
+    data = json.loads(_run("fit_churn_model", *args, "--format", "json"))
+    assert data["degenerate"] is True
+    assert "BG/NBD a=1e-06 at its lower bound (1e-06)" in data["problems"]
+    text = _run("fit_churn_model", *args, "--format", "text")
+    assert "WARNING: degenerate fit" in text
+    assert "BG/NBD a=1e-06 at its lower bound (1e-06)" in text
+
+
+def test_sound_fit_reports_no_problems():
+    """The CDNOW fit is not degenerate and the text report has no warning."""
+    data = json.loads(_run("fit_churn_model", *CDNOW_ARGS, "--time-unit", "weeks"))
+    assert data["degenerate"] is False
+    assert data["problems"] == []
+    text = _run(
+        "backtest_churn", *CDNOW_ARGS, "--time-unit", "weeks", "--horizon", "39"
+    )
+    assert "WARNING" not in text
+
+
+def test_backtest_reports_a_degenerate_fit(tmp_path):
+    """backtest_churn flags a bound-hitting fit in JSON and in its text report."""
+    args = [*_clockwork_csv(tmp_path / "clockwork.csv"), "--horizon", "60"]
+    data = json.loads(_run("backtest_churn", *args, "--format", "json"))
+    assert data["degenerate"] is True
+    assert "BG/NBD a=1e-06 at its lower bound (1e-06)" in data["problems"]
+    text = _run("backtest_churn", *args)
+    assert "WARNING: degenerate fit" in text

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus, RiskTier
+from scoring.bgnbd import BgNbdParams, bgnbd_predict
 from scoring.models import ClientScore, ModelFit, ScoreSnapshot, ScoringRun
-from scoring.services.rescoring import score_client_one, score_clients_all
+from scoring.selectors import order_stats
+from scoring.services.predictions import rfm_inputs
+from scoring.services.rescoring import (
+    ModelFitRejectedError,
+    score_client_one,
+    score_clients_all,
+)
 from scoring.signals import clients_moved_into_at_risk
 from scoring.tasks import rescore_client_task
-from tests.scoring.book import book_create
+from tests.scoring.book import book_create, regular_book_create
 
 pytestmark = pytest.mark.django_db
 
@@ -199,8 +210,6 @@ def test_saving_an_order_enqueues_a_rescore_on_commit(
 
 def test_aggregation_merges_same_day_orders_and_finds_the_first_days_spend():
     """Same-day orders are one transaction; the first day's spend is kept apart."""
-    from scoring.selectors import order_stats
-
     client = Client.objects.create(first_name="S", email="s@example.com")
     base = timezone.now().replace(hour=12) - dt.timedelta(days=50)
     Order.objects.bulk_create(
@@ -217,3 +226,189 @@ def test_aggregation_merges_same_day_orders_and_finds_the_first_days_spend():
     assert stats.first_day_amount.tolist() == pytest.approx([100.25])
     assert stats.total_amount.tolist() == pytest.approx([180.35])
     assert stats.last_day[0] - stats.first_day[0] == 20
+
+
+FIT_COLUMNS = ("r", "alpha", "a", "b", "log_likelihood", "gg_p", "gg_q", "gg_gamma")
+
+
+def _absurd_orders_add(client: Client) -> None:
+    """Give ``client`` orders dated 0001-01-01 and 9999-12-31, skipping validation."""
+    Order.objects.bulk_create(
+        Order(client=client, ordered_at=at, amount=75, status=OrderStatus.KEPT)
+        for at in (
+            dt.datetime(1, 1, 1, 12, tzinfo=dt.UTC),
+            dt.datetime(9999, 12, 31, 12, tzinfo=dt.UTC),
+        )
+    )
+
+
+def test_orders_before_the_business_started_do_not_move_the_fit():
+    """An order dated 0001-01-01 (written past validation) leaves the fit as it was.
+
+    The aggregation counts orders from BUSINESS_STARTED_ON to the scoring
+    date only, on the full book's parallel path and the single-client path.
+    """
+    clients = book_create(clients=150)
+    as_of = timezone.now()
+    clean = score_clients_all(as_of=as_of).model_fit
+    single_before = order_stats(as_of=as_of, client_ids=[clients[0].pk])
+
+    _absurd_orders_add(clients[0])
+    poisoned = score_clients_all(as_of=as_of).model_fit
+    single_after = order_stats(as_of=as_of, client_ids=[clients[0].pk])
+
+    assert poisoned.status == ModelFit.Status.ACCEPTED
+    for column in FIT_COLUMNS:
+        assert getattr(poisoned, column) == getattr(clean, column), column
+    assert poisoned.data_start == clean.data_start
+    assert poisoned.data_start >= dt.date(1990, 1, 1)
+    assert poisoned.n_clients == clean.n_clients
+    assert single_after.first_day.tolist() == single_before.first_day.tolist()
+    assert single_after.n_orders.tolist() == single_before.n_orders.tolist()
+
+
+def test_only_absurd_orders_leave_a_client_unscored():
+    """A client whose only order predates the business is not scored at all."""
+    book_create(clients=60)
+    client = Client.objects.create(first_name="Old", email="old@example.com")
+    Order.objects.bulk_create(
+        [
+            Order(
+                client=client,
+                ordered_at=dt.datetime(1, 1, 1, 12, tzinfo=dt.UTC),
+                amount=10,
+                status=OrderStatus.KEPT,
+            )
+        ]
+    )
+    run = score_clients_all()
+    assert run.n_clients == 60
+    assert not ClientScore.objects.filter(client=client).exists()
+    assert score_client_one(client_id=client.pk) is None
+
+
+def _params(fit: ModelFit) -> BgNbdParams:
+    return BgNbdParams(
+        r=fit.r, alpha=fit.alpha, a=fit.a, b=fit.b, log_likelihood=0.0, n=0
+    )
+
+
+def test_degenerate_fit_is_rejected_and_the_previous_fit_scores():
+    """A fit with a parameter on its bound is kept as rejected and not used.
+
+    The run scores with the previous accepted fit, links both, and single
+    client rescoring keeps reading the accepted one.
+    """
+    book_create(clients=120)
+    good = score_clients_all().model_fit
+    Order.objects.all().delete()
+    regulars = regular_book_create(clients=200)
+    as_of = timezone.now()
+
+    run = score_clients_all(as_of=as_of)
+
+    rejected = ModelFit.objects.get(status=ModelFit.Status.REJECTED)
+    assert rejected.a == pytest.approx(1e-6, rel=1e-3)
+    assert "BG/NBD a=1e-06 at its lower bound (1e-06)" in rejected.rejected_reason
+    assert run.model_fit == good
+    assert run.rejected_fit == rejected
+    assert ModelFit.objects.filter(status=ModelFit.Status.ACCEPTED).get() == good
+    assert ClientScore.objects.count() == 200
+
+    client = regulars[7]
+    full = ScoreSnapshot.objects.get(run=run, client=client)
+    one = score_client_one(client_id=client.pk, as_of=as_of)
+    assert one.run.model_fit == good
+    assert one.churn_risk == pytest.approx(full.churn_risk, abs=1e-6)
+    # The scores are the good fit's, and the rejected fit's would differ.
+    stats = order_stats(as_of=as_of, client_ids=[client.pk])
+    inputs = rfm_inputs(stats=stats, as_of_day=timezone.localtime(as_of).date())
+    args = {"frequency": inputs.frequency, "recency": inputs.recency, "T": inputs.T}
+    churn = {
+        fit.pk: bgnbd_predict(
+            params=_params(fit), horizon=settings.SCORING_HORIZON_DAYS, **args
+        ).churn_risk[0]
+        for fit in (good, rejected)
+    }
+    assert full.churn_risk == pytest.approx(churn[good.pk], abs=1e-6)
+    assert abs(churn[rejected.pk] - churn[good.pk]) > 1e-3
+
+
+def test_degenerate_first_fit_stops_the_run_before_writing():
+    """With no accepted fit to fall back on, the run fails clearly, writing nothing.
+
+    The rejected fit stays on record; no run, snapshot or current score is made.
+    """
+    regular_book_create(clients=200)
+    with pytest.raises(ModelFitRejectedError, match="no earlier accepted fit"):
+        score_clients_all()
+    assert ModelFit.objects.get().status == ModelFit.Status.REJECTED
+    assert not ScoringRun.objects.exists()
+    assert not ScoreSnapshot.objects.exists()
+    assert not ClientScore.objects.exists()
+    assert score_client_one(client_id=Client.objects.first().pk) is None
+
+
+def test_score_clients_command_warns_about_a_rejected_fit():
+    """score_clients names the rejected fit, why, and the fit it scored with."""
+    book_create(clients=120)
+    good = score_clients_all().model_fit
+    Order.objects.all().delete()
+    regular_book_create(clients=200)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("score_clients", stdout=out, stderr=err)
+    rejected = ModelFit.objects.get(status=ModelFit.Status.REJECTED)
+    assert (
+        f"Model fit #{rejected.pk} rejected (BG/NBD a=1e-06 at its lower bound"
+        in err.getvalue()
+    )
+    assert (
+        f"scoring with fit #{good.pk} of {good.fitted_at:%Y-%m-%d}." in err.getvalue()
+    )
+    assert "Scored 200 clients." in out.getvalue()
+
+
+def test_score_clients_command_fails_clearly_without_an_accepted_fit():
+    """A degenerate first fit is a CommandError that says nothing was scored."""
+    regular_book_create(clients=200)
+    with pytest.raises(CommandError, match="nothing was scored"):
+        call_command("score_clients", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_model_fit_admin_filters_by_status_and_shows_the_reason(admin_client):
+    """The fit list filters rejected fits and shows why each was rejected."""
+    regular_book_create(clients=200)
+    with pytest.raises(ModelFitRejectedError):
+        score_clients_all()
+    url = reverse("admin:scoring_modelfit_changelist")
+    page = admin_client.get(url, {"status__exact": ModelFit.Status.REJECTED})
+    assert page.status_code == 200
+    assert "a=1e-06 at its lower bound" in page.content.decode()
+    assert admin_client.get(url, {"status__exact": "accepted"}).status_code == 200
+
+
+def test_aggregation_counts_orders_from_the_first_business_day(settings):
+    """An order at midnight of BUSINESS_STARTED_ON counts; a second earlier, not.
+
+    The setting is read at scoring time, in the project's time zone, on both
+    aggregation paths.
+    """
+    start = timezone.localdate() - dt.timedelta(days=200)
+    settings.BUSINESS_STARTED_ON = start
+    midnight = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    client = Client.objects.create(first_name="E", email="edge@example.com")
+    Order.objects.bulk_create(
+        Order(client=client, ordered_at=at, amount=20, status=OrderStatus.KEPT)
+        for at in (
+            midnight - dt.timedelta(seconds=1),
+            midnight,
+            midnight + dt.timedelta(days=30),
+        )
+    )
+    as_of = timezone.now()
+    for stats in (
+        order_stats(as_of=as_of),
+        order_stats(as_of=as_of, client_ids=[client.pk]),
+    ):
+        assert stats.n_orders.tolist() == [2]
+        assert stats.first_day.tolist() == [(start - dt.date(1970, 1, 1)).days]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scoring.backtest import backtest_render_text, backtest_run, backtest_to_dict
+from scoring.fit_checks import fit_problems_lines
 from scoring.management.commands.fit_churn_model import parse_calibration_end
 from scoring.transactions import (
     TransactionsFileError,
@@ -55,5 +56,9 @@ class Command(BaseCommand):
             raise CommandError(f"backtest failed: {exc}") from exc
         if options["format"] == "json":
             self.stdout.write(json.dumps(backtest_to_dict(result), indent=2))
+            if result.problems:
+                self.stderr.write(
+                    self.style.WARNING("\n".join(fit_problems_lines(result.problems)))
+                )
         else:
             self.stdout.write(backtest_render_text(result))

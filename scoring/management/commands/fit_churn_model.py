@@ -14,6 +14,7 @@ from scoring.churn_model import (
     churn_model_to_dict,
     churn_predictions_write_csv,
 )
+from scoring.fit_checks import fit_problems_lines
 from scoring.transactions import (
     TransactionsFileError,
     rfm_summary_build,
@@ -94,6 +95,10 @@ class Command(BaseCommand):
         data = churn_model_to_dict(result=result, summary=summary)
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, indent=2))
+            if result.problems:
+                self.stderr.write(
+                    self.style.WARNING("\n".join(fit_problems_lines(result.problems)))
+                )
             return
         b, gg = data["bgnbd"], data["gamma_gamma"]
         self.stdout.write(
@@ -102,6 +107,8 @@ class Command(BaseCommand):
             f"BG/NBD: r={b['r']:.4f} alpha={b['alpha']:.4f} a={b['a']:.4f} "
             f"b={b['b']:.4f} log-likelihood={b['log_likelihood']:.2f}"
         )
+        for line in fit_problems_lines(result.problems):
+            self.stdout.write(self.style.WARNING(line))
         if gg is None:
             self.stdout.write("Gamma-Gamma: not fitted (fewer than 2 repeat buyers)")
         else:

@@ -2,11 +2,15 @@
 
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from scoring.models import ScoringRun
-from scoring.services.rescoring import PHASES, score_clients_all
+from scoring.services.rescoring import (
+    PHASES,
+    ModelFitRejectedError,
+    score_clients_all,
+)
 
 
 class Command(BaseCommand):
@@ -30,9 +34,20 @@ class Command(BaseCommand):
                 with tqdm.external_write_mode(file=sys.stderr):
                     self.stdout.write(f"  {message}")
 
-        with bar:
-            run = score_clients_all(
-                trigger=ScoringRun.Trigger.MANUAL, progress=progress
+        try:
+            with bar:
+                run = score_clients_all(
+                    trigger=ScoringRun.Trigger.MANUAL, progress=progress
+                )
+        except ModelFitRejectedError as exc:
+            raise CommandError(str(exc)) from exc
+        if run.rejected_fit:
+            rejected, used = run.rejected_fit, run.model_fit
+            self.stderr.write(
+                self.style.WARNING(
+                    f"Model fit #{rejected.pk} rejected ({rejected.rejected_reason}); "
+                    f"scoring with fit #{used.pk} of {used.fitted_at:%Y-%m-%d}."
+                )
             )
         self.stdout.write(self.style.SUCCESS(f"Scored {run.n_clients:,} clients."))
         for tier, count in sorted(run.tier_counts.items()):
