@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from customers.admin import tier_badge
+from customers.admin import OwnClientsMixin, tier_badge
 from customers.selectors import user_is_stylist_only, user_sees_all_clients
 
 from .models import ModelFit, ScoreSnapshot, ScoringRun
@@ -62,7 +62,7 @@ class ScoringRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(ReadOnlyAdmin):
+class ScoreSnapshotAdmin(OwnClientsMixin, ReadOnlyAdmin):
     list_display = (
         "scored_at",
         "client",
