@@ -126,7 +126,12 @@ class EmailStylistFilter(StylistListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        return queryset.filter(client__stylist_id=value) if value else queryset
+        if not value:
+            return queryset
+        # A hand-typed ?stylist=abc would reach the database as a bad id (500).
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(client__stylist_id=value)
 
 
 class CreatedAgeFilter(admin.SimpleListFilter):
