@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 
 from .date_bounds import date_bounds_error, validate_business_date
@@ -132,9 +131,6 @@ class Client(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("admin:customers_client_change", args=[self.pk])
 
     @property
     def full_name(self) -> str:

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from customers.admin import tier_badge
+from customers.admin import OwnClientsMixin, tier_badge
 from customers.selectors import user_is_stylist_only, user_sees_all_clients
 from stitchengage.admin_query import SafeListQueryMixin
 
@@ -70,7 +70,7 @@ class ScoringRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(ReadOnlyAdmin):
+class ScoreSnapshotAdmin(OwnClientsMixin, ReadOnlyAdmin):
     list_display = (
         "scored_at",
         "client",
