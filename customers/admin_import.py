@@ -138,6 +138,24 @@ class AllOrNothingImportMixin:
                 response.context_data["import_errors"] = _result_messages(result)
         return response
 
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except (OSError, ImportFileError, UnicodeDecodeError) as exc:
+            # The stored upload is gone: a second click on Confirm (the first
+            # import removed it) or a cleaned temp folder.
+            logger.info("Import confirm without its stored file: %s", exc)
+            messages.error(
+                request,
+                "The uploaded file is no longer available (already imported, or "
+                "expired); nothing was imported. Upload it again.",
+            )
+            return self._import_page_redirect()
+
+    def _import_page_redirect(self):
+        info = self.get_model_info()
+        return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
             messages.error(
@@ -145,8 +163,7 @@ class AllOrNothingImportMixin:
             )
             for line in _result_messages(result)[:MAX_LISTED]:
                 messages.error(request, line)
-            info = self.get_model_info()
-            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+            return self._import_page_redirect()
         return super().process_result(result, request)
 
 

@@ -656,3 +656,17 @@ def test_dates_outside_the_business_are_refused(manager_client, day):
     )
     assert not Order.objects.exists()
     assert not Client.objects.filter(email="new@example.com").exists()
+
+
+def test_confirming_twice_is_not_a_500(manager_client):
+    """A second click on Confirm finds the stored file gone: a message, no 500."""
+    StylistFactory(username="stylist-a")
+    preview = upload(manager_client, CLIENT_IMPORT, Client, GOOD_CLIENTS)
+    confirm = dict(preview.context["confirm_form"].initial)
+    manager_client.post(CLIENT_CONFIRM, confirm)
+
+    again = manager_client.post(CLIENT_CONFIRM, confirm, follow=True)
+
+    assert again.status_code == 200
+    assert "no longer available" in page_text(again)
+    assert Client.objects.count() == 2
