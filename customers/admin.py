@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 
 from stitchengage.admin_query import SafeListQueryMixin
 
-from . import selectors
+from . import admin_accounts, selectors  # noqa: F401 - admin_accounts: the user admin
 from .admin_filters import (
     RatingFilter,
     RiskTierFilter,
     SignupPeriodFilter,
     StylistListFilter,
 )
+from .admin_import import AllOrNothingImportMixin
 from .date_ranges import with_date_ranges
 from .forms import ClientAdminForm
 from .models import Client, Order, RiskTier
@@ -46,28 +47,6 @@ def tier_badge(tier: str) -> str:
         TIER_COLOURS.get(tier, "#adb5bd"),
         label,
     )
-
-
-class AllOrNothingImportMixin:
-    """Refuse the whole file at the confirm step if any row no longer validates.
-
-    The preview already refuses a bad file; this closes the gap where a row turns
-    invalid between preview and confirm (someone else took its email meanwhile).
-    """
-
-    def get_import_data_kwargs(self, **kwargs):
-        kwargs = super().get_import_data_kwargs(**kwargs)
-        kwargs["rollback_on_validation_errors"] = True
-        return kwargs
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            messages.error(
-                request, "The file no longer validates; nothing was imported."
-            )
-            info = self.get_model_info()
-            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
-        return super().process_result(result, request)
 
 
 class FastActionCheckboxMixin:

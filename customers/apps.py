@@ -7,7 +7,7 @@ class CustomersConfig(AppConfig):
     verbose_name = "Client book"
 
     def ready(self) -> None:
-        from . import admin_accounts, signals  # noqa: F401 - registers the user admin
+        from . import signals
 
         # Keep role groups in step with customers.roles after every migrate, so
         # permissions of models added by later migrations reach the groups too.

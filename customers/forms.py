@@ -3,6 +3,7 @@
 from django import forms
 
 from .models import Client, Style
+from .services.consent import consent_regrant_error
 
 
 class ClientAdminForm(forms.ModelForm):
@@ -15,3 +16,17 @@ class ClientAdminForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what shows
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # self.instance still holds the stored client here: the form's values are
+        # copied onto it only after clean(), in _post_clean().
+        if "marketing_consent" in cleaned_data:
+            message = consent_regrant_error(
+                client=self.instance, wanted=cleaned_data["marketing_consent"]
+            )
+            if message:
+                self.add_error(
+                    "marketing_consent", f"{message[0].upper()}{message[1:]}."
+                )
+        return cleaned_data

@@ -117,12 +117,20 @@ class Client(models.Model):
         ordering = ("last_name", "first_name", "id")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="client_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(external_id__isnull=True)
+                | ~models.Q(external_id=""),
+                name="client_external_id_not_blank",
+                violation_error_message="A blank external id is stored as none.",
+            ),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name", "id"]),
             models.Index(fields=["signup_date"]),
             models.Index(fields=["stylist", "last_name", "first_name", "id"]),
             models.Index(fields=["last_order_at"]),
+            # import_orders finds ids that differ only in case (see order_import).
+            models.Index(Lower("external_id"), name="client_external_id_ci"),
         ]
 
     def __str__(self) -> str:
@@ -130,6 +138,9 @@ class Client(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
+        # No external id is NULL, not '': the unique constraint lets any number
+        # of clients have NULL but only one have ''.
+        self.external_id = (self.external_id or "").strip() or None
         super().save(*args, **kwargs)
 
     @property

@@ -1,15 +1,162 @@
 """CSV import/export definitions for the admin (django-import-export).
 
 Imports validate every row with the model's ``full_clean`` and run in one
-transaction: a file with any bad row is refused whole, with errors per line and field.
+transaction: a file with any bad row is refused whole, with errors per line and
+field, in words ("line 3: amount: 'lots' is not a number").
+
+Who may import is decided by the admin (``customers.admin_import``: Managers and
+superusers). These resources check again, row by row, so that they are no wider
+when used from anywhere else:
+
+- the import needs a user (django-import-export passes ``user`` to
+  ``import_data``); a row that creates needs add permission, a row that changes
+  a record needs change permission;
+- a record outside the user's book (``customers.selectors``) is reported as not
+  found, the same words as a record that does not exist, and its data is never
+  shown;
+- consent is never granted again by an import (``services.consent``);
+  ``unsubscribed_at`` is not importable.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from import_export import fields, resources, widgets
+import datetime as dt
+import hashlib
+from collections import Counter, defaultdict
+from decimal import Decimal
+from typing import Any
 
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
+from import_export import fields, resources, widgets
+from import_export.results import Result
+
+from . import selectors
+from .amounts import amount_parse
 from .models import Client, Order
+from .services.consent import consent_regrant_error
+
+MAX_LISTED = 20
+
+
+class ImportFileError(ValueError):
+    """A problem with the file as a whole (a column, a duplicate); shown as is."""
+
+
+# -- widgets: every failure is a ValueError in words, which import-export files
+# under the row's field (any other exception became "[<class ...>]").
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+class BlankIsNoneWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        return _text(value) or None
+
+
+class AmountWidget(widgets.DecimalWidget):
+    """A money amount: plain decimals only, see ``customers.amounts``."""
+
+    def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
+        if isinstance(value, int | Decimal):
+            return Decimal(value)
+        return amount_parse(str(value))
+
+
+class WholeNumberWidget(widgets.IntegerWidget):
+    def clean(self, value, row=None, **kwargs):
+        text = _text(value)
+        if not text:
+            return None
+        if not text.lstrip("-").isdecimal() or len(text) > 12:
+            raise ValueError(f"'{value}' is not a whole number")
+        return int(text)
+
+
+class YesNoWidget(widgets.BooleanWidget):
+    """1/0, yes/no, true/false; anything else is an error, not a silent False."""
+
+    TRUE = {"1", "true", "yes", "y"}
+    FALSE = {"0", "false", "no", "n"}
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        text = _text(value).lower()
+        if not text:
+            return None
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValueError(f"'{value}' is not 1 or 0 (yes or no)")
+
+
+class DayWidget(widgets.DateWidget):
+    def clean(self, value, row=None, **kwargs):
+        text = _text(value)
+        if not text:
+            return None
+        try:
+            return super().clean(text, row, **kwargs)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+class MomentWidget(widgets.DateTimeWidget):
+    def clean(self, value, row=None, **kwargs):
+        text = _text(value)
+        if not text:
+            return None
+        try:
+            return super().clean(text, row, **kwargs)
+        except ValueError:
+            pass
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"'{value}' is not a date and time (YYYY-MM-DD HH:MM)"
+            ) from None
+        return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+class StylistWidget(widgets.ForeignKeyWidget):
+    """A stylist by username; only staff can look after clients."""
+
+    def __init__(self):
+        super().__init__(get_user_model(), field="username")
+
+    def clean(self, value, row=None, **kwargs):
+        username = _text(value)
+        if not username:
+            return None
+        user = self.model.objects.filter(username=username, is_staff=True).first()
+        if user is None:
+            raise ValueError(f"no stylist with username '{username}'")
+        return user
+
+
+class BookClientWidget(widgets.ForeignKeyWidget):
+    """An order's client by email, looked up only in the importing user's book."""
+
+    def __init__(self):
+        super().__init__(Client, field="email")
+
+    def clean(self, value, row=None, **kwargs):
+        email = _text(value).lower()
+        if not email:
+            return None
+        visible = selectors.clients_visible_to(kwargs.get("user"))
+        client = visible.filter(email=email).first()
+        if client is None:
+            raise ValueError(f"no client with email '{email}' in your book")
+        return client
 
 
 class StylesWidget(widgets.Widget):
@@ -28,17 +175,186 @@ class StylesWidget(widgets.Widget):
         return "; ".join(value or [])
 
 
-class ClientResource(resources.ModelResource):
+# -- resources
+
+
+class BookResource(resources.ModelResource):
+    """What the client book's imports share: the user, the lines, the words.
+
+    ``before_import`` checks the file (columns, duplicates) and refuses it whole
+    when it cannot be read row by row; ``after_init_instance`` checks each row's
+    permission and visibility before any of the row's values touch the record,
+    so a refused row shows nothing of it.
+    """
+
+    #: Columns the file must have.
+    required_columns: tuple[str, ...] = ()
+    #: Columns that are never imported, and why (refused rather than ignored).
+    not_importable: dict[str, str] = {}
+    #: The column and words for "not in your book".
+    key_column = "id"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.user = None
+        self.lines: list[int] = []
+        self.row_number = 0
+
+    # File level.
+
+    def before_import(self, dataset, **kwargs):
+        self.user = kwargs.get("user")
+        self.lines = list(
+            getattr(dataset, "line_numbers", None) or range(2, len(dataset) + 2)
+        )
+        if self.user is None:
+            self._refuse(dataset, "an import needs a user; nothing was imported")
+        headers = [_text(name).lower() for name in dataset.headers or []]
+        repeated = sorted(name for name, n in Counter(headers).items() if n > 1)
+        if repeated:
+            self._refuse(dataset, f"the column '{repeated[0]}' appears twice")
+        if dataset.headers:
+            dataset.headers = headers
+        for name in headers:
+            if name in self.not_importable:
+                self._refuse(
+                    dataset,
+                    f"the column '{name}' is not importable: "
+                    f"{self.not_importable[name]}",
+                )
+        known = {field.column_name for field in self.get_import_fields()}
+        unknown = [name for name in headers if name and name not in known]
+        if unknown:
+            self._refuse(
+                dataset,
+                f"the file has column(s) this import does not know: "
+                f"{', '.join(unknown)} (it knows: {', '.join(sorted(known))})",
+            )
+        for name in self.columns_required(headers):
+            if name not in headers:
+                self._refuse(
+                    dataset,
+                    f"the file has no '{name}' column "
+                    f"(columns: {', '.join(headers) or 'none'})",
+                )
+        self.file_check(dataset)
+
+    def columns_required(self, headers: list[str]) -> tuple[str, ...]:
+        return self.required_columns
+
+    def file_check(self, dataset) -> None:
+        """Check what spans rows (duplicates); raise ImportFileError to refuse."""
+
+    @staticmethod
+    def _refuse(dataset, message: str) -> None:
+        # Emptying the dataset stops import-export from importing the rows of a
+        # file it cannot read (it imports them after a failed before_import).
+        del dataset[0 : len(dataset)]
+        raise ImportFileError(message)
+
+    def line_of(self, row_number: int) -> int:
+        """Return the file line of a row (1-based rows; line 1 is the header)."""
+        index = row_number - 1
+        return self.lines[index] if 0 <= index < len(self.lines) else row_number + 1
+
+    # Row level.
+
+    def before_import_row(self, row, **kwargs):
+        self.row_number = kwargs.get("row_number", 0)
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        opts = self._meta.model._meta
+        if not new and not self.visible(instance):
+            raise ValidationError({self.key_column_of(row): self.not_in_book(row)})
+        action = "add" if new else "change"
+        codename = get_permission_codename(action, opts)
+        if not self.user.has_perm(f"{opts.app_label}.{codename}"):
+            if new and not selectors.user_sees_all_clients(self.user):
+                # Same words as another stylist's record: the answer must not
+                # tell whether the record exists.
+                raise ValidationError({self.key_column_of(row): self.not_in_book(row)})
+            raise ValidationError(
+                f"you may not {action} {opts.verbose_name_plural} "
+                f"(your role lacks the {codename} permission)"
+            )
+
+    def key_column_of(self, row) -> str:
+        return self.key_column
+
+    def visible(self, instance) -> bool:
+        raise NotImplementedError
+
+    def not_in_book(self, row) -> str:
+        raise NotImplementedError
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        result.error_messages = self.error_messages(result)
+
+    # Words.
+
+    def error_messages(self, result: Result) -> list[str]:
+        """Return every problem of an import, one line each, no tracebacks."""
+        columns = {field.attribute: field.column_name for field in self.fields.values()}
+        messages = []
+        for error in result.base_errors:
+            messages.append(_error_words(error.error))
+        for row in result.error_rows:
+            line = self.line_of(row.number)
+            messages.extend(f"line {line}: {_error_words(e.error)}" for e in row.errors)
+        for invalid in result.invalid_rows:
+            line = self.line_of(invalid.number)
+            for name, errors in invalid.error_dict.items():
+                for text in errors:
+                    if name == NON_FIELD_ERRORS:
+                        messages.append(f"line {line}: {text}")
+                    else:
+                        messages.append(
+                            f"line {line}: {columns.get(name, name)}: {text}"
+                        )
+        return messages
+
+
+def _error_words(error: Exception) -> str:
+    if isinstance(error, ImportFileError):
+        return str(error)
+    # Anything else is a bug or the database refusing a write: name the kind of
+    # problem without a traceback (the log has it).
+    return f"could not be imported ({type(error).__name__}); nothing was imported"
+
+
+class ClientResource(BookResource):
     stylist = fields.Field(
-        attribute="stylist",
-        column_name="stylist",
-        widget=widgets.ForeignKeyWidget(get_user_model(), field="username"),
+        attribute="stylist", column_name="stylist", widget=StylistWidget()
     )
     preferred_styles = fields.Field(
         attribute="preferred_styles",
         column_name="preferred_styles",
         widget=StylesWidget(),
     )
+    signup_date = fields.Field(
+        attribute="signup_date", column_name="signup_date", widget=DayWidget()
+    )
+    # A blank external id is "none" (NULL), not '' (which the unique constraint
+    # would let only one client have).
+    external_id = fields.Field(
+        attribute="external_id",
+        column_name="external_id",
+        widget=BlankIsNoneWidget(),
+    )
+    # A blank cell leaves consent as it is (False for a new client).
+    marketing_consent = fields.Field(
+        attribute="marketing_consent",
+        column_name="marketing_consent",
+        widget=YesNoWidget(),
+        saves_null_values=False,
+    )
+
+    required_columns = ("email",)
+    not_importable = {
+        "unsubscribed_at": "only the client unsubscribes (the link in an email)",
+    }
+    key_column = "email"
 
     class Meta:
         model = Client
@@ -67,18 +383,99 @@ class ClientResource(resources.ModelResource):
         report_skipped = True
         use_transactions = True
 
+    def file_check(self, dataset) -> None:
+        first_line: dict[str, int] = {}
+        clashes = []
+        for index, email in enumerate(dataset["email"]):
+            email = _text(email).lower()
+            if not email:
+                continue
+            line = self.line_of(index + 1)
+            if email in first_line:
+                clashes.append(
+                    f"line {line}: email {email} also on line {first_line[email]}"
+                )
+            else:
+                first_line[email] = line
+        if clashes:
+            more = len(clashes) - MAX_LISTED
+            listed = "; ".join(clashes[:MAX_LISTED])
+            self._refuse(
+                dataset,
+                f"the file has the same email twice ({listed}"
+                + (f"; and {more} more" if more > 0 else "")
+                + "); one line per client",
+            )
+
     def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
         # Emails are stored lower-case; match existing clients the same way.
         if row.get("email"):
             row["email"] = str(row["email"]).strip().lower()
 
+    def visible(self, instance: Client) -> bool:
+        return selectors.client_visible_to(self.user, instance)
 
-class OrderResource(resources.ModelResource):
+    def not_in_book(self, row) -> str:
+        return "no client with this email in your book"
+
+    def import_instance(self, instance, row, **kwargs):
+        errors: dict[str, list[str]] = defaultdict(list)
+        if "marketing_consent" in row:
+            try:
+                wanted = self.fields["marketing_consent"].clean(row, **kwargs)
+            except ValueError:
+                wanted = None  # reported by the field itself below
+            # ``instance`` is still as stored: the row is applied below.
+            message = consent_regrant_error(client=instance, wanted=bool(wanted))
+            if message:
+                errors["marketing_consent"].append(message)
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors[name].extend(messages)
+        if errors:
+            raise ValidationError(dict(errors))
+
+
+class OrderResource(BookResource):
+    """Orders ("Fixes"); re-uploading the same file adds nothing.
+
+    A row with an ``id`` updates that Fix. A row without one (or a file without
+    the column) is keyed like ``import_orders`` keys its rows: a hash of the
+    client email, order time and amount and how many identical rows came before
+    it in the file, kept in ``Order.import_key``; a second upload finds the
+    Fixes and reports the rows unchanged.
+    """
+
     client = fields.Field(
-        attribute="client",
-        column_name="client_email",
-        widget=widgets.ForeignKeyWidget(Client, field="email"),
+        attribute="client", column_name="client_email", widget=BookClientWidget()
     )
+    ordered_at = fields.Field(
+        attribute="ordered_at", column_name="ordered_at", widget=MomentWidget()
+    )
+    shipped_at = fields.Field(
+        attribute="shipped_at", column_name="shipped_at", widget=MomentWidget()
+    )
+    amount = fields.Field(
+        attribute="amount", column_name="amount", widget=AmountWidget()
+    )
+    id = fields.Field(attribute="id", column_name="id", widget=WholeNumberWidget())
+    items_sent = fields.Field(
+        attribute="items_sent", column_name="items_sent", widget=WholeNumberWidget()
+    )
+    items_kept = fields.Field(
+        attribute="items_kept", column_name="items_kept", widget=WholeNumberWidget()
+    )
+    rating = fields.Field(
+        attribute="rating", column_name="rating", widget=WholeNumberWidget()
+    )
+
+    not_importable = {
+        "import_key": "it is derived from the row",
+        "client": "name the client by email in a 'client_email' column",
+    }
 
     class Meta:
         model = Order
@@ -98,8 +495,87 @@ class OrderResource(resources.ModelResource):
         export_order = fields
         clean_model_instances = True
         skip_unchanged = True
+        report_skipped = True
         use_transactions = True
 
-    def before_import_row(self, row, **kwargs):
-        if row.get("client_email"):
-            row["client_email"] = str(row["client_email"]).strip().lower()
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.keys: list[str | None] = []
+        self.keyed: dict[str, Order] = {}
+
+    def columns_required(self, headers: list[str]) -> tuple[str, ...]:
+        if "id" in headers:
+            return ()
+        # Without ids the key comes from these; without them it would not be stable.
+        return ("client_email", "ordered_at", "amount")
+
+    def file_check(self, dataset) -> None:
+        seen: Counter[tuple[str, str, str]] = Counter()
+        for values in dataset.dict:
+            triple = (
+                _text(values.get("client_email")).lower(),
+                self._key_part(self.fields["ordered_at"], values),
+                self._key_part(self.fields["amount"], values),
+            )
+            n = seen[triple]
+            seen[triple] += 1
+            text = "|".join((*triple, str(n)))
+            self.keys.append("csv:" + hashlib.sha256(text.encode()).hexdigest()[:60])
+        # One query for the whole file rather than one per row.
+        self.keyed = {
+            order.import_key: order
+            for order in Order.objects.select_related("client").filter(
+                import_key__in=self.keys
+            )
+        }
+
+    @staticmethod
+    def _key_part(field: fields.Field, values: dict) -> str:
+        raw = values.get(field.column_name)
+        try:
+            parsed = field.widget.clean(raw)
+        except (ValueError, OverflowError):
+            return _text(raw)
+        if isinstance(parsed, dt.datetime):
+            try:
+                return parsed.astimezone(dt.UTC).isoformat()
+            except OverflowError:  # year 1 or 9999: refused by the row anyway
+                return _text(raw)
+        if isinstance(parsed, Decimal):
+            return str(parsed.normalize())
+        return "" if parsed is None else str(parsed)
+
+    def _row_key(self) -> str | None:
+        index = self.row_number - 1
+        return self.keys[index] if 0 <= index < len(self.keys) else None
+
+    def get_instance(self, instance_loader, row):
+        raw_id = _text(row.get("id"))
+        if raw_id:
+            try:
+                pk = self.fields["id"].widget.clean(raw_id)
+            except ValueError as exc:
+                raise ValidationError({"id": str(exc)}) from None
+            order = Order.objects.select_related("client").filter(pk=pk).first()
+            if order is None:
+                raise ValidationError({"id": self.not_in_book(row)})
+            return order
+        key = self._row_key()
+        return self.keyed.get(key) if key else None
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        super().after_init_instance(instance, new, row, **kwargs)
+        if new:
+            instance.import_key = self._row_key()
+
+    def visible(self, instance: Order) -> bool:
+        return selectors.client_visible_to(self.user, instance.client)
+
+    def key_column_of(self, row) -> str:
+        return "id" if _text(row.get("id")) else "client_email"
+
+    def not_in_book(self, row) -> str:
+        raw_id = _text(row.get("id"))
+        if raw_id:
+            return f"no Fix #{raw_id} in your book"
+        return "this Fix is not in your book"

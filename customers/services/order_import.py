@@ -10,10 +10,29 @@ file, and inserts ignore keys that already exist. Identical rows (the same custo
 day and amount twice, which CDNOW has) stay separate orders, because they are
 separate transactions in the file; collapsing same-day purchases is a modelling
 choice that belongs to scoring, not to the import.
+
+What a row must look like, and why:
+
+- As many cells as the header (trailing empty cells aside): an unquoted
+  ``1,000.00`` splits into ``1`` and ``000.00`` and would import as 1.00.
+- An amount is a plain decimal (``12``, ``12.5``, ``12.50``, see
+  ``customers.amounts``); ``1,000.00`` is refused even when quoted, since a
+  comma is a decimal point in half the world.
+- A date within the business's dates (``customers.date_bounds``; these Fixes
+  are kept, not scheduled).
+- Customer ids are compared exactly, and two ids that differ only in case
+  (``ab12`` and ``AB12``) are refused as row errors: in a retailer's files that
+  is the same customer typed twice far more often than two customers, and
+  guessing either way would split or merge someone's history silently. The
+  first spelling in the file (or the one already in the database) is kept.
+- The file is text in ``encoding`` (default UTF-8, with or without a BOM), read
+  line by line so that an undecodable byte is reported with its line. The
+  encoding must write ASCII as ASCII (utf-8, latin-1, cp1252 ...).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -21,16 +40,21 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
 
+from customers.amounts import amount_parse
+from customers.date_bounds import date_bounds_error
 from customers.models import Client, Order, OrderStatus
 from customers.services.order_facts import clients_order_facts_refresh
 
 REQUIRED_COLUMNS = ("customer_id", "date", "amount")
+DEFAULT_ENCODING = "utf-8-sig"
 MAX_REPORTED_ERRORS = 20
 PLACEHOLDER_FIRST_NAME = "Customer"
 PLACEHOLDER_EMAIL_DOMAIN = "import.invalid"
@@ -98,6 +122,7 @@ def orders_import_csv(
     skip_invalid: bool = False,
     batch_size: int = 5000,
     progress: ImportProgress | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> ImportSummary:
     """Create the clients and orders of a transactions CSV; return what happened.
 
@@ -108,7 +133,13 @@ def orders_import_csv(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1.")
-    rows, errors, rows_read = _rows_parse(Path(path))
+    encoding_check(encoding=encoding)
+    rows, errors, rows_read = _rows_parse(Path(path), encoding)
+    id_errors = _customer_id_errors(rows=rows, batch_size=batch_size)
+    if id_errors:
+        bad = {error.line for error in id_errors}
+        rows = [row for row in rows if row.line not in bad]
+        errors = sorted(errors + id_errors, key=lambda error: error.line)
     summary = ImportSummary(rows_read=rows_read, errors=errors)
     if errors:
         if not skip_invalid:
@@ -136,41 +167,102 @@ def orders_import_csv(
     return summary
 
 
-def _rows_parse(path: Path) -> tuple[list[_Row], list[RowError], int]:
+def encoding_check(*, encoding: str) -> None:
+    """Raise OrderImportError unless ``encoding`` is known and writes ASCII as ASCII.
+
+    The file is split into lines as bytes, before decoding, so that a bad byte
+    can be reported with its line; that needs an ASCII-compatible encoding.
+    """
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise OrderImportError(f"unknown encoding '{encoding}'.") from None
+    if b"id,1\n".decode(encoding, errors="replace") != "id,1\n":
+        raise OrderImportError(
+            f"encoding '{encoding}' is not supported (it does not read plain "
+            "ASCII as ASCII); re-save the file as UTF-8."
+        )
+
+
+# Files people pick by mistake, by their first bytes.
+_NOT_CSV = {
+    b"\x1f\x8b": "a gzip-compressed file; decompress it first",
+    b"PK\x03\x04": "a zip file or an Excel workbook; save it as CSV",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook; save it as CSV",
+    b"%PDF": "a PDF",
+}
+
+
+def _text_lines(handle, encoding: str, path: Path) -> Iterator[str]:
+    """Yield the decoded lines of a binary file, naming the line of a bad byte."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1:
+            for magic, what in _NOT_CSV.items():
+                if raw.startswith(magic):
+                    raise OrderImportError(
+                        f"{path}: the file is {what}, not a CSV text file."
+                    )
+        if b"\x00" in raw:
+            raise OrderImportError(
+                f"{path}: line {number}: the file has NUL bytes: it is binary, not "
+                "a CSV text file (or UTF-16; re-save it as UTF-8)."
+            )
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError:
+            hint = (
+                " or pass --encoding latin-1"
+                if codecs.lookup(encoding).name.startswith("utf-8")
+                else ""
+            )
+            raise OrderImportError(
+                f"{path}: line {number}: the file is not {encoding.upper()}; "
+                f"re-save it as UTF-8{hint}."
+            ) from None
+
+
+def _rows_parse(path: Path, encoding: str) -> tuple[list[_Row], list[RowError], int]:
     """Read and validate every row; return the good rows, the errors and the count."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        handle = path.open("rb")
     except OSError as exc:
         raise OrderImportError(
             f"{path}: cannot open the file ({exc.strerror})."
         ) from exc
     with handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(_text_lines(handle, encoding, path))
         try:
-            header = next(reader)
-        except StopIteration:
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise OrderImportError(
+                    f"{path}: the file is empty; a header row with "
+                    f"{', '.join(REQUIRED_COLUMNS)} is required."
+                ) from None
+            columns = [name.strip().lower() for name in header]
+            missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+            if missing:
+                raise OrderImportError(
+                    f"{path}: missing required column(s): {', '.join(missing)} "
+                    f"(the header has: {', '.join(columns) or 'nothing'})."
+                )
+            positions = [columns.index(name) for name in REQUIRED_COLUMNS]
+            width = len(columns)
+            today = timezone.localdate()
+            rows: list[_Row] = []
+            errors: list[RowError] = []
+            rows_read = 0
+            for line, values in _records(reader):
+                rows_read += 1
+                row, row_errors = _row_parse(line, values, positions, width, today)
+                if row_errors:
+                    errors.extend(row_errors)
+                else:
+                    rows.append(row)
+        except csv.Error as exc:
             raise OrderImportError(
-                f"{path}: the file is empty; a header row with "
-                f"{', '.join(REQUIRED_COLUMNS)} is required."
+                f"{path}: line {reader.line_num}: not readable as CSV ({exc})."
             ) from None
-        columns = [name.strip().lower() for name in header]
-        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-        if missing:
-            raise OrderImportError(
-                f"{path}: missing required column(s): {', '.join(missing)} "
-                f"(the header has: {', '.join(columns) or 'nothing'})."
-            )
-        positions = [columns.index(name) for name in REQUIRED_COLUMNS]
-        rows: list[_Row] = []
-        errors: list[RowError] = []
-        rows_read = 0
-        for line, values in _records(reader):
-            rows_read += 1
-            row, row_errors = _row_parse(line, values, positions)
-            if row_errors:
-                errors.extend(row_errors)
-            else:
-                rows.append(row)
     return rows, errors, rows_read
 
 
@@ -184,8 +276,24 @@ def _records(reader) -> Iterator[tuple[int, list[str]]]:
 
 
 def _row_parse(
-    line: int, values: list[str], positions: list[int]
+    line: int,
+    values: list[str],
+    positions: list[int],
+    width: int,
+    today: dt.date,
 ) -> tuple[_Row | None, list[RowError]]:
+    cells = len(values)
+    while cells > width and not values[cells - 1].strip():
+        cells -= 1  # trailing empty cells: a spreadsheet's stray commas
+    if cells > width:
+        return None, [
+            RowError(
+                line,
+                "cells",
+                f"has {cells} cells, the header has {width}; an amount with a "
+                "thousands separator must be quoted or written 1000.00",
+            )
+        ]
     raw = [values[i].strip() if i < len(values) else "" for i in positions]
     customer_id, raw_date, raw_amount = raw
     errors = []
@@ -211,38 +319,91 @@ def _row_parse(
             errors.append(
                 RowError(line, "date", f"date '{raw_date}' is not a YYYY-MM-DD date")
             )
+        else:
+            message = date_bounds_error(date, what="date", today=today)
+            if message:
+                errors.append(RowError(line, "date", message.rstrip(".")))
+                date = None
 
     amount = None
     if not raw_amount:
         errors.append(RowError(line, "amount", "amount is empty"))
     else:
         try:
-            amount = Decimal(raw_amount)
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite():
-            errors.append(
-                RowError(line, "amount", f"amount '{raw_amount}' is not a number")
-            )
-            amount = None
-        elif amount < 0:
-            errors.append(
-                RowError(line, "amount", f"amount '{raw_amount}' is negative")
-            )
-        elif amount > _MAX_AMOUNT:
-            errors.append(
-                RowError(
-                    line,
-                    "amount",
-                    f"amount '{raw_amount}' is larger than {_MAX_AMOUNT}",
-                )
-            )
+            amount = amount_parse(raw_amount)
+        except ValueError as exc:
+            errors.append(RowError(line, "amount", f"amount {exc}"))
         else:
-            amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+            if amount < 0:
+                errors.append(
+                    RowError(line, "amount", f"amount '{raw_amount}' is negative")
+                )
+            elif amount > _MAX_AMOUNT:
+                errors.append(
+                    RowError(
+                        line,
+                        "amount",
+                        f"amount '{raw_amount}' is larger than {_MAX_AMOUNT}",
+                    )
+                )
+            else:
+                amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
 
     if errors:
         return None, errors
     return _Row(line, customer_id, date, amount), []
+
+
+def _customer_id_errors(*, rows: list[_Row], batch_size: int) -> list[RowError]:
+    """Return an error for each row whose customer id differs only in case from another.
+
+    Of the spellings of one id, those of existing clients are kept (two existing
+    clients that differ in case were told apart before), else the first in the
+    file. Existing spellings are found through the ``Lower(external_id)`` index,
+    one query per batch of new ids.
+    """
+    first_line: dict[str, int] = {}
+    for row in rows:
+        first_line.setdefault(row.customer_id, row.line)
+    known = set(_client_pks_by_external_id(list(first_line), batch_size))
+    folded_new = list({i.lower() for i in first_line if i not in known})
+    existing: dict[str, str] = {}  # lower-case id -> an existing client's spelling
+    for chunk in _chunks(folded_new, batch_size):
+        existing.update(
+            Client.objects.annotate(external_id_ci=Lower("external_id"))
+            .filter(external_id_ci__in=chunk)
+            .values_list("external_id_ci", "external_id")
+        )
+    kept: dict[str, str] = {}  # lower-case id -> the spelling kept from the file
+    for customer_id in sorted(
+        first_line, key=lambda i: (i not in known, first_line[i])
+    ):
+        kept.setdefault(customer_id.lower(), customer_id)
+
+    errors: list[RowError] = []
+    for row in rows:
+        customer_id = row.customer_id
+        if customer_id in known:
+            continue
+        folded = customer_id.lower()
+        if folded in existing:
+            problem = f"differs only in case from existing client '{existing[folded]}'"
+        elif kept[folded] != customer_id:
+            spelling = kept[folded]
+            problem = (
+                f"differs only in case from '{spelling}' on line {first_line[spelling]}"
+            )
+        else:
+            continue
+        errors.append(
+            RowError(
+                row.line,
+                "customer_id",
+                f"customer_id '{customer_id}' {problem}; fix the spelling (ids that "
+                "differ only in case are taken as a typing mistake)",
+            )
+        )
+    return errors
 
 
 def _placeholder_email(customer_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import zoneinfo
 from decimal import Decimal
 from io import StringIO
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus
 from customers.services.order_import import OrderImportError, orders_import_csv
@@ -182,3 +184,237 @@ def test_cdnow_sample_imports_every_transaction():
     assert (again.clients_created, again.orders_created) == (0, 0)
     assert again.orders_existing == 6919
     assert Order.objects.count() == 6919
+
+
+# -- Files that are not UTF-8 text.
+
+
+def test_latin1_file_names_the_line_and_the_way_out(tmp_path):
+    """A latin-1 file is refused at the first bad line, saying how to read it."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        "customer_id,date,amount,note\n"
+        "A1,2024-01-05,10.00,ok\n"
+        "A2,2024-01-06,11.00,Zoë\n".encode("latin-1")
+    )
+
+    with pytest.raises(CommandError) as excinfo:
+        run(str(path))
+
+    assert (
+        "line 3: the file is not UTF-8-SIG; re-save it as UTF-8 or pass "
+        "--encoding latin-1" in str(excinfo.value)
+    )
+    assert not Order.objects.exists()
+
+
+def test_encoding_option_reads_a_latin1_file(tmp_path):
+    """--encoding latin-1 imports the same file."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        "customer_id,date,amount\nZoë,2024-01-06,11.00\n".encode("latin-1")
+    )
+
+    run(str(path), "--encoding", "latin-1")
+
+    assert Client.objects.get().external_id == "Zoë"
+
+
+def test_unknown_encoding_is_a_clear_error(tmp_path):
+    """A misspelt --encoding is named, not a LookupError."""
+    path = tmp_path / "x.csv"
+    path.write_text("customer_id,date,amount\n")
+
+    with pytest.raises(CommandError, match="unknown encoding 'latin-9000'"):
+        run(str(path), "--encoding", "latin-9000")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (gzip.compress(b"customer_id,date,amount\n1,2024-01-01,2\n"), "gzip"),
+        (
+            b"customer_id,date,amount\n1,2024-01-01,2\x00\x00\n",
+            "line 2: the file has NUL",
+        ),
+        (b"\xff\xfec\x00u\x00s\x00", "NUL bytes"),
+    ],
+)
+def test_binary_files_are_refused_in_words(tmp_path, content, expected):
+    """gzip, NUL bytes or UTF-16 give a sentence, not a traceback."""
+    path = tmp_path / "binary.csv"
+    path.write_bytes(content)
+
+    with pytest.raises(CommandError, match=expected):
+        run(str(path))
+    assert not Order.objects.exists()
+
+
+# -- Amounts: plain decimals only.
+
+
+def test_unquoted_thousands_separator_is_refused(tmp_path):
+    """1,000.00 unquoted splits into two cells; the row is refused, not read as 1."""
+    path = tmp_path / "thousands.csv"
+    path.write_text(
+        "customer_id,date,amount\nA1,2024-01-05,12.50\nA1,2024-01-06,1,000.00\n"
+    )
+
+    with pytest.raises(CommandError) as excinfo:
+        run(str(path))
+
+    assert (
+        "line 3: has 4 cells, the header has 3; an amount with a thousands "
+        "separator must be quoted or written 1000.00" in str(excinfo.value)
+    )
+    run(str(path), "--skip-invalid")
+    assert list(Order.objects.values_list("amount", flat=True)) == [Decimal("12.50")]
+
+
+def test_trailing_empty_cells_are_harmless(tmp_path):
+    """A spreadsheet's stray trailing commas are not extra cells."""
+    path = tmp_path / "trailing.csv"
+    path.write_text("customer_id,date,amount\nA1,2024-01-05,12.50,,\n")
+
+    run(str(path))
+
+    assert Order.objects.get().amount == Decimal("12.50")
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ('"1,000.00"', "amount '1,000.00' has a thousands separator"),
+        ("1_000", "amount '1_000' is not a number"),
+        ("1e3", "amount '1e3' is not a number"),
+        ("+5", "amount '+5' is not a number"),
+        ("NaN", "amount 'NaN' is not a number"),
+        ("Infinity", "amount 'Infinity' is not a number"),
+        ("-5", "amount '-5' is negative"),
+        ("0x10", "amount '0x10' is not a number"),
+    ],
+)
+def test_only_plain_decimal_amounts_are_read(tmp_path, amount, expected):
+    """Decimal() reads 1_000 and 1e3; an order amount is written 12, 12.5 or 12.50."""
+    path = tmp_path / "amounts.csv"
+    path.write_text(f"customer_id,date,amount\nA1,2024-01-05,{amount}\n")
+
+    with pytest.raises(OrderImportError) as excinfo:
+        orders_import_csv(path=path)
+
+    assert f"line 2: {expected}" in str(excinfo.value)
+    assert [(e.line, e.field) for e in excinfo.value.errors] == [(2, "amount")]
+
+
+def test_plain_decimal_amounts_are_read(tmp_path):
+    """12, 12.5, 12.50 and 0 are amounts."""
+    path = tmp_path / "plain.csv"
+    path.write_text(
+        "customer_id,date,amount\n"
+        "A1,2024-01-05,12\nA1,2024-01-06,12.5\nA1,2024-01-07,12.50\nA1,2024-01-08,0\n"
+    )
+
+    orders_import_csv(path=path)
+
+    assert sorted(Order.objects.values_list("amount", flat=True)) == [
+        Decimal("0.00"),
+        Decimal("12.00"),
+        Decimal("12.50"),
+        Decimal("12.50"),
+    ]
+
+
+# -- Customer ids that differ only in case.
+
+CASE_IDS = (
+    "customer_id,date,amount\n"
+    "AB12,2024-01-05,10.00\n"
+    "ab12,2024-01-06,11.00\n"
+    "C3,2024-01-07,12.00\n"
+)
+
+
+def test_ids_differing_only_in_case_are_row_errors(tmp_path):
+    """ab12 after AB12 is refused with its line (a typo), not the whole file blind."""
+    path = tmp_path / "case.csv"
+    path.write_text(CASE_IDS)
+
+    with pytest.raises(OrderImportError) as excinfo:
+        orders_import_csv(path=path)
+
+    assert [(e.line, e.field) for e in excinfo.value.errors] == [(3, "customer_id")]
+    assert (
+        "line 3: customer_id 'ab12' differs only in case from 'AB12' on line 2"
+        in str(excinfo.value)
+    )
+    assert not Client.objects.exists()
+
+
+def test_skip_invalid_skips_ids_differing_only_in_case(tmp_path):
+    """With --skip-invalid the first spelling and the other rows are imported."""
+    path = tmp_path / "case.csv"
+    path.write_text(CASE_IDS)
+
+    out, err = run(str(path), "--skip-invalid")
+
+    assert set(Client.objects.values_list("external_id", flat=True)) == {"AB12", "C3"}
+    assert Order.objects.count() == 2
+    assert "line 3: customer_id 'ab12' differs only in case" in err
+    assert "rows skipped:           1" in out
+
+
+def test_id_differing_in_case_from_an_existing_client(tmp_path):
+    """A file's b200 is refused when client B200 exists; --skip-invalid skips it."""
+    ClientFactory(external_id="B200", email="bea@example.com")
+    path = tmp_path / "case.csv"
+    path.write_text(
+        "customer_id,date,amount\nb200,2024-01-05,10.00\nB200,2024-01-06,1\n"
+    )
+
+    with pytest.raises(
+        CommandError,
+        match="line 2: customer_id 'b200' differs only "
+        "in case from existing client 'B200'",
+    ):
+        run(str(path))
+    run(str(path), "--skip-invalid")
+
+    assert Client.objects.count() == 1
+    assert Order.objects.get().client.external_id == "B200"
+
+
+# -- Dates the business can have.
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ("0001-01-01", "before the business started"),
+        ("1989-12-31", "before the business started"),
+        ("9999-12-31", "too far in the future"),
+        ("in 10 days", "too far in the future"),
+    ],
+)
+def test_dates_outside_the_business_are_row_errors(tmp_path, day, expected):
+    """Year 1, year 9999, before BUSINESS_STARTED_ON or days ahead: line and field."""
+    if day == "in 10 days":
+        day = (timezone.localdate() + dt.timedelta(days=10)).isoformat()
+    path = tmp_path / "dates.csv"
+    path.write_text(f"customer_id,date,amount\nA1,2024-01-05,1\nA1,{day},2\n")
+
+    with pytest.raises(OrderImportError) as excinfo:
+        orders_import_csv(path=path)
+
+    assert [(e.line, e.field) for e in excinfo.value.errors] == [(3, "date")]
+    assert f"line 3: date {day} is {expected}" in str(excinfo.value)
+    summary = orders_import_csv(path=path, skip_invalid=True)
+    assert (summary.orders_created, summary.rows_skipped) == (1, 1)
+
+
+def test_a_date_a_day_ahead_is_accepted(tmp_path):
+    """Tomorrow is within the few days of clock and time-zone slack."""
+    day = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    path = tmp_path / "tomorrow.csv"
+    path.write_text(f"customer_id,date,amount\nA1,{day},2\n")
+
+    assert orders_import_csv(path=path).orders_created == 1

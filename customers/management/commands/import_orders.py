@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from customers.services.order_import import (
+    DEFAULT_ENCODING,
     OrderImportError,
     errors_format,
     orders_import_csv,
@@ -35,6 +36,13 @@ class Command(BaseCommand):
             default=5000,
             help="Rows per bulk insert (default 5000).",
         )
+        parser.add_argument(
+            "--encoding",
+            default=DEFAULT_ENCODING,
+            help="Text encoding of the file (default utf-8-sig: UTF-8 with or "
+            "without a byte order mark); e.g. latin-1 or cp1252 for files saved "
+            "by older spreadsheets.",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["batch_size"] < 1:
@@ -54,6 +62,7 @@ class Command(BaseCommand):
                 skip_invalid=options["skip_invalid"],
                 batch_size=options["batch_size"],
                 progress=progress,
+                encoding=options["encoding"],
             )
         except OrderImportError as exc:
             raise CommandError(str(exc)) from exc

@@ -1,0 +1,175 @@
+"""The admin's CSV import and export screens (django-import-export), made safe.
+
+Who may import: a user who may add *and* change the model *and* sees the whole
+book (``selectors.user_sees_all_clients``), that is Managers and superusers. An
+import can create and rewrite hundreds of records in one go; a stylist's book
+is a subset of the table the file names records of, and a reviewer only reads.
+Everyone else gets 403 on the page, the upload and the confirm, and no Import
+button. The resources check each row again (``customers.resources``).
+
+Export needs view permission and exports the admin's queryset, which
+``get_queryset`` has already narrowed to the user's book.
+
+A file is all or nothing, and its problems are shown in words, one per line,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+
+import tablib
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from import_export.formats import base_formats
+
+from . import selectors
+from .resources import MAX_LISTED, ImportFileError
+
+logger = logging.getLogger(__name__)
+
+
+class CheckedCSV(base_formats.CSV):
+    """CSV read with its line numbers, refusing rows with more or fewer cells.
+
+    tablib would raise ``InvalidDimensions`` for a row with an extra cell (an
+    unquoted "1,000.00"), pad a short one with blanks (blanking those fields),
+    and drop blank lines, so that row numbers no longer match the file's lines.
+    Trailing empty cells (a spreadsheet's stray commas) are dropped.
+    """
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode(self.encoding or "utf-8-sig")
+        reader = csv.reader(io.StringIO(in_stream, newline=""))
+        dataset = tablib.Dataset()
+        dataset.line_numbers = []
+        width = None
+        problems = []
+        for values in reader:
+            line = reader.line_num
+            if width is None:
+                while values and not values[-1].strip():
+                    values.pop()
+                if not values:
+                    continue
+                dataset.headers = [value.strip() for value in values]
+                width = len(values)
+                continue
+            if not any(value.strip() for value in values):
+                continue
+            while len(values) > width and not values[-1].strip():
+                values.pop()
+            if len(values) != width:
+                problems.append(
+                    f"line {line}: has {len(values)} cells, the header has {width}"
+                )
+                continue
+            dataset.append(values)
+            dataset.line_numbers.append(line)
+        if problems:
+            more = len(problems) - MAX_LISTED
+            raise ImportFileError(
+                "; ".join(problems[:MAX_LISTED])
+                + (f"; and {more} more" if more > 0 else "")
+                + " (a value with a comma must be in double quotes)"
+            )
+        return dataset
+
+
+def _read_error_words(error: Exception) -> str:
+    if isinstance(error, ImportFileError):
+        return str(error)
+    if isinstance(error, UnicodeDecodeError):
+        line = error.object[: error.start].count(b"\n") + 1
+        return (
+            f"line {line}: the file is not UTF-8; re-save it as CSV UTF-8 "
+            "(in Excel: Save As, 'CSV UTF-8')"
+        )
+    if isinstance(error, csv.Error):
+        return f"the file is not a readable CSV file ({error})"
+    return f"the file could not be read as CSV ({type(error).__name__})"
+
+
+class AllOrNothingImportMixin:
+    """Import for Managers only, all or nothing, with errors in words.
+
+    Also refuses the whole file at the confirm step if any row no longer
+    validates: the preview already refuses a bad file; this closes the gap where
+    a row turns invalid between preview and confirm (someone else took its email
+    meanwhile).
+    """
+
+    import_template_name = "admin/customers/import.html"
+    import_error_display = ("message",)
+
+    def has_import_permission(self, request) -> bool:
+        return (
+            self.has_add_permission(request)
+            and self.has_change_permission(request)
+            and selectors.user_sees_all_clients(request.user)
+        )
+
+    def has_export_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def get_import_formats(self):
+        return [CheckedCSV]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if not isinstance(e, ImportFileError | UnicodeDecodeError):
+            logger.warning("Import file could not be read", exc_info=e)
+        form.add_error("import_file", _read_error_words(e))
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        if isinstance(response, TemplateResponse) and response.context_data:
+            result = response.context_data.get("result")
+            if result is not None:
+                response.context_data["import_errors"] = _result_messages(result)
+        return response
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except (OSError, ImportFileError, UnicodeDecodeError) as exc:
+            # The stored upload is gone: a second click on Confirm (the first
+            # import removed it) or a cleaned temp folder.
+            logger.info("Import confirm without its stored file: %s", exc)
+            messages.error(
+                request,
+                "The uploaded file is no longer available (already imported, or "
+                "expired); nothing was imported. Upload it again.",
+            )
+            return self._import_page_redirect()
+
+    def _import_page_redirect(self):
+        info = self.get_model_info()
+        return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request, "The file no longer validates; nothing was imported."
+            )
+            for line in _result_messages(result)[:MAX_LISTED]:
+                messages.error(request, line)
+            return self._import_page_redirect()
+        return super().process_result(result, request)
+
+
+def _result_messages(result) -> list[str]:
+    found = getattr(result, "error_messages", None)
+    if found is not None:
+        return found
+    # The resource did not get to describe the result (its after_import failed).
+    return ["the file could not be imported; nothing was imported"]
