@@ -13,7 +13,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from stitchengage.admin_query import SafeListQueryMixin
 
-from . import admin_accounts, selectors  # noqa: F401 - admin_accounts: the user admin
+from . import selectors
 from .admin_filters import (
     RatingFilter,
     RiskTierFilter,
@@ -401,3 +401,7 @@ class OrderAdmin(
         if not selectors.client_visible_to(request.user, obj.client):
             raise PermissionDenied("That client is not in your book.")
         super().save_model(request, obj, form, change)
+
+
+# The staff accounts screen replaces django.contrib.auth's (autodiscovered first).
+from . import admin_accounts  # noqa: E402,F401

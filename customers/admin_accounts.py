@@ -11,8 +11,9 @@ superuser's password and sign in as one. Here a user who is not a superuser:
 - may give only groups whose permissions they hold themselves;
 - cannot change their own groups, staff or active status.
 
-Registered from ``CustomersConfig.ready`` because ``django.contrib.auth`` registers
-the stock UserAdmin during admin autodiscovery, before this app is ready.
+Imported at the end of ``customers/admin.py``: admin autodiscovery imports
+``django.contrib.auth``'s admin (the stock UserAdmin) first, in INSTALLED_APPS
+order, so this module can replace it.
 """
 
 from __future__ import annotations
