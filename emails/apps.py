@@ -6,7 +6,7 @@ class EmailsConfig(AppConfig):
     verbose_name = "Re-engagement emails"
 
     def ready(self) -> None:
-        from emails import receivers, receivers_ses
+        from emails import checks, receivers, receivers_ses  # noqa: F401 - registers
 
         receivers.connect()
         receivers_ses.connect()

@@ -1,15 +1,15 @@
 """Public URLs of the emails app (no login): unsubscribe and delivery webhooks."""
 
 from django.urls import path
-from django_ses.views import SESEventWebhookView
 
-from emails import views
+from emails import views, views_sns
 
 app_name = "emails"
 
 urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    # SNS posts SES bounce and complaint events here; django-ses checks the
-    # signature and topic, then sends the signals emails.receivers_ses handles.
-    path("ses/events/", SESEventWebhookView.as_view(), name="ses_events"),
+    # SNS posts SES bounce and complaint events here; emails.services.sns_verify
+    # checks the signature (v1 or v2) and topic, then django-ses's signals reach
+    # emails.receivers_ses.
+    path("ses/events/", views_sns.ses_events, name="ses_events"),
 ]

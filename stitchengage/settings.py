@@ -270,9 +270,11 @@ SEND_RATE_LIMIT = env.str("SEND_RATE_LIMIT", default="14/s")
 # SES price: $0.10 per 1,000 emails.
 SES_COST_PER_EMAIL_USD = env.str("SES_COST_PER_EMAIL_USD", default="0.0001")
 UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int("UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", default=365)
-# SNS -> /ses/events/: django-ses verifies each message's signature with the
-# certificate at SigningCertURL, fetched only from these domains, and accepts only
-# the listed topics (empty = any topic, which is unsafe on a public URL).
+# SNS -> /ses/events/ (emails.services.sns_verify): each message's signature
+# (SignatureVersion 1 or 2) is checked with the certificate at SigningCertURL, an
+# https SNS URL on one of these exact hosts (empty = any sns.<region> host), and
+# only the listed topics are accepted. An empty topic list refuses every event;
+# with DEBUG off the check emails.E001 stops manage.py until it is set.
 AWS_SES_VERIFY_EVENT_SIGNATURES = env.bool(
     "AWS_SES_VERIFY_EVENT_SIGNATURES", default=True
 )

@@ -17,6 +17,7 @@ from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 from tests.customers.factories import ScoreSnapshotFactory
 from tests.support.celery_worker import celery_worker  # noqa: F401 - fixture
 from tests.support.fake_llm_server import FakeLlmServer
+from tests.support.sns import sns  # noqa: F401 - fixture
 
 TEST_API_KEY = "sk-or-v1-test-key-not-real-0000"
 

@@ -1,174 +1,67 @@
 """SES bounce and complaint events posted by SNS to /ses/events/.
 
-django-ses's ``SESEventWebhookView`` verifies each message's signature with the
-certificate named by ``SigningCertURL``. AWS is unreachable here, so the tests
-make their own RSA key and self-signed certificate with ``cryptography``, sign the
-messages as SNS does (SignatureVersion 1: SHA1 with RSA over the canonical
-string), and patch only the certificate download (``requests.get``, which
-django-ses calls to fetch the PEM) to return that certificate for the one
-trusted URL. Everything else, from the trusted-domain check to the signals and
-receivers, runs for real.
+The messages are signed in the test as SNS signs them (tests/support/sns.py);
+only the certificate download and the subscription GET are patched. Everything
+else, from the URL checks to django-ses's signals and emails.receivers_ses,
+runs for real. Signature rules themselves are in test_sns_signatures.py.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import json
+import logging
 from unittest import mock
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 from django.urls import reverse
-from django_ses import utils as ses_utils
 
 from emails.models import EmailStatus, ReengagementEmail, Suppression
 from tests.customers.factories import ClientFactory
+from tests.support.sns import (
+    OTHER_KEY,
+    SUBSCRIBE_URL,
+    TOPIC,
+    notification,
+    ses_bounce,
+    ses_complaint,
+    subscription,
+)
 
 pytestmark = pytest.mark.django_db
 
-CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"
-TOPIC = "arn:aws:sns:us-east-1:123456789012:stitchengage-ses-events"
-SIGNED_FIELDS = {
-    "Notification": (
-        "Message",
-        "MessageId",
-        "Subject",
-        "Timestamp",
-        "TopicArn",
-        "Type",
-    ),
-    "SubscriptionConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
-}
+FORMATS = ["notificationType", "eventType"]  # identity feedback, event publishing
 
 
-def _key_and_cert() -> tuple[rsa.RSAPrivateKey, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert.public_bytes(serialization.Encoding.PEM)
-
-
-SNS_KEY, SNS_CERT_PEM = _key_and_cert()
-OTHER_KEY, _ = _key_and_cert()
-
-
-def _sign(notification: dict, key: rsa.RSAPrivateKey) -> dict:
-    """Add SNS's signature: each present field as 'Name\\nvalue\\n', in order."""
-    canonical = "".join(
-        f"{field}\n{notification[field]}\n"
-        for field in SIGNED_FIELDS[notification["Type"]]
-        if notification.get(field)
-    ).encode()
-    signature = key.sign(canonical, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
-    return {
-        **notification,
-        "SignatureVersion": "1",
-        "Signature": base64.b64encode(signature).decode(),
-        "SigningCertURL": CERT_URL,
-    }
-
-
-def _notification(message: dict, *, key=SNS_KEY) -> dict:
-    return _sign(
-        {
-            "Type": "Notification",
-            "MessageId": "sns-message-1",
-            "TopicArn": TOPIC,
-            "Message": json.dumps(message),
-            "Timestamp": "2026-11-23T10:00:00.000Z",
-        },
-        key,
-    )
-
-
-def _bounce(address: str, bounce_type: str = "Permanent") -> dict:
-    return {
-        "notificationType": "Bounce",
-        "mail": {"messageId": "0100-ses-id", "destination": [address]},
-        "bounce": {
-            "bounceType": bounce_type,
-            "bounceSubType": "General",
-            "bouncedRecipients": [{"emailAddress": address}],
-            "feedbackId": "feedback-1",
-        },
-    }
-
-
-def _complaint(address: str) -> dict:
-    return {
-        "notificationType": "Complaint",
-        "mail": {"messageId": "0100-ses-id", "destination": [address]},
-        "complaint": {
-            "complainedRecipients": [{"emailAddress": address}],
-            "complaintFeedbackType": "abuse",
-            "feedbackId": "feedback-2",
-        },
-    }
-
-
-class _PemResponse:
-    content = SNS_CERT_PEM
-
-    def raise_for_status(self) -> None:
-        return None
-
-
-@pytest.fixture
-def cert_download(settings):
-    """Trust the test cert URL's host and serve the test certificate for it."""
-    settings.AWS_SES_VERIFY_EVENT_SIGNATURES = True
-    settings.AWS_SNS_EVENT_CERT_TRUSTED_DOMAINS = ["sns.us-east-1.amazonaws.com"]
-    settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = [TOPIC]
-    ses_utils.clear_cert_cache()
-
-    def fake_get(url, timeout):
-        assert url == CERT_URL, f"unexpected certificate download: {url}"
-        return _PemResponse()
-
-    with mock.patch("requests.get", side_effect=fake_get) as download:
-        yield download
-    ses_utils.clear_cert_cache()
-
-
-def _post(client, notification: dict):
+def _post(client, body: dict):
     return client.post(
         reverse("emails:ses_events"),
-        data=json.dumps(notification),
+        data=json.dumps(body),
         content_type="text/plain; charset=UTF-8",
     )
 
 
-def test_signed_hard_bounce_suppresses_address_and_open_email(client, cert_download):
+@pytest.fixture
+def confirm():
+    """Patch the one outbound call of a subscription confirmation."""
+    with mock.patch(
+        "emails.services.ses_events.sns_subscription_confirm_request"
+    ) as patched:
+        yield patched
+
+
+@pytest.mark.parametrize("field", FORMATS)
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_signed_hard_bounce_suppresses_address_and_open_email(
+    client, sns, field, version
+):
     """A verified Permanent bounce adds the address and suppresses the open email."""
     customer = ClientFactory(email="gone@example.com")
     email = ReengagementEmail.objects.create(
         client=customer, idempotency_key="b:1", status=EmailStatus.APPROVED
     )
-    response = _post(client, _notification(_bounce("GONE@example.com")))
-    assert response.status_code == 200
-    cert_download.assert_called_once()
+    body = notification(ses_bounce("GONE@example.com", field=field), version=version)
+    assert _post(client, body).status_code == 200
+    sns.assert_called_once()
     (suppression,) = Suppression.objects.all()
     assert suppression.email == "GONE@example.com"
     assert suppression.reason == Suppression.Reason.HARD_BOUNCE
@@ -176,92 +69,176 @@ def test_signed_hard_bounce_suppresses_address_and_open_email(client, cert_downl
     assert email.status == EmailStatus.SUPPRESSED
 
 
-def test_bad_signature_is_refused_and_writes_nothing(client, cert_download):
-    """A bounce signed with another key gets a 400; no suppression is written."""
-    response = _post(client, _notification(_bounce("a@example.com"), key=OTHER_KEY))
-    assert response.status_code == 400
-    assert not Suppression.objects.exists()
-
-
-def test_message_altered_after_signing_is_refused(client, cert_download):
-    """Changing the signed Message (another address) breaks the signature."""
-    notification = _notification(_bounce("a@example.com"))
-    notification["Message"] = json.dumps(_bounce("victim@example.com"))
-    assert _post(client, notification).status_code == 400
-    assert not Suppression.objects.exists()
-
-
-def test_certificate_from_untrusted_domain_is_refused(client, cert_download):
-    """A message pointing at a certificate outside the trusted domains is refused."""
-    notification = _notification(_bounce("a@example.com"))
-    notification["SigningCertURL"] = "https://evil.example.com/cert.pem"
-    assert _post(client, notification).status_code == 400
-    cert_download.assert_not_called()
-    assert not Suppression.objects.exists()
-
-
-def test_untrusted_topic_is_refused(client, cert_download, settings):
-    """A validly signed message from a topic we do not use is refused."""
-    settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1:other"]
-    assert _post(client, _notification(_bounce("a@example.com"))).status_code == 400
-    assert not Suppression.objects.exists()
-
-
-def test_complaint_suppresses_address(client, cert_download):
-    """A spam complaint puts the address on the suppression list."""
-    assert _post(client, _notification(_complaint("c@example.com"))).status_code == 200
+@pytest.mark.parametrize("field", FORMATS)
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_complaint_suppresses_address(client, sns, field, version):
+    """A spam complaint, in either SES format, puts the address on the list."""
+    body = notification(ses_complaint("c@example.com", field=field), version=version)
+    assert _post(client, body).status_code == 200
     (suppression,) = Suppression.objects.all()
+    assert suppression.email == "c@example.com"
     assert suppression.reason == Suppression.Reason.COMPLAINT
 
 
-def test_transient_bounce_is_not_suppressed(client, cert_download):
+@pytest.mark.parametrize("field", FORMATS)
+@pytest.mark.parametrize("bounce_type", ["Transient", "Undetermined"])
+def test_soft_bounce_is_not_suppressed(client, sns, field, bounce_type):
     """A soft bounce (mailbox full) is accepted but suppresses nothing."""
-    response = _post(client, _notification(_bounce("full@example.com", "Transient")))
-    assert response.status_code == 200
+    body = notification(ses_bounce("full@example.com", bounce_type, field=field))
+    assert _post(client, body).status_code == 200
     assert not Suppression.objects.exists()
 
 
-def test_repeated_bounce_keeps_one_suppression_row(client, cert_download):
+def test_event_type_wins_over_notification_type(client, sns):
+    """As in django-ses, eventType is read first when both are present."""
+    event = ses_bounce("a@example.com", field="eventType")
+    event["notificationType"] = "Delivery"
+    assert _post(client, notification(event)).status_code == 200
+    assert Suppression.objects.filter(reason=Suppression.Reason.HARD_BOUNCE).exists()
+
+
+def test_bad_signature_is_refused_and_writes_nothing(client, sns):
+    """A bounce signed with another key gets a 400; no suppression is written."""
+    body = notification(ses_bounce("a@example.com"), key=OTHER_KEY)
+    assert _post(client, body).status_code == 400
+    assert not Suppression.objects.exists()
+
+
+def test_message_altered_after_signing_is_refused(client, sns):
+    """Changing the signed Message (another address) breaks the signature."""
+    body = notification(ses_bounce("a@example.com"))
+    body["Message"] = json.dumps(ses_bounce("victim@example.com"))
+    assert _post(client, body).status_code == 400
+    assert not Suppression.objects.exists()
+
+
+def test_certificate_from_untrusted_domain_is_refused(client, sns):
+    """A message pointing at a certificate outside the trusted domains is refused."""
+    body = notification(ses_bounce("a@example.com"))
+    body["SigningCertURL"] = "https://evil.example.com/cert.pem"
+    assert _post(client, body).status_code == 400
+    sns.assert_not_called()
+    assert not Suppression.objects.exists()
+
+
+def test_untrusted_topic_is_refused(client, sns, settings):
+    """A validly signed message from a topic we do not use is refused."""
+    settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1:other"]
+    assert _post(client, notification(ses_bounce("a@example.com"))).status_code == 400
+    assert not Suppression.objects.exists()
+
+
+def test_repeated_bounce_keeps_one_suppression_row(client, sns):
     """SNS redelivery or a second bounce in another case adds no duplicate."""
     Suppression.objects.create(email="dup@example.com", reason="unsubscribe")
     for address in ("dup@example.com", "DUP@EXAMPLE.COM"):
-        assert _post(client, _notification(_bounce(address))).status_code == 200
+        assert _post(client, notification(ses_bounce(address))).status_code == 200
     assert Suppression.objects.count() == 1
 
 
-def test_subscription_confirmation_fetches_subscribe_url(client, cert_download):
-    """django-ses confirms a signed subscription by opening its SubscribeURL.
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Successfully validated SNS topic for Amazon SES event publishing.",
+        json.dumps({"eventType": "Delivery", "mail": {}, "delivery": {}}),
+        json.dumps({"notificationType": "AmazonSnsSubscriptionSucceeded"}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"eventType": 5}),
+    ],
+    ids=["ses-setup-text", "delivery", "subscription-succeeded", "list", "odd-type"],
+)
+def test_other_signed_notifications_are_acknowledged(client, sns, message, caplog):
+    """SES's setup message and other events: 200, no write, logged by message id."""
+    with caplog.at_level(logging.INFO, logger="emails.services.ses_events"):
+        assert _post(client, notification(message)).status_code == 200
+    assert not Suppression.objects.exists()
+    assert "sns-message-1" in caplog.text
 
-    Only that outbound call (``django_ses.utils.urlopen``) is mocked.
-    """
-    subscribe_url = (
-        "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription"
-        "&TopicArn=" + TOPIC + "&Token=abc"
-    )
-    notification = _sign(
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"eventType": "Bounce", "mail": {}, "bounce": "x"},
+        {"eventType": "Bounce", "mail": [], "bounce": {"bouncedRecipients": []}},
+        {"eventType": "Bounce", "mail": {}, "bounce": {"bouncedRecipients": "a@b"}},
         {
-            "Type": "SubscriptionConfirmation",
-            "MessageId": "sns-sub-1",
-            "Token": "abc",
-            "TopicArn": TOPIC,
-            "Message": "You have chosen to subscribe to the topic.",
-            "SubscribeURL": subscribe_url,
-            "Timestamp": "2026-11-23T10:00:00.000Z",
+            "eventType": "Bounce",
+            "mail": {},
+            "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{}]},
         },
-        SNS_KEY,
-    )
-    with mock.patch.object(ses_utils, "urlopen") as urlopen:
-        assert _post(client, notification).status_code == 200
-    urlopen.assert_called_once_with(subscribe_url)
+        {
+            "eventType": "Complaint",
+            "mail": {},
+            "complaint": {"complainedRecipients": [{"emailAddress": 7}]},
+        },
+        {
+            "notificationType": "Bounce",
+            "mail": {},
+            "bounce": {"bounceType": ["Permanent"], "bouncedRecipients": []},
+        },
+    ],
+    ids=[
+        "bounce-string",
+        "mail-list",
+        "recipients-string",
+        "no-address",
+        "address-number",
+        "bounce-type-list",
+    ],
+)
+def test_malformed_ses_event_in_a_signed_message_answers_400(client, sns, event):
+    """Even a verified message cannot make a receiver raise: 400, nothing written."""
+    assert _post(client, notification(event)).status_code == 400
+    assert not Suppression.objects.exists()
 
 
-def test_unsigned_subscription_confirmation_is_not_confirmed(client, cert_download):
+def test_subscription_confirmation_fetches_subscribe_url(client, sns, confirm):
+    """A signed subscription to a trusted topic is confirmed by opening its URL."""
+    assert _post(client, subscription()).status_code == 200
+    confirm.assert_called_once_with(url=SUBSCRIBE_URL)
+
+
+def test_subscription_confirmation_for_untrusted_topic_is_not_confirmed(
+    client, sns, confirm, settings
+):
+    """A signed confirmation for a topic we do not use is refused, not opened."""
+    settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1:other"]
+    assert _post(client, subscription()).status_code == 400
+    confirm.assert_not_called()
+    sns.assert_not_called()
+
+
+def test_unsigned_subscription_confirmation_is_not_confirmed(client, sns, confirm):
     """Without a valid signature nobody can make us confirm a subscription."""
-    notification = {
+    body = {
         "Type": "SubscriptionConfirmation",
         "TopicArn": TOPIC,
         "SubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Confirm",
     }
-    with mock.patch.object(ses_utils, "urlopen") as urlopen:
-        assert _post(client, notification).status_code == 400
-    urlopen.assert_not_called()
+    assert _post(client, body).status_code == 400
+    tampered = subscription()
+    tampered["Token"] = "other"
+    assert _post(client, tampered).status_code == 400
+    confirm.assert_not_called()
+
+
+def test_failed_confirmation_answers_503(client, sns):
+    """If SNS does not answer the confirmation GET, SNS is asked to retry."""
+    with mock.patch("requests.get", return_value=mock.Mock(status_code=500)) as get:
+        assert _post(client, subscription()).status_code == 503
+    get.assert_called_once()
+    assert get.call_args.args == (SUBSCRIBE_URL,)
+    assert get.call_args.kwargs["allow_redirects"] is False
+
+
+def test_unsubscribe_confirmation_is_acknowledged_and_logged(
+    client, sns, confirm, caplog
+):
+    """An UnsubscribeConfirmation is verified, logged and not acted on."""
+    body = subscription(message_type="UnsubscribeConfirmation")
+    with caplog.at_level(logging.INFO, logger="emails.services.ses_events"):
+        assert _post(client, body).status_code == 200
+    confirm.assert_not_called()
+    assert "unsubscribe confirmation" in caplog.text
+    assert TOPIC in caplog.text
+    assert "sns-sub-1" in caplog.text

@@ -1,0 +1,53 @@
+"""System checks of the emails app's production settings."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+_TOPIC_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[\w-]{1,256}"
+)
+
+
+# Not deploy-only: every manage.py command (migrate on deploy included) runs it,
+# so a production without a trusted topic stops before serving /ses/events/.
+@register(Tags.security)
+def sns_events_check(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """Refuse a production that would accept SNS events from no topic or any."""
+    if settings.DEBUG:
+        return []
+    messages: list[CheckMessage] = []
+    topics = settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS
+    if not settings.AWS_SES_VERIFY_EVENT_SIGNATURES:
+        messages.append(
+            Warning(
+                "SNS signature verification is off while DEBUG is off: anyone "
+                "can post a bounce to /ses/events/ and suppress any address.",
+                hint="Unset AWS_SES_VERIFY_EVENT_SIGNATURES (it defaults to true).",
+                id="emails.W001",
+            )
+        )
+    elif not topics:
+        messages.append(
+            Error(
+                "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS is empty: /ses/events/ would "
+                "refuse every SES bounce and complaint.",
+                hint="Set AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS to the ARN of the SNS "
+                "topic your SES configuration set publishes to, e.g. "
+                "arn:aws:sns:us-east-1:123456789012:stitchengage-ses-events.",
+                id="emails.E001",
+            )
+        )
+    messages.extend(
+        Error(
+            f"{topic!r} in AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS is not an SNS topic ARN.",
+            hint="Copy it from the SNS console: arn:aws:sns:<region>:<account>:<name>.",
+            id="emails.E002",
+        )
+        for topic in topics
+        if not _TOPIC_ARN.fullmatch(topic)
+    )
+    return messages
