@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast lint format bench-admin bench-scoring bench-drafts bench-prune clean
+.PHONY: demo test test-fast lint format bench-admin bench-scoring bench-drafts bench-prune bench-offer-guard clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -52,6 +52,10 @@ bench-drafts: $(STAMP) system-packages
 
 bench-prune: $(STAMP) system-packages
 	$(PY) bench/bench_prune.py $(BENCH_ARGS)
+
+## bench-offer-guard: the offer guard against its corpus (misses, false alarms) and its speed
+bench-offer-guard: $(STAMP)
+	$(PY) bench/offer_guard_corpus.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from emails.drafting.offer_guard import offer_violations
+from tests.emails.data.offer_corpus import INNOCENT, OFFERS
+
+CORPUS_MIN = 60
 
 
 @pytest.mark.parametrize(
@@ -102,3 +105,79 @@ def test_clean_text_has_no_violations() -> None:
         "your list this season.\n\nWarmly,\nJordan"
     )
     assert offer_violations(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("P.S. Ninety percent off everything this week", "Ninety percent off"),
+        ("Take fifty per cent off your next Fix", "fifty per cent off"),
+        ("One hundred dollars off your next box", "One hundred dollars off"),
+        ("Enjoy 90 pct off", "90 pct off"),
+        ("Your next Fix is gratis", "gratis"),
+        ("Pay nothing for your next Fix", "Pay nothing"),
+        ("Knitwear is 2-for-1 this week", "2-for-1"),
+        ("Enter SAVE90 at checkout", "SAVE90"),
+        ("The next Fix? Free.", "Free"),
+    ],
+)
+def test_spelled_out_offers_from_the_tester_are_flagged(
+    text: str, expected: str
+) -> None:
+    """The offers a tester got past the old guard (issue item 7) are caught."""
+    assert any(expected in phrase for phrase in offer_violations(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "\uff26\uff52\uff45\uff45 shipping for you",
+            "\uff26\uff52\uff45\uff45 shipping",
+        ),
+        ("Your next Fix is f\u200bree.", "is f\u200bree"),
+        ("Fr\u0435\u0435 styling for you", "Fr\u0435\u0435 styling"),
+        ("F R E E shipping, always", "F R E E shipping"),
+        ("It\u2019s on the h\u00adouse", "on the h\u00adouse"),
+        ("Take 90\u00a0\uff05 off", "90\u00a0\uff05 off"),
+        (
+            "Enter \uff33\uff21\uff36\uff25\uff19\uff10 today",
+            "Enter \uff33\uff21\uff36\uff25\uff19\uff10",
+        ),
+        ("Twenty-five percent off for you", "Twenty-five percent off"),
+    ],
+)
+def test_lookalikes_are_caught_and_reported_as_written(
+    text: str, expected: str
+) -> None:
+    """Fullwidth, zero-width, Cyrillic, spaced-out and spelled-out tricks are
+    normalised away for matching, and the phrase is cut from the original text.
+    """
+    assert offer_violations(text) == [expected]
+
+
+def test_corpus_offers_are_all_caught() -> None:
+    """Every offer in the corpus is flagged, with phrases taken from the sentence.
+
+    The corpus (tests/emails/data/offer_corpus.py) holds realistic phrasings the
+    guard was not built from one by one; a failure lists every sentence missed.
+    """
+    assert len(set(OFFERS)) == len(OFFERS) >= CORPUS_MIN
+    found = {text: offer_violations(text) for text in OFFERS}
+    missed = [text for text, phrases in found.items() if not phrases]
+    assert not missed, "offers missed:\n" + "\n".join(map(repr, missed))
+    foreign = {
+        text: [p for p in phrases if p not in text]
+        for text, phrases in found.items()
+        if any(p not in text for p in phrases)
+    }
+    assert not foreign, f"phrases not cut from the text: {foreign}"
+
+
+def test_corpus_innocent_sentences_pass() -> None:
+    """No innocent sentence in the corpus is flagged; a failure lists each one."""
+    assert len(set(INNOCENT)) == len(INNOCENT) >= CORPUS_MIN
+    alarms = {text: found for text in INNOCENT if (found := offer_violations(text))}
+    assert not alarms, "false alarms:\n" + "\n".join(
+        f"{text!r} -> {found}" for text, found in alarms.items()
+    )

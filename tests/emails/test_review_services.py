@@ -248,6 +248,37 @@ def test_edited_text_must_pass_the_offer_guard_and_draft_checks(
     assert callbacks == []
 
 
+@pytest.mark.parametrize(
+    ("edit", "phrase"),
+    [
+        (
+            {"body": BODY + "\n\nP.S. Ninety percent off everything this week"},
+            "Ninety percent off",
+        ),
+        ({"subject": "The next Fix? Free."}, "Free"),
+        ({"preheader": "Enter SAVE90 at checkout, Ana"}, "Enter SAVE90"),
+    ],
+)
+def test_edit_then_approve_refuses_a_spelled_out_offer_naming_it(
+    edit, phrase, django_capture_on_commit_callbacks
+):
+    """A reviewer's edit that adds a spelled-out offer is refused, naming the phrase
+    as written, and nothing is saved or sent.
+    """
+    email = pending_email()
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(ReviewRefused, match="makes an offer nobody approved") as refused,
+    ):
+        email_approve(email=email, reviewer=ReviewerFactory(), **edit)
+    assert f"“{phrase}”" in str(refused.value)
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING_REVIEW
+    assert email.body == BODY
+    assert email.edited is False
+    assert callbacks == []
+
+
 def test_regenerate_keeps_the_old_draft_and_queues_a_linked_new_one(
     django_capture_on_commit_callbacks, regenerations
 ):
