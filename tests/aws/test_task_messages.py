@@ -227,3 +227,14 @@ def test_unknown_and_malformed_records_fail_into_the_dlq(celery_sqs):
     _redeliver_until_dead(celery_sqs, url)
     dead = sqs_receive(celery_sqs.client, dlq)
     assert {m["MessageId"] for m in dead} == first.failed_ids
+
+
+def test_expired_message_is_acknowledged_without_running(celery_sqs):
+    """A message past its ``expires`` is revoked and acknowledged, as on a worker."""
+    url = celery_sqs.urls["default"]
+    fail_task.apply_async(expires=timezone.now() - dt.timedelta(seconds=1))
+
+    delivery = sqs_deliver(celery_sqs.client, url, sqs_worker)
+
+    assert len(delivery.acked_ids) == 1
+    assert delivery.response == {"batchItemFailures": []}
