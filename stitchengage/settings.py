@@ -169,11 +169,45 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
+
+# --- Celery over SQS (production on Lambda) -----------------------------------------
+# The web function publishes to one SQS queue per Celery queue below (the `queue=`
+# the tasks declare); the same function consumes them through SQS event sources
+# (stitchengage/lambda_sqs.py). The queues are kombu `predefined_queues`, so nothing
+# lists or creates queues at run time. A URL is explicit in SQS_QUEUE_URLS
+# ("default=https://...,llm=https://...") or built from AWS_ACCOUNT_ID, the region
+# and SQS_QUEUE_PREFIX. `manage.py aws_event_sources` gives each queue its
+# dead-letter queue (name + SQS_DEAD_LETTER_SUFFIX) and visibility timeout.
+SQS_QUEUE_NAMES = ("default", "llm")
+SQS_QUEUE_PREFIX = env.str("SQS_QUEUE_PREFIX", default="stitchengage-")
+SQS_QUEUE_URLS = env.dict("SQS_QUEUE_URLS", default={})
+AWS_ACCOUNT_ID = env.str("AWS_ACCOUNT_ID", default="")
+SQS_DEAD_LETTER_SUFFIX = env.str("SQS_DEAD_LETTER_SUFFIX", default="-dlq")
+# Receives before SQS moves a message to its dead-letter queue (RedrivePolicy).
+SQS_MAX_RECEIVE_COUNT = env.int("SQS_MAX_RECEIVE_COUNT", default=5)
+# AWS asks for a queue visibility timeout of at least 6x the function timeout.
+SQS_VISIBILITY_TIMEOUT_FACTOR = env.int("SQS_VISIBILITY_TIMEOUT_FACTOR", default=6)
+SQS_DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600  # the most SQS keeps a message
 if CELERY_BROKER_URL.startswith("sqs://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS |= {
-        "region": AWS_S3_REGION_NAME,
-        "queue_name_prefix": env.str("SQS_QUEUE_PREFIX", default="stitchengage-"),
-    }
+    from stitchengage.sqs_broker import sqs_broker_url, sqs_transport_options
+
+    CELERY_BROKER_URL = sqs_broker_url(
+        broker_url=CELERY_BROKER_URL, endpoint_url=AWS_ENDPOINT_URL
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS |= sqs_transport_options(
+        queues=SQS_QUEUE_NAMES,
+        prefix=SQS_QUEUE_PREFIX,
+        region=AWS_S3_REGION_NAME,
+        account_id=AWS_ACCOUNT_ID,
+        urls=SQS_QUEUE_URLS,
+        endpoint_url=AWS_ENDPOINT_URL,
+    )
+    # A task that raised is rejected, not acknowledged: SQS redelivers it and its
+    # queue's redrive policy parks it in the dead-letter queue after
+    # SQS_MAX_RECEIVE_COUNT receives (kombu leaves a rejected message in a queue
+    # with a redrive policy). The Lambda handler follows the same task attribute.
+    CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
+# --- end of Celery over SQS ---------------------------------------------------------
 
 # --- Logging ------------------------------------------------------------------------
 LOGGING = {

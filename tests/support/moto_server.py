@@ -17,6 +17,8 @@ import requests
 
 READY_TIMEOUT_SECONDS = 30.0
 REGION = "us-east-1"
+#: The account moto puts every resource in.
+MOTO_ACCOUNT_ID = "123456789012"
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

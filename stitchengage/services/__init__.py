@@ -1,0 +1,1 @@
+"""Project-level services: the AWS plumbing that belongs to no single app."""
