@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast lint format bench-admin bench-scoring bench-drafts bench-prune clean
+.PHONY: demo test test-fast lint format package bench-admin bench-scoring bench-drafts bench-prune clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -33,6 +33,11 @@ test: $(STAMP) system-packages
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not worker and not browser and not slow" $(PYTEST_ARGS)
 
+## package: build the Lambda package (no AWS account needed; see README "Deploy")
+STAGE ?= production
+package:
+	$(PYTHON) scripts/package_lambda.py $(STAGE)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -54,4 +59,4 @@ bench-prune: $(STAMP) system-packages
 	$(PY) bench/bench_prune.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails
+	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails build
