@@ -22,7 +22,9 @@ wheels from pypi.org (``use_precompiled_packages``); without internet access
 that lookup fails quietly and the locally installed (already manylinux) wheels
 stay.
 
-Usage: ``python scripts/package_lambda.py [stage] [--output-dir build]``.
+Usage: ``python scripts/package_lambda.py [stage] [--output-dir build]``;
+``--venv-only`` prints the deploy venv's path (``zappa deploy``/``update``
+package the active venv too, so run them from that venv).
 """
 
 from __future__ import annotations
@@ -148,7 +150,16 @@ def main() -> int:
     parser.add_argument("stage", nargs="?", default="production")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "build")
     parser.add_argument("--python", default="python3.11")
+    parser.add_argument(
+        "--venv-only",
+        action="store_true",
+        help="build the deploy venv if needed, print its path and stop (activate "
+        "it before zappa deploy/update: they package the active venv)",
+    )
     args = parser.parse_args()
+    if args.venv_only:
+        print(deploy_venv(args.python))
+        return 0
     if (platform.system(), platform.machine()) != ("Linux", "x86_64"):
         print(
             f"Warning: building on {platform.system()} {platform.machine()}; Lambda "
