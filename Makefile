@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast lint format bench-admin bench-scoring bench-drafts bench-prune bench-offer-guard clean
+.PHONY: demo test test-fast lint format package bench-admin bench-scoring bench-drafts bench-prune bench-offer-guard clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -32,6 +32,11 @@ test: $(STAMP) system-packages
 ## test-fast: skip the tests that start a Celery worker or a browser
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not worker and not browser and not slow" $(PYTEST_ARGS)
+
+## package: build the Lambda package (no AWS account needed; see README "Deploy")
+STAGE ?= production
+package:
+	$(PYTHON) scripts/package_lambda.py $(STAGE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -58,4 +63,4 @@ bench-offer-guard: $(STAMP)
 	$(PY) bench/offer_guard_corpus.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails
+	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails build

@@ -18,6 +18,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
+# On Lambda the secrets (SECRET_KEY, DATABASE_URL, OPENROUTER_API_KEY ...) live in
+# SSM Parameter Store under this path and are read into the environment here, at
+# cold start, before anything below reads them (Zappa itself has no SSM support).
+SSM_PARAMETER_PATH = env.str("SSM_PARAMETER_PATH", default="")
+if SSM_PARAMETER_PATH:
+    from stitchengage.secrets import ssm_parameters_load
+
+    ssm_parameters_load(
+        path=SSM_PARAMETER_PATH,
+        endpoint_url=env.str("AWS_ENDPOINT_URL", default="") or None,
+        region_name=env.str("AWS_REGION", default="us-east-1"),
+    )
 
 INSECURE_DEV_SECRET_KEY = "django-insecure-stitchengage-local-development-only"  # noqa: S105
 
@@ -128,9 +140,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_REGION_NAME = env.str("AWS_REGION", default="us-east-1")
+AWS_S3_ENDPOINT_URL = AWS_ENDPOINT_URL
+# A CloudFront distribution in front of the bucket, if any (static URLs use it).
 AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None
 AWS_DEFAULT_ACL = None
-AWS_QUERYSTRING_AUTH = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -138,20 +151,33 @@ STORAGES = {
     },
 }
 if AWS_STORAGE_BUCKET_NAME:
+    # Media (uploads) stay private: links to them are presigned and expire.
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"location": "media"},
+        "OPTIONS": {"location": "media", "querystring_auth": True},
     }
+    # Static files are public (bucket policy on static/* or CloudFront): plain URLs.
     STORAGES["staticfiles"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"location": "static"},
+        "OPTIONS": {"location": "static", "querystring_auth": False},
     }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# --- HTTPS (production: `manage.py check --deploy --fail-level WARNING` is clean) ---
+# Lambda sits behind API Gateway (or a function URL), which ends TLS and always
+# sets X-Forwarded-Proto itself, so that header is what says a request was https.
+# With DEBUG on (make demo, plain http on 127.0.0.1, no proxy) all of this is off.
+SECURE_PROXY_SSL_HEADER = None if DEBUG else ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# HSTS: a year, subdomains included, preload allowed. Browsers remember it, so a
+# first rollout on a new domain may start with SECURE_HSTS_SECONDS=3600.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 
 # --- Celery -------------------------------------------------------------------------
 # No broker configured means eager mode: tasks run inline, which is the zero-setup
@@ -287,6 +313,9 @@ DEFAULT_FROM_EMAIL = env.str(
 # mailto: target of the List-Unsubscribe header; empty leaves only the https link.
 UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
 AWS_SES_REGION_NAME = env.str("AWS_SES_REGION_NAME", default=AWS_S3_REGION_NAME)
+# django-ses's own default is https://email.<region>.amazonaws.com.
+if AWS_ENDPOINT_URL:
+    AWS_SES_REGION_ENDPOINT_URL = AWS_ENDPOINT_URL
 # django-ses adds it as the X-SES-CONFIGURATION-SET header; the set publishes bounce
 # and complaint events to the SNS topic that posts to /ses/events/.
 AWS_SES_CONFIGURATION_SET = env.str("AWS_SES_CONFIGURATION_SET", default="") or None

@@ -49,7 +49,11 @@ def moto_server() -> Iterator[MotoServer]:
 def aws(moto_server: MotoServer, settings) -> MotoServer:
     """A clean local AWS for one test, with Django's AWS settings pointed at it."""
     moto_server.reset()
+    # settings.py derives these from AWS_ENDPOINT_URL when it loads, which was
+    # before this server existed (test_settings_endpoints checks the derivation).
     settings.AWS_ENDPOINT_URL = moto_server.endpoint_url
+    settings.AWS_S3_ENDPOINT_URL = moto_server.endpoint_url
+    settings.AWS_SES_REGION_ENDPOINT_URL = moto_server.endpoint_url
     return moto_server
 
 

@@ -78,3 +78,57 @@ def test_zero_setup_defaults_are_sqlite_and_eager(tmp_path):
         check=True,
     ).stdout
     assert out.split() == ["django.db.backends.sqlite3", "True"]
+
+
+def _settings_values(names: list[str], unset=(), **env: str) -> list[str]:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        f"print('|'.join(str(getattr(s, n, '-')) for n in {names!r}))"
+    )
+    drop = {"AWS_ENDPOINT_URL", *unset}
+    clean = {k: v for k, v in os.environ.items() if k not in drop}
+    clean.update(env, DJANGO_SETTINGS_MODULE="stitchengage.settings")
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    return out.strip().split("|")
+
+
+def test_aws_clients_take_their_endpoint_from_aws_endpoint_url():
+    """S3 (django-storages) and SES (django-ses) use AWS_ENDPOINT_URL when set."""
+    names = ["AWS_S3_ENDPOINT_URL", "AWS_SES_REGION_ENDPOINT_URL"]
+    local = "http://127.0.0.1:5999"
+    assert _settings_values(names, AWS_ENDPOINT_URL=local) == [local, local]
+    # Unset: django-storages and django-ses use the real AWS endpoints.
+    assert _settings_values(names) == ["None", "-"]
+
+
+def test_https_settings_follow_debug():
+    """Production gets HSTS, the https redirect and secure cookies; the demo none."""
+    names = [
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_PROXY_SSL_HEADER",
+    ]
+    production = _settings_values(names, unset=["SECURE_SSL_REDIRECT"], DEBUG="false")
+    assert production == [
+        "True",
+        "31536000",
+        "True",
+        "True",
+        "True",
+        "True",
+        "('HTTP_X_FORWARDED_PROTO', 'https')",
+    ]
+    demo = _settings_values(names, unset=["SECURE_SSL_REDIRECT"], DEBUG="true")
+    assert demo == ["False", "0", "False", "False", "False", "False", "None"]

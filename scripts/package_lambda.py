@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Build the Lambda package with ``zappa package`` and check it fits Lambda.
+
+``zappa package <stage>`` needs no AWS account (Zappa's CLI turns credential
+loading off for ``package``), but it zips *the active virtualenv's*
+site-packages plus the working directory. Run from the development venv it
+would ship pytest, moto, Playwright and ruff. So this script:
+
+1. builds (once, cached under the temp dir by the hash of the requirements
+   files) a virtualenv holding only ``requirements-deploy.txt`` (the runtime
+   set plus Zappa), with the same pip index as everything else;
+2. runs that venv's ``zappa package <stage>`` with every AWS credential and
+   config file hidden, which proves the step needs no AWS account;
+3. prints the package's zipped and unzipped sizes and fails if the unzipped
+   size is over Lambda's 250 MB limit for a function's code (a slim-handler
+   project archive, unpacked into /tmp at cold start, is checked against the
+   function's ephemeral storage instead).
+
+Run on Linux x86_64 with Python 3.11 (what Lambda runs): the wheels pip picks
+are then the manylinux ones Lambda needs. Zappa also tries to swap in manylinux
+wheels from pypi.org (``use_precompiled_packages``); without internet access
+that lookup fails quietly and the locally installed (already manylinux) wheels
+stay.
+
+Usage: ``python scripts/package_lambda.py [stage] [--output-dir build]``;
+``--venv-only`` prints the deploy venv's path (``zappa deploy``/``update``
+package the active venv too, so run them from that venv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = ("requirements.txt", "requirements-deploy.txt")
+# AWS Lambda quotas: deployment package (function code and layers) unzipped.
+LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
+# A zip uploaded directly to Lambda; Zappa uploads through S3, which lifts it.
+LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
+MB = 1024 * 1024
+
+
+def deploy_venv(python: str) -> Path:
+    """Return a venv with requirements-deploy.txt only, building it if needed."""
+    digest = hashlib.sha256()
+    for name in REQUIREMENTS:
+        digest.update((ROOT / name).read_bytes())
+    venv = (
+        Path(tempfile.gettempdir()) / f"stitchengage-deploy-{digest.hexdigest()[:16]}"
+    )
+    stamp = venv / ".installed"
+    if stamp.exists():
+        return venv
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "-r", str(ROOT / "requirements-deploy.txt")], check=True)
+    stamp.touch()
+    return venv
+
+
+def without_aws(environ: dict[str, str], venv: Path) -> dict[str, str]:
+    """Return ``environ`` with no AWS credentials or config and ``venv`` active."""
+    clean = {key: value for key, value in environ.items() if not key.startswith("AWS_")}
+    clean.update(
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        # No instance-metadata credentials either.
+        AWS_EC2_METADATA_DISABLED="true",
+        VIRTUAL_ENV=str(venv),
+        PATH=f"{venv / 'bin'}{os.pathsep}{environ.get('PATH', '')}",
+    )
+    clean.pop("PYTHONHOME", None)
+    return clean
+
+
+def archive_sizes(path: Path) -> tuple[int, int]:
+    """Return (size on disk, sum of the uncompressed file sizes) of an archive."""
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    else:
+        with tarfile.open(path) as archive:
+            unzipped = sum(member.size for member in archive.getmembers())
+    return path.stat().st_size, unzipped
+
+
+def stage_config(stage: str) -> dict:
+    """Return ``stage``'s settings with ``extends`` applied, as Zappa does."""
+    settings = json.loads((ROOT / "zappa_settings.json").read_text())
+    config = dict(settings[stage])
+    while parent := config.pop("extends", None):
+        config = {**settings[parent], **config}
+    return config
+
+
+def package(stage: str, output_dir: Path, python: str) -> dict[str, object]:
+    """Build the package for ``stage`` into ``output_dir``; return its sizes."""
+    venv = deploy_venv(python)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    zip_path = output_dir / f"stitchengage-{stage}.zip"
+    zip_path.unlink(missing_ok=True)
+    before = set(ROOT.glob("*.tar.gz"))
+    subprocess.run(
+        [str(venv / "bin" / "zappa"), "package", stage, "-o", str(zip_path)],
+        cwd=ROOT,
+        env=without_aws(dict(os.environ), venv),
+        check=True,
+    )
+    config = stage_config(stage)
+    result: dict[str, object] = {"stage": stage, "venv": str(venv)}
+    zipped, unzipped = archive_sizes(zip_path)
+    result["handler_zip"] = {
+        "path": str(zip_path),
+        "zipped": zipped,
+        "unzipped": unzipped,
+    }
+    function_code = unzipped
+    if config.get("slim_handler"):
+        # Zappa writes the project archive to the working directory.
+        (project,) = set(ROOT.glob("*.tar.gz")) - before
+        target = output_dir / f"stitchengage-{stage}-project.tar.gz"
+        shutil.move(project, target)
+        zipped, unzipped = archive_sizes(target)
+        result["project_archive"] = {
+            "path": str(target),
+            "zipped": zipped,
+            "unzipped": unzipped,
+        }
+        result["ephemeral_storage_mb"] = config.get("ephemeral_storage", {}).get(
+            "Size", 512
+        )
+    result["function_code_unzipped"] = function_code
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage", nargs="?", default="production")
+    parser.add_argument("--output-dir", type=Path, default=ROOT / "build")
+    parser.add_argument("--python", default="python3.11")
+    parser.add_argument(
+        "--venv-only",
+        action="store_true",
+        help="build the deploy venv if needed, print its path and stop (activate "
+        "it before zappa deploy/update: they package the active venv)",
+    )
+    args = parser.parse_args()
+    if args.venv_only:
+        print(deploy_venv(args.python))
+        return 0
+    if (platform.system(), platform.machine()) != ("Linux", "x86_64"):
+        print(
+            f"Warning: building on {platform.system()} {platform.machine()}; Lambda "
+            "runs Linux x86_64, so compiled wheels may not match.",
+            file=sys.stderr,
+        )
+    result = package(args.stage, args.output_dir, args.python)
+    handler = result["handler_zip"]
+    print(
+        f"{handler['path']}: {handler['zipped'] / MB:.1f} MB zipped, "
+        f"{handler['unzipped'] / MB:.1f} MB unzipped "
+        f"(Lambda limit {LAMBDA_UNZIPPED_LIMIT_BYTES / MB:.0f} MB unzipped)"
+    )
+    failed = handler["unzipped"] > LAMBDA_UNZIPPED_LIMIT_BYTES
+    if project := result.get("project_archive"):
+        storage_mb = result["ephemeral_storage_mb"]
+        print(
+            f"{project['path']}: {project['zipped'] / MB:.1f} MB zipped, "
+            f"{project['unzipped'] / MB:.1f} MB unpacked into /tmp at cold start "
+            f"(ephemeral storage {storage_mb} MB)"
+        )
+        failed |= project["unzipped"] > storage_mb * MB * 0.9
+    if failed:
+        print("The package does not fit; see README 'Deploy'.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
