@@ -2,7 +2,9 @@
 
 Imports every module of the project's packages after ``django.setup()`` and posts
 to the SNS webhook as SNS (or an attacker) would, through Django's test client
-(part of Django itself, so no dev package is needed).
+(part of Django itself, so no dev package is needed). The signed messages and
+their certificate come from a file the test wrote; the certificate reaches the
+verifier through its one download seam, as if from SNS's host.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import importlib
 import json
 import pkgutil
 import sys
+from pathlib import Path
 
 import django
 
@@ -49,24 +52,49 @@ def main() -> None:
             except Exception as error:  # reported to the test, not raised
                 failed[module.name] = f"{type(error).__name__}: {error}"
 
-    trusted_cert_url = sys.argv[1]
+    signed = json.loads(Path(sys.argv[1]).read_text())
     client = Client(
         HTTP_HOST="engage.example.com",
         enforce_csrf_checks=True,
         raise_request_exception=False,
     )
-    posts = {
-        "malformed": "{not json",
-        "untrusted_cert": notification("https://sns.evil.example.com/cert.pem"),
-        "trusted_cert_unreachable": notification(trusted_cert_url),
-    }
-    statuses = {
-        name: client.post(
+
+    def post(body: str) -> int:
+        return client.post(
             "/ses/events/", body, content_type="text/plain", headers=HEADERS
         ).status_code
-        for name, body in posts.items()
+
+    statuses = {
+        "malformed": post("{not json"),
+        "untrusted_cert": post(notification("https://sns.evil.example.com/cert.pem")),
+        # No network here: the real download fails, which SNS should retry.
+        "cert_host_unreachable": post(notification(signed["cert_url"])),
     }
-    print(json.dumps({"imported": imported, "failed": failed, "statuses": statuses}))
+    from emails.models import Suppression
+    from emails.services import sns_verify
+
+    real_download = sns_verify.sns_certificate_download
+
+    def download(*, url: str) -> bytes:
+        if url == signed["cert_url"]:
+            return signed["cert_pem"].encode()
+        return real_download(url=url)
+
+    sns_verify.sns_certificate_download = download
+    sns_verify.sns_certificate_cache_clear()
+    for name, message in signed["messages"].items():
+        statuses[name] = post(json.dumps(message))
+    suppressed = sorted(Suppression.objects.values_list("email", flat=True))
+    print(
+        json.dumps(
+            {
+                "imported": imported,
+                "failed": failed,
+                "statuses": statuses,
+                "suppressed": suppressed,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

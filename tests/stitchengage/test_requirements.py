@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -69,12 +68,6 @@ def runtime_venv() -> Path:
     return venv
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def production(postgresql_proc) -> dict:
     """Return the venv's python and a production environment on a fresh database."""
@@ -88,7 +81,6 @@ def production(postgresql_proc) -> dict:
     with psycopg.connect(dbname="postgres", autocommit=True, **conninfo) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
         conn.execute(f"CREATE DATABASE {DATABASE}")
-    port = _closed_port()
     env = {
         "PATH": f"{venv / 'bin'}{os.pathsep}/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108
@@ -104,17 +96,16 @@ def production(postgresql_proc) -> dict:
             f"{postgresql_proc.port}/{DATABASE}"
         ),
         "CELERY_BROKER_URL": "sqs://",
+        "AWS_ACCOUNT_ID": "123456789012",  # the SQS queue URLs are built from it
         "EMAIL_BACKEND": "django_ses.SESBackend",
         "AWS_STORAGE_BUCKET_NAME": "stitchengage-static",
         "AWS_REGION": "us-east-1",
         "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS": (
             "arn:aws:sns:us-east-1:123456789012:stitchengage-ses-events"
         ),
-        # A trusted certificate host where nothing listens: verification fails
-        # fast, after django-ses has imported what verifying needs.
-        "AWS_SNS_EVENT_CERT_TRUSTED_DOMAINS": f"localhost:{port}",
+        "AWS_SNS_EVENT_CERT_TRUSTED_DOMAINS": "sns.us-east-1.amazonaws.com",
     }
-    yield {"python": str(venv / "bin" / "python"), "env": env, "port": port}
+    yield {"python": str(venv / "bin" / "python"), "env": env}
     with psycopg.connect(dbname="postgres", autocommit=True, **conninfo) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
@@ -148,23 +139,62 @@ def test_check_deploy_is_clean(production):
     assert "no issues" in result.stdout
 
 
-def test_migrate_and_every_module_import_and_the_webhook_answers(production):
-    """Migrations run, every app module imports, the SNS webhook never answers 500."""
+def _signed_messages(tmp_path: Path) -> Path:
+    """Write a test certificate and SNS-signed bounces (v1, v2, tampered) to a file.
+
+    Signed here, with the dev set's test helpers; the probe in the runtime venv
+    only has to hand the certificate to the verifier's one download seam.
+    """
+    from tests.support.sns import CERT_URL, SNS_CERT_PEM, notification, ses_bounce
+
+    v1 = notification(ses_bounce("gone-v1@example.com"), version="1")
+    v2 = notification(
+        ses_bounce("gone-v2@example.com"),
+        version="2",
+        subject="Amazon SES Email Event Notification",
+        message_id="sns-message-2",
+    )
+    tampered = {**v2, "Message": v2["Message"].replace("gone-v2", "someone-else")}
+    path = tmp_path / "signed.json"
+    path.write_text(
+        json.dumps(
+            {
+                "cert_url": CERT_URL,
+                "cert_pem": SNS_CERT_PEM.decode(),
+                "messages": {"signed_v1": v1, "signed_v2": v2, "tampered": tampered},
+            }
+        )
+    )
+    return path
+
+
+def test_migrate_and_every_module_import_and_the_webhook_answers(production, tmp_path):
+    """Migrations run, every app module imports, the SNS webhook verifies.
+
+    Signed bounces (SignatureVersion 1 and 2) answer 200 and suppress their
+    address; a tampered one, a malformed body and an untrusted certificate URL
+    answer 400; an unreachable certificate host 503 (SNS retries). None 500.
+    """
     migrate = _run(production, "manage.py", "migrate", "--noinput")
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
 
-    cert_url = f"https://localhost:{production['port']}/SimpleNotificationService.pem"
-    probe = _run(production, "tests/stitchengage/runtime_probe.py", cert_url)
+    probe = _run(
+        production,
+        "tests/stitchengage/runtime_probe.py",
+        str(_signed_messages(tmp_path)),
+    )
     assert probe.returncode == 0, probe.stderr
     report = json.loads(probe.stdout.strip().splitlines()[-1])
     assert report["failed"] == {}
     assert {"emails.services.sending", "scoring.services.nightly"} <= set(
         report["imported"]
     )
-    # Refused, not crashed. A correctly signed message (expecting 200) follows
-    # once the new SNS verifier lands.
     assert report["statuses"] == {
         "malformed": 400,
         "untrusted_cert": 400,
-        "trusted_cert_unreachable": 400,
+        "cert_host_unreachable": 503,
+        "signed_v1": 200,
+        "signed_v2": 200,
+        "tampered": 400,
     }, probe.stderr[-3000:]
+    assert report["suppressed"] == ["gone-v1@example.com", "gone-v2@example.com"]
