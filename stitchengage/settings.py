@@ -214,6 +214,13 @@ SQS_MAX_RECEIVE_COUNT = env.int("SQS_MAX_RECEIVE_COUNT", default=5)
 # AWS asks for a queue visibility timeout of at least 6x the function timeout.
 SQS_VISIBILITY_TIMEOUT_FACTOR = env.int("SQS_VISIBILITY_TIMEOUT_FACTOR", default=6)
 SQS_DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600  # the most SQS keeps a message
+# Celery's rate limits are a worker's; on Lambda the event source's maximum
+# concurrency bounds each queue instead (AWS allows 2-1000): `llm` keeps the
+# model provider's rate limit, `default` (sends among them) SES's sending rate.
+# `aws_event_sources` sets them; a queue not named here is left unbounded.
+SQS_MAX_CONCURRENCY = env.dict(
+    "SQS_MAX_CONCURRENCY", cast={"value": int}, default={"default": 2, "llm": 10}
+)
 if CELERY_BROKER_URL.startswith("sqs://"):
     from stitchengage.sqs_broker import sqs_broker_url, sqs_transport_options
 

@@ -12,7 +12,10 @@ batching window only. What the SQS worker (stitchengage/lambda_sqs.py) also need
    ``SQS_MAX_RECEIVE_COUNT`` receives;
 3. each queue's visibility timeout is ``SQS_VISIBILITY_TIMEOUT_FACTOR`` (AWS
    advises 6) times the function's timeout, so a record is not redelivered while
-   a slow batch still runs.
+   a slow batch still runs;
+4. each mapping's ``ScalingConfig.MaximumConcurrency`` is its queue's entry in
+   ``SQS_MAX_CONCURRENCY``: on Lambda that, not Celery's ``rate_limit``, keeps
+   the LLM provider's and SES's rates.
 
 ``sqs_event_sources_configure`` compares before it writes: a second run changes
 nothing and says so.
@@ -128,23 +131,34 @@ def _mappings_configure(lam, *, stage: ZappaStage, dry_run: bool) -> list[Change
         )
     changes = []
     for mapping in mappings:
+        target = f"event source {mapping['UUID']} ({mapping['EventSourceArn']})"
+        update: dict[str, Any] = {}
         types = mapping.get("FunctionResponseTypes") or []
-        if REPORT_BATCH_ITEM_FAILURES in types:
-            continue
-        new = [*types, REPORT_BATCH_ITEM_FAILURES]
-        changes.append(
-            Change(
-                target=f"event source {mapping['UUID']} ({mapping['EventSourceArn']})",
-                name="FunctionResponseTypes",
-                old=types,
-                new=new,
-            )
-        )
-        if not dry_run:
-            lam.update_event_source_mapping(
-                UUID=mapping["UUID"], FunctionResponseTypes=new
-            )
+        if REPORT_BATCH_ITEM_FAILURES not in types:
+            new = [*types, REPORT_BATCH_ITEM_FAILURES]
+            changes.append(Change(target, "FunctionResponseTypes", types, new))
+            update["FunctionResponseTypes"] = new
+        limit = _max_concurrency(mapping["EventSourceArn"])
+        old_limit = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        if limit is not None and old_limit != limit:
+            changes.append(Change(target, "MaximumConcurrency", old_limit, limit))
+            update["ScalingConfig"] = {"MaximumConcurrency": limit}
+        if update and not dry_run:
+            lam.update_event_source_mapping(UUID=mapping["UUID"], **update)
     return changes
+
+
+def _max_concurrency(queue_arn: str) -> int | None:
+    """Return the concurrency cap of the Celery queue behind an SQS queue ARN."""
+    name = queue_arn.rsplit(":", 1)[-1]
+    prefix = settings.SQS_QUEUE_PREFIX
+    celery_queue = name[len(prefix) :] if prefix and name.startswith(prefix) else name
+    limit = settings.SQS_MAX_CONCURRENCY.get(celery_queue)
+    if limit is not None and not 2 <= limit <= 1000:
+        raise EventSourcesConfigError(
+            f"SQS_MAX_CONCURRENCY for {celery_queue!r} is {limit}; AWS allows 2-1000."
+        )
+    return limit
 
 
 def _queue_configure(sqs, *, arn: str, visibility: int, dry_run: bool) -> list[Change]:

@@ -108,16 +108,23 @@ def test_command_configures_the_event_sources_once(deployed, settings):
     """A run sets batch failures, DLQs and visibility; the next has nothing to do."""
     lam, sqs, path = deployed
     settings.SQS_MAX_RECEIVE_COUNT = 4
+    settings.SQS_MAX_CONCURRENCY = {"llm": 7, "default": 2}
 
     first = _run(path)
 
     assert "FunctionResponseTypes [] -> ['ReportBatchItemFailures']" in first
+    assert "MaximumConcurrency None -> 7" in first
     assert "stitchengage-llm-dlq: queue None -> 'created'" in first
     assert "VisibilityTimeout 30 -> 5400" in first
     mappings, queues = _state(lam, sqs)
     assert [m["FunctionResponseTypes"] for m in mappings] == [
         ["ReportBatchItemFailures"]
     ] * 2
+    limits = {
+        m["EventSourceArn"].rsplit(":", 1)[-1]: m["ScalingConfig"]["MaximumConcurrency"]
+        for m in mappings
+    }
+    assert limits == {"stitchengage-default": 2, "stitchengage-llm": 7}
     for name, attributes in queues.items():
         assert attributes["VisibilityTimeout"] == str(6 * FUNCTION_TIMEOUT)
         assert json.loads(attributes["RedrivePolicy"]) == {
@@ -139,7 +146,9 @@ def test_dry_run_prints_the_changes_and_makes_none(deployed):
 
     out = _run(path, "--dry-run")
 
-    assert out.count("Would change") == 2 + 3 * len(QUEUES)
+    # Per mapping: response types and concurrency; per queue: DLQ, redrive,
+    # visibility.
+    assert out.count("Would change") == 2 * 2 + 3 * len(QUEUES)
     assert _state(lam, sqs) == before
     assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix="stitchengage-llm-dlq")
 
@@ -156,4 +165,12 @@ def test_a_queue_without_event_source_is_reported(tmp_path):
     """An SQS event Zappa did not map yet stops the run with a clear message."""
     path = _zappa_settings(tmp_path, [_arn(QUEUES[0]), _arn("stitchengage-other")])
     with pytest.raises(CommandError, match=r"no event source for .*stitchengage-other"):
+        _run(path)
+
+
+@pytest.mark.usefixtures("deployed")
+def test_a_concurrency_outside_what_aws_allows_is_refused(deployed, settings):
+    _, _, path = deployed
+    settings.SQS_MAX_CONCURRENCY = {"llm": 1}
+    with pytest.raises(CommandError, match="AWS allows 2-1000"):
         _run(path)
