@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast lint format package bench-admin bench-scoring bench-drafts bench-prune bench-offer-guard clean
+.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-offer-guard clean
 
 $(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -37,6 +37,10 @@ test-fast: $(STAMP)
 STAGE ?= production
 package:
 	$(PYTHON) scripts/package_lambda.py $(STAGE)
+
+## screenshots: the screens of docs/DEMO.md, shot in Chromium into docs/screenshots/
+screenshots: $(STAMP) system-packages
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/test_demo_screenshots.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

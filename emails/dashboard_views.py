@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 
 from customers.models import RiskTier
 from customers.selectors import user_is_stylist_only
+from emails.selectors import dashboard_simulated_data
 from emails.services.outcomes import (
     OutcomeSummary,
     experiments_list,
@@ -69,6 +70,7 @@ def dashboard_index(request: HttpRequest) -> TemplateResponse:
         "experiments": experiments,
         "charts": _charts(summary),
         "percents": _percents(summary),
+        "simulated": dashboard_simulated_data(experiment=experiment),
     }
     return TemplateResponse(request, "emails/dashboard.html", context)
 

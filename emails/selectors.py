@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -10,9 +11,13 @@ from django.utils import timezone
 
 from customers.models import Order, RiskTier
 from customers.selectors import User, user_is_stylist_only, user_sees_all_clients
-from emails.models import EmailStatus, ReengagementEmail
+from emails.management.commands.seed_demo_history import (
+    HISTORY_EXPERIMENT,
+    HISTORY_RUN_KEY,
+)
+from emails.models import EmailStatus, ReengagementEmail, RetentionAssignment
 from emails.services.drafting import DRAFT_NOT_QUEUED, QUEUED_STRANDED_SECONDS
-from scoring.models import ClientScore
+from scoring.models import ClientScore, ScoringRun
 
 
 def emails_visible_to(
@@ -70,3 +75,34 @@ def email_client_recent_orders(
             :limit
         ]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedData:
+    """Say which dashboard figures come from ``seed_demo_history``, not real events.
+
+    ``outcomes``: the at-risk entries, sends and orders behind the rates, uplift,
+    money and funnel shown; ``trend``: past scoring runs in the tier trend.
+    """
+
+    outcomes: bool
+    trend: bool
+
+    def __bool__(self) -> bool:
+        return self.outcomes or self.trend
+
+
+def dashboard_simulated_data(*, experiment: str | None = None) -> SimulatedData:
+    """Return which figures of the dashboard (for ``experiment``) are simulated.
+
+    The demo history is recognisable by its experiment name and its runs' marker
+    key, so a real book with no seeded rows never sees the notice.
+    """
+    if experiment is None:
+        outcomes = RetentionAssignment.objects.filter(
+            experiment=HISTORY_EXPERIMENT
+        ).exists()
+    else:
+        outcomes = experiment == HISTORY_EXPERIMENT
+    trend = ScoringRun.objects.filter(phase_seconds__has_key=HISTORY_RUN_KEY).exists()
+    return SimulatedData(outcomes=outcomes, trend=trend)

@@ -167,3 +167,54 @@ def test_dashboard_narrows_to_one_experiment(client):
     assert narrowed.context["summary"].funnel.at_risk == 1
     assert "<strong>prompt-v2</strong>" in narrowed.content.decode()
     assert client.get(URL, {"experiment": "nope"}).status_code == 404
+
+
+def _demo_clients(n: int) -> None:
+    for i in range(n):
+        client = ClientFactory(external_id=f"demo-{i:04d}", risk_tier=RiskTier.AT_RISK)
+        OrderFactory(client=client, ordered_at=timezone.now() - dt.timedelta(days=200))
+
+
+def test_demo_history_is_labelled_simulated(client):
+    """Figures seeded by seed_demo_history carry a notice that they are generated."""
+    from emails.management.commands.seed_demo_history import demo_history_seed
+
+    _demo_clients(20)
+    demo_history_seed(weeks=4, seed=3)
+    client.login(username=ManagerFactory().username, password=PASSWORD)
+    page = client.get(URL).content.decode()
+    assert 'id="dash-simulated"' in page
+    assert "Simulated data." in page
+    assert "seed_demo_history" in page
+    assert "generated past scoring runs" in page
+    assert page.index('id="dash-simulated"') < page.index('id="dash-uplift"')
+
+
+def test_real_outcomes_carry_no_simulated_notice(client):
+    """A book without the demo history shows its figures as measured."""
+    _outcomes_book()
+    client.login(username=ManagerFactory().username, password=PASSWORD)
+    page = client.get(URL).content.decode()
+    assert "dash-simulated" not in page
+    assert "Simulated data" not in page
+
+
+def test_a_real_experiment_beside_the_demo_says_only_the_trend_is_simulated(client):
+    """Narrowed to a real experiment, only the seeded tier trend is flagged."""
+    from emails.management.commands.seed_demo_history import demo_history_seed
+
+    _demo_clients(20)
+    demo_history_seed(weeks=4, seed=3)
+    RetentionAssignment.objects.create(
+        client=ClientFactory(),
+        group=RetentionAssignment.Group.HOLDOUT,
+        holdout_share=0.1,
+        experiment="reengagement-v1",
+    )
+    client.login(username=ManagerFactory().username, password=PASSWORD)
+    page = client.get(URL, {"experiment": "reengagement-v1"}).content.decode()
+    assert 'id="dash-simulated"' in page
+    assert "generated past scoring runs" in page
+    assert "experiment <code>demo-history</code>" not in page
+    pooled = client.get(URL).content.decode()
+    assert "experiment <code>demo-history</code>" in pooled
