@@ -134,6 +134,14 @@ def bench_database(
         os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
         os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stitchengage.settings")
+        # Production settings (DEBUG off) on plain http with no SNS topic: the
+        # admin bench's test client would be redirected to https, and every
+        # manage.py command would stop at the emails.E001 start-up check.
+        os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+        os.environ.setdefault(
+            "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS",
+            "arn:aws:sns:us-east-1:123456789012:stitchengage-bench-events",
+        )
         import django
         from django.core.management import call_command
 
