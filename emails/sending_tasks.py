@@ -24,7 +24,9 @@ def send_retry_countdown(*, retries: int) -> float:
 @shared_task(
     bind=True,
     name="emails.send_email",
-    queue="default",
+    # A queue of its own: on Lambda its event source's concurrency is SES's rate
+    # limit, which must not also hold back rescoring on `default`.
+    queue="send",
     # The claim (approved -> sending) makes redelivery harmless, so the message is
     # acknowledged only after the send: a worker lost mid-send redelivers it, and
     # the redelivered task finds the email in `sending` and stops.

@@ -204,7 +204,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # ("default=https://...,llm=https://...") or built from AWS_ACCOUNT_ID, the region
 # and SQS_QUEUE_PREFIX. `manage.py aws_event_sources` gives each queue its
 # dead-letter queue (name + SQS_DEAD_LETTER_SUFFIX) and visibility timeout.
-SQS_QUEUE_NAMES = ("default", "llm")
+SQS_QUEUE_NAMES = ("default", "llm", "send")
 SQS_QUEUE_PREFIX = env.str("SQS_QUEUE_PREFIX", default="stitchengage-")
 SQS_QUEUE_URLS = env.dict("SQS_QUEUE_URLS", default={})
 AWS_ACCOUNT_ID = env.str("AWS_ACCOUNT_ID", default="")
@@ -216,10 +216,12 @@ SQS_VISIBILITY_TIMEOUT_FACTOR = env.int("SQS_VISIBILITY_TIMEOUT_FACTOR", default
 SQS_DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600  # the most SQS keeps a message
 # Celery's rate limits are a worker's; on Lambda the event source's maximum
 # concurrency bounds each queue instead (AWS allows 2-1000): `llm` keeps the
-# model provider's rate limit, `default` (sends among them) SES's sending rate.
+# model provider's rate limit, `send` SES's sending rate.
 # `aws_event_sources` sets them; a queue not named here is left unbounded.
 SQS_MAX_CONCURRENCY = env.dict(
-    "SQS_MAX_CONCURRENCY", cast={"value": int}, default={"default": 2, "llm": 10}
+    "SQS_MAX_CONCURRENCY",
+    cast={"value": int},
+    default={"default": 4, "llm": 10, "send": 2},
 )
 if CELERY_BROKER_URL.startswith("sqs://"):
     from stitchengage.sqs_broker import sqs_broker_url, sqs_transport_options

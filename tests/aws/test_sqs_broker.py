@@ -118,6 +118,6 @@ def test_production_settings_configure_celery_for_sqs():
         name: {
             "url": f"https://sqs.us-east-1.amazonaws.com/111122223333/stitchengage-{name}"
         }
-        for name in ("default", "llm")
+        for name in ("default", "llm", "send")
     }
     assert "queue_name_prefix" not in config["options"]

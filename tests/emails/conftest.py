@@ -73,9 +73,9 @@ def llm_settings(settings, llm_server: FakeLlmServer) -> FakeLlmServer:
 
 @pytest.fixture
 def broker(celery_broker: str) -> redis.Redis:
-    """Return a client of the test Redis, with the llm queue emptied."""
+    """Return a client of the test Redis, with the Celery queues emptied."""
     client = redis.Redis.from_url(celery_broker)
-    client.delete("llm", "default")
+    client.delete("llm", "default", "send")
     return client
 
 

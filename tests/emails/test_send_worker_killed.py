@@ -77,7 +77,7 @@ def test_worker_killed_mid_send_never_sends_twice(
         }
     )
     wait_for(
-        lambda: broker.hlen("unacked") == 0 and broker.llen("default") == 0,
+        lambda: broker.hlen("unacked") == 0 and broker.llen("send") == 0,
         "the second worker to take and acknowledge the redelivered message",
     )
     time.sleep(1.0)

@@ -23,7 +23,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 30.0
-QUEUES = ("default", "llm")
+QUEUES = ("default", "llm", "send")
 
 
 def database_url_of_test_db() -> str:
