@@ -304,7 +304,7 @@ def bgnbd_fit(
         b=b,
         log_likelihood=float(-result.fun * objective.total),
         n=int(x.size),
-        converged=lbfgsb_converged(result, _LOG_BOUNDS),
+        converged=lbfgsb_converged(result, _LOG_BOUNDS, objective=objective),
     )
 
 

@@ -189,7 +189,7 @@ def gamma_gamma_fit(*, frequency: np.ndarray, monetary: np.ndarray) -> GammaGamm
         gamma=gamma,
         log_likelihood=float(-result.fun * n),
         n=n,
-        converged=lbfgsb_converged(result, _LOG_BOUNDS),
+        converged=lbfgsb_converged(result, _LOG_BOUNDS, objective=objective),
     )
 
 
