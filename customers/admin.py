@@ -196,6 +196,7 @@ class ClientAdmin(
                     ("first_name", "last_name"),
                     ("email", "phone"),
                     ("city", "time_zone"),
+                    "quiet_days",
                     ("signup_date", "external_id"),
                     "stylist",
                 )

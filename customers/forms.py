@@ -2,15 +2,24 @@
 
 from django import forms
 
-from .models import Client, Style
+from .models import Client, Style, Weekday
 from .services.consent import consent_regrant_error
 
 
 class ClientAdminForm(forms.ModelForm):
-    """Client form with the style profile as checkboxes rather than raw JSON."""
+    """Client form with the style profile and quiet days as checkboxes, not JSON."""
 
     preferred_styles = forms.MultipleChoiceField(
         choices=Style.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    quiet_days = forms.TypedMultipleChoiceField(
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Days (in the client's time zone) the client asked not to be "
+        "emailed on.",
     )
 
     class Meta:

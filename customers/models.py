@@ -58,6 +58,18 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+class Weekday(models.IntegerChoices):
+    """ISO weekday numbers, as ``date.isoweekday()`` gives them."""
+
+    MONDAY = 1, "Monday"
+    TUESDAY = 2, "Tuesday"
+    WEDNESDAY = 3, "Wednesday"
+    THURSDAY = 4, "Thursday"
+    FRIDAY = 5, "Friday"
+    SATURDAY = 6, "Saturday"
+    SUNDAY = 7, "Sunday"
+
+
 class Client(models.Model):
     """A subscriber of the service and the stylist who looks after them."""
 
@@ -68,6 +80,12 @@ class Client(models.Model):
     city = models.CharField(max_length=80, blank=True)
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    quiet_days = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Weekdays (in the client's time zone) the client asked not to be "
+        "emailed on.",
     )
     signup_date = models.DateField(
         default=timezone.localdate, validators=[validate_business_date]
@@ -159,11 +177,22 @@ class Client(models.Model):
         return score.risk_tier if score is not None else RiskTier.UNSCORED
 
     def clean(self) -> None:
+        errors = {}
         unknown = set(self.preferred_styles or []) - set(Style.values)
         if unknown:
-            raise ValidationError(
-                {"preferred_styles": f"Unknown styles: {', '.join(sorted(unknown))}."}
+            errors["preferred_styles"] = (
+                f"Unknown styles: {', '.join(sorted(unknown))}."
             )
+        quiet = self.quiet_days or []
+        if not isinstance(quiet, list) or set(quiet) - set(Weekday.values):
+            errors["quiet_days"] = "Quiet days are ISO weekday numbers, 1 to 7."
+        elif len(set(quiet)) == len(Weekday.values):
+            # A client who wants no email at all withdraws marketing consent.
+            errors["quiet_days"] = (
+                "Leave at least one day open, or turn marketing consent off."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class OrderStatus(models.TextChoices):

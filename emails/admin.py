@@ -33,6 +33,7 @@ from emails.models import (
     Suppression,
 )
 from emails.selectors import email_client_recent_orders, emails_visible_to
+from emails.services.dispatch import email_send_now
 from emails.services.drafting import DRAFT_NOT_QUEUED
 from emails.services.rendering import email_html_render
 from emails.services.review import (
@@ -45,6 +46,7 @@ from emails.services.review import (
     user_can_comment,
     user_can_review,
 )
+from emails.services.send_time import client_time_zone
 from emails.services.stuck_sends import stuck_send_confirm_sent, stuck_send_retry
 from emails.services.transitions import IllegalTransition
 from scoring.presentation import score_history_html
@@ -82,6 +84,14 @@ def _score_chart(history) -> str:
     except ValueError:
         logger.exception("Score chart failed for client %s", history[0].client_id)
         return ""
+
+
+def send_time_text(email: ReengagementEmail) -> str:
+    """Say when an email goes: in the client's local time, and in UTC."""
+    zone = client_time_zone(client=email.client)
+    local = email.send_after.astimezone(zone)
+    utc = email.send_after.astimezone(dt.UTC)
+    return f"{local:%Y-%m-%d %H:%M} {zone.key} ({utc:%Y-%m-%d %H:%M} UTC)"
 
 
 class ReviewQueueFilter(admin.SimpleListFilter):
@@ -176,6 +186,7 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
         "completion_tokens",
         "cost_usd",
         "latency_ms",
+        "sends_at",
         "created_at",
     )
     list_filter = (
@@ -192,6 +203,7 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
     actions = (
         "approve_selected",
         "reject_selected",
+        "send_now_selected",
         "confirm_sent_selected",
         "resend_selected",
     )
@@ -276,6 +288,7 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
             "reject": self.reject_view,
             "regenerate": self.regenerate_view,
             "comment": self.comment_view,
+            "send_now": self.send_now_view,
         }
         custom = [
             path(
@@ -316,10 +329,15 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
                 messages.WARNING,
             )
             return HttpResponseRedirect(self._change_url(email))
+        email.refresh_from_db(fields=["status", "send_after", "dispatched_at"])
+        if email.dispatched_at is not None or email.status != EmailStatus.APPROVED:
+            when = "it is being sent now"
+        else:
+            when = f"it will be sent at {send_time_text(email)}"
         self.message_user(
             request,
             f"Email #{email.pk} approved{' with your edits' if email.edited else ''};"
-            " it will be sent shortly.",
+            f" {when}.",
             messages.SUCCESS,
         )
         return HttpResponseRedirect(self._queue_url())
@@ -462,6 +480,28 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
             "A new draft, email #{}, is being written. {}", new.pk, kept
         ), messages.SUCCESS
 
+    def send_now_view(self, request, object_id):
+        email = self._email_for(request, object_id, allowed=user_can_review)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            email = email_send_now(email=email, actor=request.user)
+        except IllegalTransition as exc:
+            return self._refused(request, email, exc)
+        email.refresh_from_db(fields=["status", "dispatched_at"])
+        if email.dispatched_at is None and email.status == EmailStatus.APPROVED:
+            self.message_user(
+                request,
+                f"Email #{email.pk} could not be queued (the task queue is "
+                "unreachable); the dispatcher will send it in the client's window.",
+                messages.WARNING,
+            )
+        else:
+            self.message_user(
+                request, f"Email #{email.pk} is being sent now.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(self._change_url(email))
+
     def comment_view(self, request, object_id):
         email = self._email_for(request, object_id, allowed=user_can_comment)
         if request.method != "POST":
@@ -499,6 +539,7 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
             "can_review": user_can_review(request.user),
             "can_comment": user_can_comment(request.user),
             "pending": EmailStatus.PENDING_REVIEW,
+            "approved": EmailStatus.APPROVED,
             "reject_form": RejectForm(),
             "comment_form": CommentForm(),
         }
@@ -564,6 +605,25 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
         )
 
     @admin.action(
+        description="Send selected approved emails now", permissions=["review"]
+    )
+    def send_now_selected(self, request, queryset):
+        sent = skipped = 0
+        for email in queryset.filter(status=EmailStatus.APPROVED):
+            try:
+                email_send_now(email=email, actor=request.user)
+            except IllegalTransition:
+                skipped += 1
+            else:
+                sent += 1
+        skipped += queryset.exclude(status=EmailStatus.APPROVED).count()
+        self.message_user(
+            request,
+            f"{sent} queued to send now; {skipped} skipped (not approved).",
+            messages.SUCCESS if not skipped else messages.WARNING,
+        )
+
+    @admin.action(
         description="Stuck in sending: confirm sent (found in SES)",
         permissions=["review"],
     )
@@ -612,6 +672,12 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
             obj.get_status_display(),
         )
 
+    @admin.display(description="Sends at", ordering="send_after")
+    def sends_at(self, obj: ReengagementEmail) -> str:
+        if obj.send_after is None or obj.status != EmailStatus.APPROVED:
+            return "—"
+        return send_time_text(obj)
+
     @admin.display(description="preview and context")
     def review_panel(self, obj: ReengagementEmail) -> str:
         if obj.pk is None:
@@ -627,6 +693,9 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
             f"{TEMPLATES}/review_panel.html",
             {
                 "email": obj,
+                "sends_at": obj.status == EmailStatus.APPROVED
+                and obj.send_after
+                and send_time_text(obj),
                 "regenerated_from_url": obj.regenerated_from_id
                 and self._change_url_of(obj.regenerated_from_id),
                 "replaced_by": replaced_by,

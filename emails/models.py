@@ -84,6 +84,17 @@ class ReengagementEmail(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
     edited = models.BooleanField(default=False)
+    send_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Chosen at approval (emails.services.send_time): the dispatcher "
+        "enqueues the send once this has passed.",
+    )
+    dispatched_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the dispatcher (or Send now) last enqueued the send.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
     send_cost_usd = models.DecimalField(
@@ -104,6 +115,12 @@ class ReengagementEmail(models.Model):
             models.Index(fields=["client", "-created_at"]),
             models.Index(fields=["provider"]),
             models.Index(fields=["client", "sent_at"]),
+            # The dispatcher's scan: approved emails by send time, a few rows.
+            models.Index(
+                fields=["send_after"],
+                condition=models.Q(status="approved"),
+                name="email_approved_send_after",
+            ),
         ]
         constraints = [
             # At most one email in flight per client, whatever races happen.

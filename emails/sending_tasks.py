@@ -1,4 +1,4 @@
-"""Celery task that sends one approved email through the configured backend."""
+"""Celery tasks of the send path: the dispatcher, and one approved email's send."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
+from emails.services.dispatch import emails_dispatch
 from emails.services.sending import SendDeferred, email_send
 
 SEND_EMAIL_MAX_RETRIES = 8
@@ -49,3 +50,21 @@ def send_email_task(self, email_id: int) -> str | None:
             countdown=send_retry_countdown(retries=self.request.retries)
         ) from deferred
     return email.status if email else None
+
+
+@shared_task(
+    name="emails.dispatch_sends",
+    queue="default",
+    # A run that is lost or overlaps the next is harmless (the claim skips locked
+    # and stamped rows), and the next run comes minutes later: no retries.
+    max_retries=0,
+    ignore_result=True,
+)
+def dispatch_sends_task() -> dict[str, int]:
+    """Publish the approved emails that are due (the Celery beat schedule)."""
+    outcome = emails_dispatch()
+    return {
+        "enqueued": outcome.enqueued,
+        "not_enqueued": outcome.not_enqueued,
+        "rescheduled": outcome.rescheduled,
+    }

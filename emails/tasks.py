@@ -89,4 +89,7 @@ def regenerate_draft_task(self, email_id: int) -> str | None:
     return outcome.email.status
 
 
-from emails.sending_tasks import send_email_task  # noqa: E402,F401 - registers the task
+from emails.sending_tasks import (  # noqa: E402,F401 - registers the tasks
+    dispatch_sends_task,
+    send_email_task,
+)

@@ -339,6 +339,30 @@ AWS_SES_AUTO_THROTTLE = None
 # limiter is a token bucket of capacity 1 kept by each worker process, so the real
 # ceiling is this rate times the number of worker processes consuming the queue.
 SEND_RATE_LIMIT = env.str("SEND_RATE_LIMIT", default="14/s")
+# Send-time windows (emails.services.send_time): an approved email goes out between
+# these local hours of the client's time zone (start inclusive, end exclusive), never
+# on the client's quiet days, at the client's best hour within the window.
+SEND_WINDOW_START_HOUR = env.int("SEND_WINDOW_START_HOUR", default=9)
+SEND_WINDOW_END_HOUR = env.int("SEND_WINDOW_END_HOUR", default=20)
+# The zone of a client whose time_zone is empty or not an IANA name.
+SEND_DEFAULT_TIME_ZONE = env.str("SEND_DEFAULT_TIME_ZONE", default="America/New_York")
+# The best hour is the modal local hour of the client's last SEND_BEST_HOUR_ORDERS
+# orders; with fewer than SEND_BEST_HOUR_MIN_ORDERS the book's best hour (the modal
+# hour of its last SEND_BOOK_BEST_HOUR_ORDERS orders, cached for the day) is used.
+SEND_BEST_HOUR_ORDERS = env.int("SEND_BEST_HOUR_ORDERS", default=20)
+SEND_BEST_HOUR_MIN_ORDERS = env.int("SEND_BEST_HOUR_MIN_ORDERS", default=3)
+SEND_BOOK_BEST_HOUR_ORDERS = env.int("SEND_BOOK_BEST_HOUR_ORDERS", default=5000)
+# The dispatcher (emails.services.dispatch) runs this often: django-celery-beat's
+# schedule is created from it by emails/migrations (edit the periodic task in the
+# admin afterwards); on Lambda the Zappa event's rate in zappa_settings.json must
+# say the same. The admin tells reviewers an email goes within this of its time.
+SEND_DISPATCH_INTERVAL_MINUTES = env.int("SEND_DISPATCH_INTERVAL_MINUTES", default=5)
+# A dispatched email still approved this long after its enqueue (the message was
+# lost, or its send retries ran out) is enqueued again. Longer than the send task's
+# retries with backoff (~9 minutes); the claim makes a duplicate message harmless.
+SEND_REDISPATCH_AFTER_SECONDS = env.int("SEND_REDISPATCH_AFTER_SECONDS", default=3600)
+# At most this many emails per dispatcher run (the rest go on the next run).
+SEND_DISPATCH_BATCH_SIZE = env.int("SEND_DISPATCH_BATCH_SIZE", default=500)
 # SES price: $0.10 per 1,000 emails.
 SES_COST_PER_EMAIL_USD = env.str("SES_COST_PER_EMAIL_USD", default="0.0001")
 UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int("UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", default=365)

@@ -1,7 +1,7 @@
 """Entry points for Zappa scheduled events (see zappa_settings.json).
 
-On Lambda there is no Celery beat process; the nightly rescoring runs from an
-EventBridge schedule that calls this function directly.
+On Lambda there is no Celery beat process; the nightly rescoring and the send
+dispatcher run from EventBridge schedules that call these functions directly.
 """
 
 from __future__ import annotations
@@ -15,3 +15,16 @@ def nightly_rescore(event: dict, context: object) -> int:
     from scoring.services.nightly import scoring_nightly
 
     return scoring_nightly().pk
+
+
+def send_dispatch(event: dict, context: object) -> dict[str, int]:
+    """Publish the approved emails whose send time has come (every few minutes)."""
+    django.setup()
+    from emails.services.dispatch import emails_dispatch
+
+    outcome = emails_dispatch()
+    return {
+        "enqueued": outcome.enqueued,
+        "not_enqueued": outcome.not_enqueued,
+        "rescheduled": outcome.rescheduled,
+    }

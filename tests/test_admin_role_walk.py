@@ -790,6 +790,14 @@ EXPECT: dict[str, Url] = {
         data=lambda w: {},
         writes=True,
     ),
+    # draft_b is pending review, not approved: Send now refuses it and writes
+    # nothing (tests/emails/test_dispatch_admin.py sends an approved one).
+    "admin:emails_reengagementemail_send_now": Url(
+        ("L", "no", "404", "405", "405", "405"),
+        ("L", "no", "404", "noop", "noop", "noop"),
+        obj="draft_b",
+        data=lambda w: {},
+    ),
     "admin:emails_reengagementemail_comment": Url(
         ("L", "no", "404", "405", "405", "405"),
         ("L", "no", "404", "ok", "ok", "ok"),
@@ -979,6 +987,7 @@ ACTION_ROLES: dict[tuple[str, str], set[str]] = {
     ("customers.order", "delete_selected"): {"manager"},
     ("emails.reengagementemail", "approve_selected"): {"reviewer", "manager"},
     ("emails.reengagementemail", "reject_selected"): {"reviewer", "manager"},
+    ("emails.reengagementemail", "send_now_selected"): {"reviewer", "manager"},
     ("emails.reengagementemail", "confirm_sent_selected"): {"reviewer", "manager"},
     ("emails.reengagementemail", "resend_selected"): {"reviewer", "manager"},
     ("emails.suppression", "delete_selected"): {"manager"},

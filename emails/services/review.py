@@ -25,7 +25,9 @@ from emails.models import (
     ReengagementEmail,
 )
 from emails.selectors import emails_visible_to
+from emails.services.dispatch import email_dispatch_if_due
 from emails.services.eligibility import client_contact_block_reason
+from emails.services.send_time import send_time_choose
 from emails.services.transitions import IllegalTransition, email_transition
 
 REVIEW_PERMISSION = "emails.review_reengagementemail"
@@ -134,14 +136,6 @@ def _edited_values(
     }
 
 
-def _send_enqueue(email_id: int) -> None:
-    # Imported here: sending pulls in the SES client, which the review flow
-    # does not need until a draft is approved.
-    from emails.sending_tasks import send_email_task
-
-    send_email_task.delay(email_id)
-
-
 def email_approve(
     *,
     email: ReengagementEmail,
@@ -150,8 +144,11 @@ def email_approve(
     preheader: str | None = None,
     body: str | None = None,
 ) -> ReengagementEmail:
-    """Approve a pending draft, with the reviewer's edits if any, and send on commit.
+    """Approve a pending draft, with the reviewer's edits if any, and schedule it.
 
+    The send time (``send_after``) is the client's best hour in their daytime
+    window (``emails.services.dispatch`` numbers the steps from here); when it
+    is now, the send is published on commit, else the dispatcher publishes it.
     A client who may no longer be contacted is not approved: the draft moves to
     suppressed instead (check ``status`` on the returned email). Edited text
     passes the same checks as a model's draft and must not make an offer.
@@ -172,6 +169,8 @@ def email_approve(
         values = _edited_values(email, subject=subject, preheader=preheader, body=body)
         changes = _edit_changes(email, values)
         fields = {name: values[name] for name in changes}
+    now = timezone.now()
+    send_after = send_time_choose(client=email.client, now=now)
     with transaction.atomic():
         email = email_transition(
             email=email,
@@ -180,11 +179,13 @@ def email_approve(
             note="approved with edits" if changes else "approved",
             changes=changes,
             reviewer=reviewer,
-            reviewed_at=timezone.now(),
+            reviewed_at=now,
             edited=bool(changes),
+            send_after=send_after,
+            dispatched_at=None,
             **fields,
         )
-        transaction.on_commit(partial(_send_enqueue, email.pk))
+        transaction.on_commit(partial(email_dispatch_if_due, email_id=email.pk))
     return email
 
 

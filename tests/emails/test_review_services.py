@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from emails import sending_tasks, tasks
 from emails.models import EmailComment, EmailStatus, ReengagementEmail, Suppression
+from emails.services import review
 from emails.services.review import (
     REGENERATED_NOTE,
     ReviewRefused,
@@ -87,15 +88,21 @@ def test_who_may_review_and_comment():
 
 
 def test_approve_records_reviewer_and_enqueues_the_send_on_commit(
-    django_capture_on_commit_callbacks, sends
+    django_capture_on_commit_callbacks, sends, monkeypatch
 ):
-    """Approval moves to approved, records who and when, and sends after commit."""
+    """Approval moves to approved, records who and when, and sends after commit.
+
+    Approved inside the client's best-hour slot, the send time is now, so the
+    send is published on commit (otherwise the dispatcher publishes it later).
+    """
+    monkeypatch.setattr(review, "send_time_choose", lambda *, client, now: now)
     email = pending_email()
     reviewer = ReviewerFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         email_approve(email=email, reviewer=reviewer)
     email.refresh_from_db()
     assert email.status == EmailStatus.APPROVED
+    assert email.send_after == email.reviewed_at
     assert email.reviewer == reviewer
     assert email.reviewed_at is not None
     assert email.edited is False

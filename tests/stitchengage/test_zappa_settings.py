@@ -45,3 +45,20 @@ def test_production_extends_dev_with_the_nightly_job_sizes():
     assert config["memory_size"] >= 2048  # nightly peak ~1.2 GB
     assert config["timeout_seconds"] == 900
     assert config["slim_handler"] is True  # 277 MB unzipped > Lambda's 250 MB
+
+
+@pytest.mark.parametrize("stage", ["dev", "production"])
+def test_both_stages_run_the_send_dispatcher_every_few_minutes(stage, settings):
+    """The dispatcher's EventBridge schedule matches SEND_DISPATCH_INTERVAL_MINUTES."""
+    from stitchengage import zappa_events
+
+    events = stage_config(stage)["events"]
+    (dispatcher,) = (
+        e for e in events if e["function"] == "stitchengage.zappa_events.send_dispatch"
+    )
+    minutes = settings.SEND_DISPATCH_INTERVAL_MINUTES
+    assert dispatcher["expression"] == f"rate({minutes} minutes)"
+    assert callable(zappa_events.send_dispatch)
+    functions = [e["function"] for e in events]
+    assert "stitchengage.zappa_events.nightly_rescore" in functions
+    assert functions.count("stitchengage.lambda_sqs.sqs_worker") == 3
