@@ -18,6 +18,7 @@ import requests
 
 from emails import sending_tasks
 from emails.models import EmailStatus
+from emails.services.dispatch import email_send_now
 from emails.services.review import email_approve
 from tests.customers.factories import ClientFactory, ReviewerFactory
 from tests.emails.test_review_services import pending_email
@@ -51,7 +52,11 @@ def _raw_messages_recorded(endpoint_url: str) -> list[dict]:
 def test_approved_email_reaches_ses_with_its_headers(
     ses, aws, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """Approving a draft sends it once through SES with the RFC 8058 headers."""
+    """An approved draft, sent now, goes once through SES with the RFC 8058 headers.
+
+    (Approval alone schedules the send for the client's best hour; "Send now" is
+    the reviewer's way past it, through the same publish.)
+    """
     monkeypatch.setattr(
         sending_tasks.send_email_task,
         "delay",
@@ -61,8 +66,12 @@ def test_approved_email_reaches_ses_with_its_headers(
         client=ClientFactory(first_name="Ana", email="ana@example.com")
     )
 
+    reviewer = ReviewerFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        email_approve(email=draft, reviewer=ReviewerFactory())
+        email_approve(email=draft, reviewer=reviewer)
+    draft.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        email_send_now(email=draft, actor=reviewer)
 
     draft.refresh_from_db()
     assert draft.status == EmailStatus.SENT
