@@ -236,7 +236,7 @@ def _first_order_amount(*, start_field: str, days: int) -> Subquery:
     return Subquery(orders, output_field=DecimalField(max_digits=10, decimal_places=2))
 
 
-def _group_outcome(
+def group_outcome(
     *, queryset: QuerySet, start_field: str, days: int, as_of: dt.datetime
 ) -> GroupOutcome:
     """Aggregate one group in one query: closed/open windows, conversions, revenue.
@@ -367,7 +367,7 @@ def outcomes_summarise(
     as_of = as_of or timezone.now()
     if days is None:
         days = getattr(settings, "REENGAGEMENT_ATTRIBUTION_DAYS", 30)
-    emailed = _group_outcome(
+    emailed = group_outcome(
         queryset=_emails_in(experiment).filter(
             status=EmailStatus.SENT, sent_at__isnull=False
         ),
@@ -375,7 +375,7 @@ def outcomes_summarise(
         days=days,
         as_of=as_of,
     )
-    holdout = _group_outcome(
+    holdout = group_outcome(
         queryset=_assignments_in(experiment).filter(
             group=RetentionAssignment.Group.HOLDOUT
         ),
@@ -383,7 +383,7 @@ def outcomes_summarise(
         days=days,
         as_of=as_of,
     )
-    assigned = _group_outcome(
+    assigned = group_outcome(
         queryset=_assignments_in(experiment).filter(
             group=RetentionAssignment.Group.TREATMENT
         ),
