@@ -45,6 +45,7 @@ from customers.models import Client, Order, OrderStatus, RiskTier
 from emails.models import (
     EmailStatus,
     EmailTransition,
+    Experiment,
     ReengagementEmail,
     RetentionAssignment,
 )
@@ -179,14 +180,26 @@ class OutcomeSummary:
 
 
 def experiments_list() -> list[tuple[str, int]]:
-    """Return (experiment, clients assigned) for each experiment, newest first."""
-    return list(
+    """Return (experiment, clients assigned) for each experiment, newest first.
+
+    Experiments started but with nobody assigned yet come first, with 0.
+    """
+    assigned = list(
         RetentionAssignment.objects.order_by()
         .values("experiment")
         .annotate(n=Count("pk"), latest=Max("assigned_at"))
         .order_by("-latest", "experiment")
         .values_list("experiment", "n")
     )
+    names = {name for name, _ in assigned}
+    waiting = [
+        (name, 0)
+        for name in Experiment.objects.order_by("-started_at").values_list(
+            "name", flat=True
+        )
+        if name not in names
+    ]
+    return waiting + assigned
 
 
 def _assignments_in(experiment: str | None) -> QuerySet[RetentionAssignment]:
