@@ -159,7 +159,7 @@ def _variants_checked(
     ]
 
 
-def experiment_start(
+def experiment_design(
     *,
     name: str,
     prompt_versions: Sequence[str],
@@ -169,16 +169,15 @@ def experiment_start(
     baseline: float | None = None,
     alpha: float = ALPHA,
     power: float = POWER,
-    now: dt.datetime | None = None,
-) -> Experiment:
-    """Start an experiment and plan its sample size; return it.
+) -> dict[str, object]:
+    """Return the fields of a new experiment, checked and planned; write nothing.
 
     1. Check the name (new, and no assignments recorded under it), the prompt
        versions (each must load) and the weights (default: equal).
     2. Plan the fixed horizon: ``baseline`` (default: the treated rate so far,
        ``experiment_baseline_estimate``) and the MDE give the closed windows
        each variant needs at ``alpha`` and ``power``.
-    3. Insert it active. Another active experiment is refused: stop it first.
+    3. Refuse while another experiment runs: stop it first.
     """
     name = name.strip()
     if not name or len(name) > Experiment._meta.get_field("name").max_length:
@@ -212,19 +211,27 @@ def experiment_start(
             )
         except ValueError as exc:
             raise ExperimentError(str(exc)) from exc
+    return {
+        "name": name,
+        "variants": variants,
+        "holdout_share": share,
+        "baseline_rate": baseline,
+        "min_detectable_effect": mde,
+        "alpha": alpha,
+        "power": power,
+        "planned_n_per_arm": planned,
+    }
+
+
+def experiment_start(*, now: dt.datetime | None = None, **design) -> Experiment:
+    """Start an experiment (``experiment_design``'s arguments) and return it.
+
+    The partial unique index settles two managers starting at once.
+    """
+    fields = experiment_design(**design)
     try:
         with transaction.atomic():
-            return Experiment.objects.create(
-                name=name,
-                variants=variants,
-                holdout_share=share,
-                baseline_rate=baseline,
-                min_detectable_effect=mde,
-                alpha=alpha,
-                power=power,
-                planned_n_per_arm=planned,
-                started_at=now or timezone.now(),
-            )
+            return Experiment.objects.create(**fields, started_at=now or timezone.now())
     except IntegrityError as exc:  # started concurrently
         raise ExperimentError("Another experiment was started meanwhile.") from exc
 
