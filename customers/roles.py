@@ -30,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "emailcomment": ("view", "add"),
             "emailtransition": ("view",),
             "suppression": ("view",),
+            "experiment": ("view",),
         },
     },
     MANAGERS: {
@@ -44,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "emailcomment": ("view", "add", "change", "delete"),
             "emailtransition": ("view",),
             "suppression": ("view", "add", "change", "delete"),
+            "experiment": ("view", "add", "change"),
         },
         "django_celery_beat": {"periodictask": ("view", "change")},
     },

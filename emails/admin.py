@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from customers.admin import tier_badge
 from customers.admin_filters import StylistListFilter
 from customers.selectors import user_is_stylist_only
+from emails.admin_experiments import ExperimentAdmin  # noqa: F401 - registers it
 from emails.forms import CommentForm, EditApproveForm, RejectForm
 from emails.models import (
     EmailStatus,
@@ -180,6 +181,7 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
         "client",
         "status_badge",
         "subject",
+        "prompt_version",
         "provider",
         "model",
         "prompt_tokens",
@@ -195,6 +197,7 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
         ("client__score__risk_tier", admin.ChoicesFieldListFilter),
         EmailStylistFilter,
         CreatedAgeFilter,
+        "prompt_version",
         "provider",
     )
     list_select_related = ("client",)
@@ -709,6 +712,12 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
                 "score_rows": history[-SCORE_TABLE_ROWS:][::-1],
                 "transitions": obj.transitions.select_related("actor"),
                 "comments": obj.comments.select_related("author"),
+                "experiment": obj.snapshot_id
+                and RetentionAssignment.objects.filter(
+                    client_id=obj.client_id, snapshot_id=obj.snapshot_id
+                )
+                .values_list("experiment", flat=True)
+                .first(),
             },
         )
 
@@ -717,8 +726,15 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
 class RetentionAssignmentAdmin(SafeListQueryMixin, admin.ModelAdmin):
     """Written by the pipeline only: an experiment's record must not be edited."""
 
-    list_display = ("client", "group", "experiment", "holdout_share", "assigned_at")
-    list_filter = ("group", "experiment")
+    list_display = (
+        "client",
+        "group",
+        "experiment",
+        "prompt_version",
+        "holdout_share",
+        "assigned_at",
+    )
+    list_filter = ("group", "experiment", "prompt_version")
     list_select_related = ("client",)
     search_fields = ("=client__email",)
     raw_id_fields = ("client", "snapshot")

@@ -20,13 +20,16 @@ from django.utils.safestring import SafeString
 
 from customers.models import RiskTier
 from customers.selectors import user_is_stylist_only
+from emails.models import Experiment
 from emails.selectors import dashboard_simulated_data
+from emails.services.experiments import experiment_active
 from emails.services.outcomes import (
     OutcomeSummary,
     experiments_list,
     outcomes_summarise,
     wilson_interval,
 )
+from emails.services.variant_outcomes import VariantSummary, variants_summarise
 
 TIER_COLOURS = {
     RiskTier.HEALTHY: "#2e7d32",
@@ -63,6 +66,11 @@ def dashboard_index(request: HttpRequest) -> TemplateResponse:
     if experiment is not None and experiment not in dict(experiments):
         raise Http404(f"No experiment named {experiment!r}.")
     summary = outcomes_summarise(experiment=experiment)
+    variants = None
+    if experiment is not None:
+        row = Experiment.objects.filter(name=experiment).first()
+        if row is not None and len(row.variants) > 1:
+            variants = variants_summarise(experiment=row)
     context = {
         **admin.site.each_context(request),
         "title": "Retention dashboard",
@@ -71,6 +79,9 @@ def dashboard_index(request: HttpRequest) -> TemplateResponse:
         "charts": _charts(summary),
         "percents": _percents(summary),
         "simulated": dashboard_simulated_data(experiment=experiment),
+        "active_experiment": experiment_active(),
+        "variants": variants,
+        "variant_rows": variants and _variant_rows(variants),
     }
     return TemplateResponse(request, "emails/dashboard.html", context)
 
@@ -96,6 +107,46 @@ def _percents(summary: OutcomeSummary) -> dict[str, str]:
         "itt_lower": _percent(itt and itt.lower, signed=True),
         "itt_upper": _percent(itt and itt.upper, signed=True),
     }
+
+
+def _variant_rows(variants: VariantSummary) -> dict[str, list[dict[str, str]]]:
+    """Format each arm and each comparison of a variant summary for the page."""
+    arms = []
+    total = sum(arm.weight for arm in variants.arms) or 1
+    for arm in variants.arms:
+        low, high = arm.interval or (None, None)
+        analysed = arm.analysed
+        arms.append(
+            {
+                "version": arm.prompt_version,
+                "weight": f"{arm.weight / total:.0%}",
+                "closed": f"{arm.outcome.closed:,}",
+                "open": f"{arm.outcome.open:,}",
+                "reengaged": f"{arm.outcome.reengaged:,}",
+                "rate": _percent(arm.outcome.rate),
+                "interval": f"{_percent(low)} to {_percent(high)}"
+                if arm.interval
+                else "\u2013",
+                "analysed": f"{analysed.reengaged} of {analysed.closed} "
+                f"({_percent(analysed.rate)})"
+                if analysed
+                else "\u2013",
+                "winner": arm.prompt_version == variants.winner,
+            }
+        )
+    comparisons = [
+        {
+            "label": f"{c.challenger} \u2212 {c.control}",
+            "difference": _percent(c.test.difference, signed=True),
+            "interval": f"{_percent(c.lower, signed=True)} to "
+            f"{_percent(c.upper, signed=True)}",
+            "z": f"{c.test.z:.2f}",
+            "p": f"{c.test.p_value:.3f}",
+            "significant": "yes" if c.significant else "no",
+        }
+        for c in variants.comparisons
+    ]
+    return {"arms": arms, "comparisons": comparisons}
 
 
 # --- Charts -------------------------------------------------------------------------

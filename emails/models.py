@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from customers.models import Client
 from scoring.models import ScoreSnapshot
@@ -64,7 +65,13 @@ class ReengagementEmail(models.Model):
 
     provider = models.CharField(max_length=32, blank=True)
     model = models.CharField("LLM model", max_length=100, blank=True)
-    prompt_version = models.CharField(max_length=16, blank=True)
+    prompt_version = models.CharField(
+        "prompt variant",
+        max_length=16,
+        blank=True,
+        help_text="Set when the email is queued, from the client's assignment, so "
+        "a regenerated draft keeps its variant.",
+    )
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(
@@ -177,6 +184,67 @@ class EmailComment(models.Model):
         return f"Comment by {self.author_id} on email {self.email_id}"
 
 
+class Experiment(models.Model):
+    """A re-engagement experiment: its holdout, its prompt variants and its plan.
+
+    At most one is active (no ``stopped_at``); drafting assigns new at-risk
+    entries to it. ``variants`` is ``[{"prompt_version": "v1", "weight": 50}, ...]``,
+    fixed at the start: changing weights mid-way would move clients between
+    arms. ``planned_n_per_arm`` is the fixed horizon from the power calculation
+    (``emails.services.experiment_stats``); no winner is declared before it.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    variants = models.JSONField(default=list)
+    holdout_share = models.FloatField()
+    baseline_rate = models.FloatField(
+        null=True, blank=True, help_text="Re-engagement rate assumed for planning."
+    )
+    min_detectable_effect = models.FloatField(
+        null=True, blank=True, help_text="Smallest absolute difference to detect."
+    )
+    alpha = models.FloatField(default=0.05)
+    power = models.FloatField(default=0.8)
+    planned_n_per_arm = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Closed attribution windows each variant needs before a verdict.",
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        constraints = [
+            # A partial unique index on a constant: at most one row matches.
+            models.UniqueConstraint(
+                models.Value(1),
+                condition=models.Q(stopped_at__isnull=True),
+                name="one_active_experiment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(holdout_share__gte=0, holdout_share__lt=1),
+                name="experiment_holdout_share_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stopped_at__isnull=True)
+                | models.Q(stopped_at__gte=models.F("started_at")),
+                name="experiment_stops_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def active(self) -> bool:
+        return self.stopped_at is None
+
+    @property
+    def prompt_versions(self) -> list[str]:
+        return [str(v["prompt_version"]) for v in self.variants]
+
+
 class RetentionAssignment(models.Model):
     """A client's entry into at-risk, assigned to the emailed or the holdout group.
 
@@ -197,6 +265,12 @@ class RetentionAssignment(models.Model):
     group = models.CharField(max_length=16, choices=Group.choices)
     experiment = models.CharField(max_length=64, default="reengagement-v1")
     holdout_share = models.FloatField()
+    prompt_version = models.CharField(
+        "prompt variant",
+        max_length=16,
+        blank=True,
+        help_text="The prompt version drawn for the emailed group; blank if held out.",
+    )
     assigned_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -204,6 +278,7 @@ class RetentionAssignment(models.Model):
         indexes = [
             models.Index(fields=["group", "assigned_at"]),
             models.Index(fields=["client", "-assigned_at"]),
+            models.Index(fields=["experiment", "prompt_version", "assigned_at"]),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -49,7 +49,7 @@ from django_celery_beat.models import (
 from import_export.tmp_storages import TempFolderStorage
 
 from customers.models import Client, Order
-from emails.models import EmailComment, RetentionAssignment, Suppression
+from emails.models import EmailComment, Experiment, RetentionAssignment, Suppression
 from scoring.models import ModelFit
 from tests.customers.factories import (
     ClientFactory,
@@ -150,6 +150,15 @@ def _world_build() -> dict[str, Any]:
             ),
             "suppression": Suppression.objects.create(
                 email="blocked@example.com", reason=Suppression.Reason.MANUAL
+            ),
+            "experiment": Experiment.objects.create(
+                name="walk-ab",
+                variants=[
+                    {"prompt_version": "v1", "weight": 50},
+                    {"prompt_version": "v2", "weight": 50},
+                ],
+                holdout_share=0.1,
+                planned_n_per_arm=686,
             ),
             "interval": interval,
             "crontab": CrontabSchedule.objects.create(minute="0", hour="3"),
@@ -814,6 +823,34 @@ EXPECT: dict[str, Url] = {
         delete=(READ_ONLY, READ_ONLY),
         history=SU_ONLY,
     ),
+    # Managers start (add) and stop (action) experiments; Reviewers look. A forged
+    # start is refused by the form while walk-ab runs, so it writes nothing.
+    **model_urls(
+        "emails.experiment",
+        "experiment",
+        changelist=(
+            ("L", "403", "403", "ok", "ok", "ok"),
+            ("L", "403", "403", "noop", "ok", "ok"),
+        ),
+        add=(
+            ("L", "403", "403", "403", "ok", "ok"),
+            ("L", "403", "403", "403", "ok", "ok"),
+        ),
+        change=(
+            ("L", "403", "403", "ok", "ok", "ok"),
+            ("L", "403", "403", "403", "ok", "ok"),
+        ),
+        delete=(READ_ONLY, READ_ONLY),
+        history=("L", "403", "403", "ok", "ok", "ok"),
+        changelist_post=lambda w: action("stop_selected", w["experiment"].pk),
+        add_post=lambda w: {
+            "name": "forged-ab",
+            "prompt_versions": "v1,v2",
+            "holdout_share": "0.1",
+        },
+        change_post=lambda w: {"name": "forged-rename"},
+        writes=(True, False, False),
+    ),
     **model_urls(
         "emails.suppression",
         "suppression",
@@ -991,6 +1028,7 @@ ACTION_ROLES: dict[tuple[str, str], set[str]] = {
     ("emails.reengagementemail", "confirm_sent_selected"): {"reviewer", "manager"},
     ("emails.reengagementemail", "resend_selected"): {"reviewer", "manager"},
     ("emails.suppression", "delete_selected"): {"manager"},
+    ("emails.experiment", "stop_selected"): {"manager"},
 }
 ACTION_OBJECT = {
     "auth.group": "group",
@@ -1004,6 +1042,7 @@ ACTION_OBJECT = {
     "customers.order": "order_b",
     "emails.reengagementemail": "draft_b",
     "emails.suppression": "suppression",
+    "emails.experiment": "experiment",
 }
 # Roles that see B's records: for them an allowed action is in scope.
 SEES_B = {"reviewer", "manager", "superuser"}

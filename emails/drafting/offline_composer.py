@@ -6,6 +6,11 @@ same profile always gives the same draft, so reviews and tests are stable) but
 picks among several phrasings per profile so a reviewer's queue does not read as
 one form letter. The stylist note is never used: it is internal, and a template
 cannot judge which parts of it are safe to say.
+
+Each prompt version has its own layout, so a demo or a test of a prompt A/B split
+shows the variants apart: v1 opens with the time since the last Fix, v2 leads
+with the stylist's picks and ends on a question. A version with no layout of its
+own gets v1's.
 """
 
 from __future__ import annotations
@@ -67,6 +72,33 @@ _INVITATIONS = (
 )
 _SIGN_OFFS = ("Warmly,", "Talk soon,", "All the best,", "Happy styling,")
 
+# v2: lead with the stylist's picks.
+_PICKS_SUBJECTS = (
+    "{name}, a few pieces I'd pick for you",
+    "I've started on your next Fix, {name}",
+    "{name}, some ideas for your next Fix",
+)
+_PICKS_SUBJECTS_NAMELESS = ("A few pieces I'd pick for you",)
+_PICKS_PREHEADERS = (
+    "{stylist} has been picking out ideas for you",
+    "A few ideas from {stylist}, your stylist",
+)
+_PICKS_NO_STYLES = (
+    "I'd love to start on your next Fix, and I'd like to hear what you're after "
+    "first, so every piece in the box is one you'd reach for."
+)
+_PICKS_NO_STYLES_QUESTION = (
+    "What are you in the mood for this season? Just reply to this email with a "
+    "line or two, or schedule your next Fix whenever it suits you."
+)
+_PICKS_QUESTIONS = (
+    "Which of those sounds most like you right now? Just reply to this email "
+    "with a word or two and I'll take it from there, or schedule your next Fix "
+    "whenever it suits you.",
+    "Is there anything you'd like me to add, or leave out this time? Reply with a "
+    "line or two and I'll build your next Fix around it. No rush at all.",
+)
+
 
 def draft_compose_offline(
     *, profile: ClientProfile, prompt_version: str
@@ -84,14 +116,41 @@ def draft_compose_offline(
     pick = _Picker(profile)
     name = _collapse(profile.first_name)
     stylist = _collapse(profile.stylist_name).split(" ")[0]
+    compose = _LAYOUTS.get(prompt_version, _compose_time_first)
+    subject, preheader, body = compose(
+        profile=profile, pick=pick, name=name, stylist=stylist
+    )
 
+    draft = draft_validate(
+        data={"subject": subject, "preheader": preheader, "body": body},
+        first_name=name,
+    )
+    violations = offer_violations(draft.full_text)
+    if violations:
+        raise DraftValidationError(f"template produced offer-like text: {violations}")
+    return DraftResult(
+        subject=draft.subject,
+        preheader=draft.preheader,
+        body=draft.body,
+        provider=PROVIDER,
+        model=MODEL,
+        prompt_version=prompt_version,
+        prompt_tokens=0,
+        completion_tokens=0,
+        cost_usd=Decimal(0),
+        latency_ms=round((time.monotonic() - started) * 1000),
+        attempts=1,
+    )
+
+
+def _compose_time_first(
+    *, profile: ClientProfile, pick: _Picker, name: str, stylist: str
+) -> tuple[str, str, str]:
+    """Return v1's subject, preheader and body: the time away, then the details."""
     subject = pick.one(_SUBJECTS).format(name=name)
     if len(subject) > SUBJECT_LENGTH[1]:
         subject = pick.one(_SUBJECTS_NAMELESS)
-    preheader = pick.one(_PREHEADERS).format(stylist=stylist)
-    if len(preheader) > PREHEADER_LENGTH[1]:
-        preheader = "A quick note from your stylist"
-
+    preheader = _preheader(pick.one(_PREHEADERS), stylist=stylist)
     paragraphs = [
         pick.one(_GREETINGS).format(name=name),
         " ".join(
@@ -113,27 +172,90 @@ def draft_compose_offline(
         paragraphs.append(styles_sentence)
     paragraphs.append(pick.one(_INVITATIONS))
     paragraphs.append(f"{pick.one(_SIGN_OFFS)}\n{stylist}")
-    body = "\n\n".join(paragraphs)
+    return subject, preheader, "\n\n".join(paragraphs)
 
-    draft = draft_validate(
-        data={"subject": subject, "preheader": preheader, "body": body},
-        first_name=name,
+
+def _compose_picks_first(
+    *, profile: ClientProfile, pick: _Picker, name: str, stylist: str
+) -> tuple[str, str, str]:
+    """Return v2's subject, preheader and body: the stylist's picks lead."""
+    subject = pick.one(_PICKS_SUBJECTS).format(name=name)
+    if len(subject) > SUBJECT_LENGTH[1]:
+        subject = pick.one(_PICKS_SUBJECTS_NAMELESS)
+    preheader = _preheader(pick.one(_PICKS_PREHEADERS), stylist=stylist)
+    picks = " ".join(
+        s
+        for s in (
+            _picks_sentence(profile.preferred_styles, pick=pick),
+            _kept_sentence(profile),
+        )
+        if s
     )
-    violations = offer_violations(draft.full_text)
-    if violations:
-        raise DraftValidationError(f"template produced offer-like text: {violations}")
-    return DraftResult(
-        subject=draft.subject,
-        preheader=draft.preheader,
-        body=draft.body,
-        provider=PROVIDER,
-        model=MODEL,
-        prompt_version=prompt_version,
-        prompt_tokens=0,
-        completion_tokens=0,
-        cost_usd=Decimal(0),
-        latency_ms=round((time.monotonic() - started) * 1000),
-        attempts=1,
+    since = (
+        f"It has been {_gap(profile.days_since_last_order)} since your last Fix, "
+        "and I've been looking forward to styling you again."
+    )
+    paragraphs = [
+        pick.one(_GREETINGS).format(name=name),
+        picks or _PICKS_NO_STYLES,
+        " ".join(
+            s
+            for s in (
+                since,
+                _feedback_sentence(profile),
+                _tenure_sentence_short(profile),
+            )
+            if s
+        ),
+        pick.one(_PICKS_QUESTIONS) if picks else _PICKS_NO_STYLES_QUESTION,
+        f"{pick.one(_SIGN_OFFS)}\n{stylist}",
+    ]
+    return subject, preheader, "\n\n".join(paragraphs)
+
+
+_LAYOUTS = {"v1": _compose_time_first, "v2": _compose_picks_first}
+
+
+def _preheader(template: str, *, stylist: str) -> str:
+    preheader = template.format(stylist=stylist)
+    if len(preheader) > PREHEADER_LENGTH[1]:
+        return "A quick note from your stylist"
+    return preheader
+
+
+def _picks_sentence(styles: tuple[str, ...], *, pick: _Picker) -> str:
+    usable = [s for s in (_usable_phrase(style) for style in styles[:3]) if s]
+    if not usable:
+        return ""
+    listed = usable[0] if len(usable) == 1 else ", ".join(usable[:-1])
+    if len(usable) > 1:
+        listed += f" and {usable[-1]}"
+    return pick.one(
+        (
+            f"If I were putting your next Fix together today, I'd start with "
+            f"{listed} pieces, chosen for how you actually like to dress.",
+            f"I've already started picking for your next Fix: more {listed}, the "
+            "kind of pieces I think you'd reach for again and again.",
+        )
+    )
+
+
+def _kept_sentence(profile: ClientProfile) -> str:
+    if profile.items_sent == 0:
+        return ""
+    kept = _usable_phrase(profile.kept_summary)
+    if kept:
+        return f"You kept {kept} last time, so I'd build around that."
+    if profile.items_kept > 0:
+        return "I'd build around what you kept from your last Fix."
+    return "Your last Fix taught me what to leave out, which helps just as much."
+
+
+def _tenure_sentence_short(profile: ClientProfile) -> str:
+    if profile.tenure_months < 12:
+        return ""
+    return (
+        f"After {_count(profile.tenure_months // 12, 'year')}, I know your style well."
     )
 
 

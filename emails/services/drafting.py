@@ -114,11 +114,12 @@ def draft_request_evaluate(
         return DraftRequest(SKIPPED, reason=reason)
     try:
         with transaction.atomic():
-            group = facts.assigned_group
+            group, variant = facts.assigned_group, facts.assigned_prompt_version
             if group is None:
-                group = retention_assignment_create(
-                    client=client, snapshot_id=snapshot_id
-                ).group
+                assignment = retention_assignment_create(
+                    client=client, snapshot_id=snapshot_id, plan=facts.experiment
+                )
+                group, variant = assignment.group, assignment.prompt_version
             if group == Group.HOLDOUT:
                 return DraftRequest(HOLDOUT, reason="holdout group")
             status = EmailStatus.DRAFTING if claim else EmailStatus.QUEUED
@@ -127,6 +128,8 @@ def draft_request_evaluate(
                 client=client,
                 snapshot_id=snapshot_id,
                 status=status,
+                # The variant travels with the email, so a regeneration keeps it.
+                prompt_version=variant or settings.EMAIL_PROMPT_VERSION,
             )
             if claim:
                 EmailTransition.objects.create(
@@ -200,9 +203,13 @@ def llm_config_from_settings() -> LlmConfig:
     )
 
 
-def draft_compose(*, profile: ClientProfile) -> DraftResult:
-    """Return a draft from the model when a key is configured, else the template."""
-    version = settings.EMAIL_PROMPT_VERSION
+def draft_compose(*, profile: ClientProfile, prompt_version: str = "") -> DraftResult:
+    """Return a draft from the model when a key is configured, else the template.
+
+    ``prompt_version`` is the email's variant; emails queued before variants were
+    recorded have none and get ``EMAIL_PROMPT_VERSION``.
+    """
+    version = prompt_version or settings.EMAIL_PROMPT_VERSION
     if settings.OPENROUTER_API_KEY:
         prompt = prompt_render(profile=profile, version=version)
         return draft_complete(config=llm_config_from_settings(), prompt=prompt)
@@ -285,7 +292,7 @@ def draft_generate(
         return DraftOutcome(email=email, claimed=True)
     try:
         profile = client_profile_build(client=client)
-        result = draft_compose(profile=profile)
+        result = draft_compose(profile=profile, prompt_version=email.prompt_version)
     except DraftRejectedByGuard as exc:
         email = _draft_fail(email, reason=f"offer guard: {exc.reason}", failure=exc)
         return DraftOutcome(email=email, claimed=True)

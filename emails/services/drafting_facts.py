@@ -24,10 +24,16 @@ from customers.models import Client, Order, OrderStatus
 from emails.models import (
     OPEN_STATUSES,
     EmailStatus,
+    Experiment,
     ReengagementEmail,
     RetentionAssignment,
 )
 from emails.services.eligibility import client_suppressed_sql
+from emails.services.experiments import (
+    ExperimentPlan,
+    experiment_plan_default,
+    experiment_plan_from,
+)
 from scoring.models import ScoreSnapshot
 
 Stylist = Client._meta.get_field("stylist").related_model
@@ -45,6 +51,9 @@ class DraftingFacts:
     suppressed: bool
     sent_recently: bool
     open_email: bool
+    assigned_prompt_version: str = ""  # that assignment's prompt variant
+    # The running experiment, read with the rest so assigning costs no query.
+    experiment: ExperimentPlan | None = None
 
 
 _CLIENT_FIELDS = (
@@ -59,6 +68,7 @@ _CLIENT_FIELDS = (
     "stylist_notes",
     "last_order_at",
 )
+_EXPERIMENT_FIELDS = ("name", "holdout_share", "variants")
 
 
 @functools.cache
@@ -69,24 +79,28 @@ def _sql() -> str:
     stylist = q(Stylist._meta.db_table)
     email = q(ReengagementEmail._meta.db_table)
     assignment = q(RetentionAssignment._meta.db_table)
+    experiment = q(Experiment._meta.db_table)
     columns = _columns(Client, _CLIENT_FIELDS, alias="c")
+    experiment_columns = _columns(Experiment, _EXPERIMENT_FIELDS, alias="x")
     open_statuses = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
     # Identifiers come from model metadata and statuses from code; values are
     # parameters.
     return f"""
         SELECT s.id, s.risk_tier, {columns}, st.first_name,
             (SELECT e.id FROM {email} e WHERE e.idempotency_key = %s),
-            (SELECT a.{q("group")} FROM {assignment} a
-              WHERE a.snapshot_id = s.id AND a.client_id = s.client_id),
+            a.{q("group")}, a.prompt_version,
             {client_suppressed_sql("c")},
             EXISTS (SELECT 1 FROM {email} e
                      WHERE e.client_id = s.client_id AND e.status = '{EmailStatus.SENT}'
                        AND e.sent_at >= %s),
             EXISTS (SELECT 1 FROM {email} e
-                     WHERE e.client_id = s.client_id AND e.status IN ({open_statuses}))
+                     WHERE e.client_id = s.client_id AND e.status IN ({open_statuses})),
+            {experiment_columns}
         FROM {snapshot} s
         JOIN {client} c ON c.id = s.client_id
         LEFT JOIN {stylist} st ON st.id = c.stylist_id
+        LEFT JOIN {assignment} a ON a.snapshot_id = s.id AND a.client_id = s.client_id
+        LEFT JOIN {experiment} x ON x.stopped_at IS NULL
         WHERE s.id = %s
     """  # noqa: S608
 
@@ -120,7 +134,8 @@ def drafting_facts(
         if stylist_id is not None
         else None
     )
-    keyed, group, suppressed, sent_recently, open_email = row[3 + n :]
+    keyed, group, variant, suppressed, sent_recently, open_email = row[3 + n : 9 + n]
+    name, share, variants = _converter(Experiment, _EXPERIMENT_FIELDS)(row[9 + n :])
     return DraftingFacts(
         snapshot_id=row[0],
         risk_tier=row[1],
@@ -130,6 +145,10 @@ def drafting_facts(
         suppressed=bool(suppressed),
         sent_recently=bool(sent_recently),
         open_email=bool(open_email),
+        assigned_prompt_version=variant or "",
+        experiment=experiment_plan_default()
+        if name is None
+        else experiment_plan_from(name=name, holdout_share=share, variants=variants),
     )
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
-
 from customers.models import Client
 from emails.models import RetentionAssignment
+from emails.services.experiments import (
+    ExperimentPlan,
+    experiment_plan_current,
+    variant_pick,
+)
 
 Group = RetentionAssignment.Group
 
@@ -29,19 +32,26 @@ def holdout_group(*, experiment: str, client_id: int, share: float) -> str:
 
 
 def retention_assignment_create(
-    *, client: Client, snapshot_id: int
+    *, client: Client, snapshot_id: int, plan: ExperimentPlan | None = None
 ) -> RetentionAssignment:
-    """Record the group of the client's entry into at-risk for this snapshot.
+    """Record the group and prompt variant of the client's entry into at-risk.
 
-    Raises ``IntegrityError`` if the snapshot has one already; callers read the
-    recorded group first (``drafting_facts``) and treat that as a race.
+    ``plan`` is the running experiment (``drafting_facts`` reads it with the
+    rest); without it, it is read here. Raises ``IntegrityError`` if the
+    snapshot has an assignment already; callers read the recorded group first
+    (``drafting_facts``) and treat that as a race.
     """
-    experiment = settings.REENGAGEMENT_EXPERIMENT
-    share = settings.REENGAGEMENT_HOLDOUT_SHARE
+    plan = plan or experiment_plan_current()
+    group = holdout_group(
+        experiment=plan.name, client_id=client.pk, share=plan.holdout_share
+    )
     return RetentionAssignment.objects.create(
         client=client,
         snapshot_id=snapshot_id,
-        group=holdout_group(experiment=experiment, client_id=client.pk, share=share),
-        experiment=experiment,
-        holdout_share=share,
+        group=group,
+        experiment=plan.name,
+        holdout_share=plan.holdout_share,
+        prompt_version=variant_pick(plan=plan, client_id=client.pk)
+        if group == Group.TREATMENT
+        else "",
     )

@@ -45,6 +45,7 @@ from customers.models import Client, Order, OrderStatus, RiskTier
 from emails.models import (
     EmailStatus,
     EmailTransition,
+    Experiment,
     ReengagementEmail,
     RetentionAssignment,
 )
@@ -179,14 +180,26 @@ class OutcomeSummary:
 
 
 def experiments_list() -> list[tuple[str, int]]:
-    """Return (experiment, clients assigned) for each experiment, newest first."""
-    return list(
+    """Return (experiment, clients assigned) for each experiment, newest first.
+
+    Experiments started but with nobody assigned yet come first, with 0.
+    """
+    assigned = list(
         RetentionAssignment.objects.order_by()
         .values("experiment")
         .annotate(n=Count("pk"), latest=Max("assigned_at"))
         .order_by("-latest", "experiment")
         .values_list("experiment", "n")
     )
+    names = {name for name, _ in assigned}
+    waiting = [
+        (name, 0)
+        for name in Experiment.objects.order_by("-started_at").values_list(
+            "name", flat=True
+        )
+        if name not in names
+    ]
+    return waiting + assigned
 
 
 def _assignments_in(experiment: str | None) -> QuerySet[RetentionAssignment]:
@@ -236,7 +249,7 @@ def _first_order_amount(*, start_field: str, days: int) -> Subquery:
     return Subquery(orders, output_field=DecimalField(max_digits=10, decimal_places=2))
 
 
-def _group_outcome(
+def group_outcome(
     *, queryset: QuerySet, start_field: str, days: int, as_of: dt.datetime
 ) -> GroupOutcome:
     """Aggregate one group in one query: closed/open windows, conversions, revenue.
@@ -367,7 +380,7 @@ def outcomes_summarise(
     as_of = as_of or timezone.now()
     if days is None:
         days = getattr(settings, "REENGAGEMENT_ATTRIBUTION_DAYS", 30)
-    emailed = _group_outcome(
+    emailed = group_outcome(
         queryset=_emails_in(experiment).filter(
             status=EmailStatus.SENT, sent_at__isnull=False
         ),
@@ -375,7 +388,7 @@ def outcomes_summarise(
         days=days,
         as_of=as_of,
     )
-    holdout = _group_outcome(
+    holdout = group_outcome(
         queryset=_assignments_in(experiment).filter(
             group=RetentionAssignment.Group.HOLDOUT
         ),
@@ -383,7 +396,7 @@ def outcomes_summarise(
         days=days,
         as_of=as_of,
     )
-    assigned = _group_outcome(
+    assigned = group_outcome(
         queryset=_assignments_in(experiment).filter(
             group=RetentionAssignment.Group.TREATMENT
         ),

@@ -267,6 +267,7 @@ def email_regenerate(*, email: ReengagementEmail, reviewer: User) -> Reengagemen
                 snapshot_id=email.snapshot_id,
                 regenerated_from=email,
                 idempotency_key=key,
+                prompt_version=email.prompt_version,  # the variant stays
             )
             transaction.on_commit(partial(draft_enqueue, email_id=new.pk))
     except (IllegalTransition, IntegrityError):

@@ -10,7 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import RiskTier
-from emails.models import EmailStatus, ReengagementEmail, RetentionAssignment
+from emails.models import (
+    EmailStatus,
+    Experiment,
+    ReengagementEmail,
+    RetentionAssignment,
+)
 from scoring.models import ScoringRun
 from tests.customers.factories import (
     PASSWORD,
@@ -218,3 +223,46 @@ def test_a_real_experiment_beside_the_demo_says_only_the_trend_is_simulated(clie
     assert "experiment <code>demo-history</code>" not in page
     pooled = client.get(URL).content.decode()
     assert "experiment <code>demo-history</code>" in pooled
+
+
+def test_variants_are_compared_on_the_experiments_page(client):
+    """Per variant: rate and interval, the horizon, the test and the verdict."""
+    from emails.services.experiments import experiment_start
+    from tests.emails.test_variant_outcomes import AS_OF, arm_add
+
+    experiment = experiment_start(
+        name="ab-1", prompt_versions=["v1", "v2"], mde=0.1, baseline=0.2
+    )
+    Experiment.objects.filter(pk=experiment.pk).update(
+        planned_n_per_arm=30, started_at=AS_OF - dt.timedelta(days=200)
+    )
+    arm_add("v1", n=30, reengaged=6, days_ago=(timezone.now() - AS_OF).days + 60)
+    arm_add("v2", n=30, reengaged=20, days_ago=(timezone.now() - AS_OF).days + 60)
+    client.login(username=ManagerFactory().username, password=PASSWORD)
+    pooled = client.get(URL).content.decode()
+    assert 'id="dash-variants"' not in pooled
+    assert '<a href="?experiment=ab-1">ab-1</a>' in pooled  # running now
+    page = client.get(URL, {"experiment": "ab-1"}).content.decode()
+    assert 'id="dash-variants"' in page
+    assert "<strong>v1</strong>" in page
+    assert "<strong>v2</strong>" in page
+    assert "20.0%" in page  # v1's rate
+    assert "66.7%" in page  # v2's rate
+    assert "30 of 30</strong> closed windows reached" in page
+    assert "+46.7 pp" in page
+    assert "<strong>Winner: v2.</strong>" in page
+    assert "Fixed-horizon test" in page
+
+
+def test_variants_before_the_horizon_say_no_winner_yet(client):
+    """A just-started experiment is listed and says how far it is from its n."""
+    from emails.services.experiments import experiment_start
+
+    experiment_start(
+        name="ab-new", prompt_versions=["v1", "v2"], mde=0.05, baseline=0.1
+    )
+    client.login(username=ReviewerFactory().username, password=PASSWORD)
+    page = client.get(URL, {"experiment": "ab-new"}).content.decode()
+    assert "0 of 686</strong> closed windows reached" in page
+    assert "no winner can be declared before 686 in every arm" in page
+    assert "Winner" not in page

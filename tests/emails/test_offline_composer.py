@@ -203,3 +203,42 @@ def test_any_realistic_profile_gives_a_valid_offer_free_draft(
     )
     assert offer_violations(draft.full_text) == []
     assert "Internal:" not in result.body
+
+
+def test_v2_leads_with_the_stylists_picks() -> None:
+    """v2's layout opens on the picks and ends on a question; v1 on the time away."""
+    v1 = draft_compose_offline(profile=make_profile(), prompt_version="v1")
+    v2 = draft_compose_offline(profile=make_profile(), prompt_version="v2")
+    assert v2.prompt_version == "v2"
+    first_v2 = v2.body.split("\n\n")[1]
+    assert "boho" in first_v2
+    assert "since" not in first_v2
+    assert "?" in v2.body.split("\n\n")[-2]
+    assert "since" in v1.body.split("\n\n")[1]
+    assert v1.subject != v2.subject
+
+
+def test_unknown_version_gets_the_v1_layout() -> None:
+    """A prompt version with no template layout of its own is written like v1."""
+    v1 = draft_compose_offline(profile=make_profile(), prompt_version="v1")
+    v9 = draft_compose_offline(profile=make_profile(), prompt_version="v9")
+    assert (v9.body, v9.prompt_version) == (v1.body, "v9")
+
+
+@settings(max_examples=200, deadline=None)
+@given(profile=profiles())
+def test_any_realistic_profile_gives_a_valid_offer_free_v2_draft(
+    profile: ClientProfile,
+) -> None:
+    """v2 drafts pass the same schema and offer guard as v1's."""
+    result = draft_compose_offline(profile=profile, prompt_version="v2")
+    draft = draft_validate(
+        data={
+            "subject": result.subject,
+            "preheader": result.preheader,
+            "body": result.body,
+        },
+        first_name=profile.first_name,
+    )
+    assert offer_violations(draft.full_text) == []
+    assert "Internal:" not in result.body

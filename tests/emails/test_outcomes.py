@@ -375,3 +375,33 @@ def test_each_experiment_is_measured_on_its_own_and_all_pooled():
     assert v2.money.attributed_revenue == Decimal("720.00")
     assert v1.experiment == "prompt-v1"
     assert pooled.experiment is None
+
+
+def test_seed_demo_history_is_a_simulated_two_variant_experiment(client):
+    """The demo history is an Experiment with v1 and v2, shown per variant."""
+    from emails.models import Experiment
+    from emails.services.variant_outcomes import variants_summarise
+    from tests.customers.factories import PASSWORD, ManagerFactory
+
+    demo_seed(clients=300, seed=3, today=AS_OF.date() - dt.timedelta(weeks=13))
+    demo_history_seed(weeks=6, seed=5, as_of=AS_OF)
+    experiment = Experiment.objects.get(name="demo-history")
+    assert experiment.prompt_versions == ["v1", "v2"]
+    assert not experiment.active  # a finished past experiment, not the live one
+    assert experiment.planned_n_per_arm == 294  # 20% -> 30%, alpha .05, power .8
+    treated = RetentionAssignment.objects.filter(
+        experiment="demo-history", group=Group.TREATMENT
+    )
+    assert set(treated.values_list("prompt_version", flat=True)) == {"v1", "v2"}
+    assert not treated.filter(prompt_version="").exists()
+    emails = ReengagementEmail.objects.filter(idempotency_key__startswith="demo-")
+    assert set(emails.values_list("prompt_version", flat=True)) == {"v1", "v2"}
+    arms = variants_summarise(experiment=experiment, as_of=AS_OF).arms
+    assert all(arm.outcome.closed for arm in arms)
+    assert client.login(username=ManagerFactory().username, password=PASSWORD)
+    page = client.get("/admin/dashboard/", {"experiment": "demo-history"})
+    html = page.content.decode()
+    assert 'id="dash-variants"' in html
+    assert 'id="dash-simulated"' in html
+    demo_history_delete()
+    assert not Experiment.objects.filter(name="demo-history").exists()

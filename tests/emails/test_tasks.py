@@ -186,8 +186,8 @@ def test_client_lost_while_the_model_writes_is_suppressed(
     snapshot = snapshot_make(client)
     compose = drafting.draft_compose
 
-    def compose_then_lose_the_client(*, profile):
-        result = compose(profile=profile)
+    def compose_then_lose_the_client(**kwargs):
+        result = compose(**kwargs)
         if change == "bounce":
             Suppression.objects.create(
                 email=client.email, reason=Suppression.Reason.HARD_BOUNCE

@@ -14,6 +14,7 @@ from customers.roles import MANAGERS, REVIEWERS, STYLISTS
 from customers.services.demo_seed import DEMO_STYLIST_DOMAIN
 
 DEMO_LOGINS = (("manager", MANAGERS), ("reviewer", REVIEWERS))
+DEMO_AB = "reengagement-ab-1"
 
 
 class Command(BaseCommand):
@@ -35,10 +36,27 @@ class Command(BaseCommand):
             call_command("seed_demo_history", stdout=self.stdout)
         else:
             self.stdout.write("Demo data already present; not seeding again.")
+        # Before scoring, whose newly at-risk clients are drafted at once.
+        self._start_demo_experiment()
         call_command("score_clients", stdout=self.stdout)
         if "generate_drafts" in get_commands():
             call_command("generate_drafts", stdout=self.stdout)
         self._print_logins()
+
+    def _start_demo_experiment(self) -> None:
+        """Split today's drafts between two prompt variants, so reviewers see both."""
+        from emails.models import Experiment
+        from emails.services.experiments import experiment_active, experiment_start
+
+        if experiment_active() or Experiment.objects.filter(name=DEMO_AB).exists():
+            return
+        experiment = experiment_start(
+            name=DEMO_AB, prompt_versions=["v1", "v2"], mde=0.05
+        )
+        self.stdout.write(
+            f"Started experiment {experiment.name} (v1, v2; "
+            f"{experiment.planned_n_per_arm} closed windows per variant planned)."
+        )
 
     def _print_logins(self) -> None:
         user_model = get_user_model()

@@ -12,7 +12,9 @@ give the same history. Rows are written with ``bulk_create`` (no signals, no
 rescoring per order) and are recognisable, so a rerun replaces them:
 
 - runs: ``phase_seconds`` holds the key ``demo_history``;
-- assignments: experiment ``demo-history``;
+- assignments: experiment ``demo-history`` (an ``Experiment`` row of that name,
+  stopped at ``as_of``, with two simulated prompt variants, v1 and v2, split
+  50/50 among the emailed; v2's simulated re-engagement is higher);
 - emails and orders: ``idempotency_key`` / ``import_key`` start with
   ``demo-history:``.
 
@@ -41,9 +43,11 @@ from customers.services.demo_seed import DEMO_EXTERNAL_ID_PREFIX
 from emails.models import (
     EmailStatus,
     EmailTransition,
+    Experiment,
     ReengagementEmail,
     RetentionAssignment,
 )
+from emails.services.experiment_stats import sample_size_per_arm
 from scoring.models import ScoringRun
 
 HISTORY_PREFIX = "demo-history:"
@@ -55,6 +59,10 @@ ENTRY_SHARE = 0.15
 # Probabilities of an order within 30 days: a plausible lift, not a miracle.
 P_ORDER_EMAILED = 0.26
 P_ORDER_BASELINE = 0.12
+# Per simulated prompt variant (the emailed group is split 50/50 between them).
+P_ORDER_VARIANT = {"v1": 0.22, "v2": 0.30}
+# The demo experiment's plan: baseline and MDE its power calculation starts from.
+PLAN_BASELINE, PLAN_MDE = 0.2, 0.1
 # Draft outcomes of emailed entries: failed drafting, rejected, else sent.
 P_FAILED, P_REJECTED = 0.05, 0.08
 S = EmailStatus
@@ -84,6 +92,7 @@ def demo_history_delete() -> int:
                 idempotency_key__startswith=HISTORY_PREFIX
             ),
             RetentionAssignment.objects.filter(experiment=HISTORY_EXPERIMENT),
+            Experiment.objects.filter(name=HISTORY_EXPERIMENT),
             ScoringRun.objects.filter(phase_seconds__has_key=HISTORY_RUN_KEY),
         ):
             deleted += queryset.delete()[0]
@@ -169,6 +178,7 @@ def demo_history_seed(
     amounts = rng.uniform(60, 320, size)
     kept = rng.integers(1, 5, size)
     run_noise = rng.normal(0, 0.03, (weeks, 4))
+    u_variant = rng.random(size)  # drawn last: the draws above stay as they were
 
     ses_cost = Decimal(
         str(getattr(settings, "SES_COST_PER_EMAIL_USD", None) or "0.0001")
@@ -178,12 +188,14 @@ def demo_history_seed(
         entered = as_of - dt.timedelta(days=int(days_ago[i]))
         entered += dt.timedelta(minutes=int(entry_minutes[i]))
         holdout = u_group[i] < holdout_share
+        variant = "" if holdout else ("v1" if u_variant[i] < 0.5 else "v2")
         assignments.append(
             RetentionAssignment(
                 client_id=client_id,
                 group="holdout" if holdout else "treatment",
                 experiment=HISTORY_EXPERIMENT,
                 holdout_share=holdout_share,
+                prompt_version=variant,
                 assigned_at=entered,
             )
         )
@@ -211,7 +223,7 @@ def demo_history_seed(
                     (S.APPROVED, S.SENDING, sent - dt.timedelta(seconds=5)),
                     (S.SENDING, S.SENT, sent),
                 ]
-                start, p_order = sent, P_ORDER_EMAILED
+                start, p_order = sent, P_ORDER_VARIANT[variant]
             status = path[-1][1]
             is_sent = status == S.SENT
             emails.append(
@@ -227,7 +239,7 @@ def demo_history_seed(
                     ),
                     provider=PROVIDER,
                     model=PROVIDER,
-                    prompt_version="v1",
+                    prompt_version=variant,
                     cost_usd=Decimal(f"{llm_cost[i]:.6f}"),
                     attempts=1,
                     error="Draft failed validation." if status == S.FAILED else "",
@@ -290,6 +302,19 @@ def demo_history_seed(
         ),
     ):
         demo_history_delete()
+        Experiment.objects.create(
+            name=HISTORY_EXPERIMENT,
+            variants=[
+                {"prompt_version": "v1", "weight": 50},
+                {"prompt_version": "v2", "weight": 50},
+            ],
+            holdout_share=holdout_share,
+            baseline_rate=PLAN_BASELINE,
+            min_detectable_effect=PLAN_MDE,
+            planned_n_per_arm=sample_size_per_arm(baseline=PLAN_BASELINE, mde=PLAN_MDE),
+            started_at=horizon,
+            stopped_at=as_of,
+        )
         ScoringRun.objects.bulk_create(runs)
         RetentionAssignment.objects.bulk_create(assignments, batch_size=500)
         created = ReengagementEmail.objects.bulk_create(emails, batch_size=500)
