@@ -247,7 +247,7 @@ def test_migration_turns_assignment_names_into_experiments(settings):
             experiment=name,
         )
         RetentionAssignment.objects.filter(pk=row.pk).update(assigned_at=earlier)
-    migration = importlib.import_module("emails.migrations.0003_experiments")
+    migration = importlib.import_module("emails.migrations.0005_experiments")
     migration.experiments_from_assignments(django_apps, None)
     migration.experiments_from_assignments(django_apps, None)  # idempotent
     live, pilot = (

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0007_external_id_blank_is_null'),
-        ('emails', '0002_roles'),
+        ('emails', '0004_send_dispatch_schedule'),
         ('scoring', '0007_modelfit_status'),
     ]
 
