@@ -279,6 +279,8 @@ IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=256 * 1024)
 # and how much of an uploaded file is kept in memory before it goes to a temp file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Where the demo's default storage keeps files (stored imports); S3 in production.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Rows per chunk of the background import, and per progress update.
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
 # A job still "running" this long after it started was abandoned (its worker died);
