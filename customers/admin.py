@@ -405,4 +405,4 @@ class OrderAdmin(
 
 
 # The staff accounts screen replaces django.contrib.auth's (autodiscovered first).
-from . import admin_accounts  # noqa: E402,F401
+from . import admin_accounts, admin_import_jobs  # noqa: E402,F401

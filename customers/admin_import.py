@@ -12,6 +12,12 @@ Export needs view permission and exports the admin's queryset, which
 
 A file is all or nothing, and its problems are shown in words, one per line,
 never as a traceback.
+
+Size: a web request must finish inside API Gateway's 29 s and fit Lambda's
+payload, so an upload over ``IMPORT_MAX_UPLOAD_BYTES`` is refused with a sentence
+saying how to import it instead, and one over ``IMPORT_SYNC_MAX_BYTES`` (or with
+"Import in the background" ticked) is only stored and queued
+(``services.background_import``); its job page shows progress and errors.
 """
 
 from __future__ import annotations
@@ -21,14 +27,22 @@ import io
 import logging
 
 import tablib
+from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from import_export.formats import base_formats
+from import_export.forms import ImportForm
 
 from . import selectors
+from .csv_rows import CsvFileError, CsvRows, binary_file_check
+from .models import ImportJobModel
 from .resources import MAX_LISTED, ImportFileError
+from .services.background_import import import_job_start
 
 logger = logging.getLogger(__name__)
 
@@ -44,34 +58,25 @@ class CheckedCSV(base_formats.CSV):
 
     def create_dataset(self, in_stream, **kwargs):
         if isinstance(in_stream, bytes):
+            binary_file_check(in_stream[:4096])
             in_stream = in_stream.decode(self.encoding or "utf-8-sig")
-        reader = csv.reader(io.StringIO(in_stream, newline=""))
+        # A BOM left by a caller that decoded with plain "utf-8".
+        in_stream = in_stream.removeprefix("\ufeff")
+        binary_file_check(in_stream[:4096].encode())
+        rows = CsvRows(io.StringIO(in_stream, newline=""))
         dataset = tablib.Dataset()
         dataset.line_numbers = []
-        width = None
-        problems = []
-        for values in reader:
-            line = reader.line_num
-            if width is None:
-                while values and not values[-1].strip():
-                    values.pop()
-                if not values:
-                    continue
-                dataset.headers = [value.strip() for value in values]
-                width = len(values)
-                continue
-            if not any(value.strip() for value in values):
-                continue
-            while len(values) > width and not values[-1].strip():
-                values.pop()
-            if len(values) != width:
-                problems.append(
-                    f"line {line}: has {len(values)} cells, the header has {width}"
-                )
-                continue
+        headers = rows.header_read()
+        if not headers:
+            raise ImportFileError(
+                "the file is empty; the first line must name the columns"
+            )
+        dataset.headers = headers
+        for line, values in rows:
             dataset.append(values)
             dataset.line_numbers.append(line)
-        if problems:
+        if rows.problems:
+            problems = [f"line {line}: {words}" for line, words in rows.problems]
             more = len(problems) - MAX_LISTED
             raise ImportFileError(
                 "; ".join(problems[:MAX_LISTED])
@@ -82,7 +87,7 @@ class CheckedCSV(base_formats.CSV):
 
 
 def _read_error_words(error: Exception) -> str:
-    if isinstance(error, ImportFileError):
+    if isinstance(error, ImportFileError | CsvFileError):
         return str(error)
     if isinstance(error, UnicodeDecodeError):
         line = error.object[: error.start].count(b"\n") + 1
@@ -93,6 +98,43 @@ def _read_error_words(error: Exception) -> str:
     if isinstance(error, csv.Error):
         return f"the file is not a readable CSV file ({error})"
     return f"the file could not be read as CSV ({type(error).__name__})"
+
+
+def upload_limit_words(size: int) -> str:
+    """Say why a file is too large for the web and how to import it instead."""
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES
+    return (
+        f"The file is {filesizeformat(size)}; the web import takes files up to "
+        f"{filesizeformat(limit)}. Nothing was imported. Split it into smaller "
+        "files, or import it in the background from storage: "
+        "'manage.py import_background clients|orders FILE --user YOU' (a local "
+        "path, or a name already in the media storage, e.g. uploaded to S3). "
+        "Transactions CSVs (customer_id,date,amount) can use "
+        "'manage.py import_orders FILE'."
+    )
+
+
+class BookImportForm(ImportForm):
+    """The import form, with the size limit and the background choice."""
+
+    background = forms.BooleanField(
+        required=False,
+        label="Import in the background",
+        help_text="Only store the file and import it in a background job: for "
+        "large files. Files over the page's limit go there by themselves.",
+    )
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(upload_limit_words(upload.size))
+        return upload
+
+    def goes_to_background(self) -> bool:
+        upload = self.cleaned_data["import_file"]
+        return bool(self.cleaned_data.get("background")) or (
+            upload.size > settings.IMPORT_SYNC_MAX_BYTES
+        )
 
 
 class AllOrNothingImportMixin:
@@ -106,6 +148,7 @@ class AllOrNothingImportMixin:
 
     import_template_name = "admin/customers/import.html"
     import_error_display = ("message",)
+    import_form_class = BookImportForm
 
     def has_import_permission(self, request) -> bool:
         return (
@@ -121,7 +164,7 @@ class AllOrNothingImportMixin:
         return [CheckedCSV]
 
     def add_data_read_fail_error_to_form(self, form, e):
-        if not isinstance(e, ImportFileError | UnicodeDecodeError):
+        if not isinstance(e, ImportFileError | CsvFileError | UnicodeDecodeError):
             logger.warning("Import file could not be read", exc_info=e)
         form.add_error("import_file", _read_error_words(e))
 
@@ -130,7 +173,19 @@ class AllOrNothingImportMixin:
         kwargs["rollback_on_validation_errors"] = True
         return kwargs
 
+    def get_import_context_data(self, **kwargs):
+        context = super().get_import_context_data(**kwargs)
+        context["import_max_bytes"] = settings.IMPORT_MAX_UPLOAD_BYTES
+        context["import_sync_max_bytes"] = settings.IMPORT_SYNC_MAX_BYTES
+        return context
+
     def import_action(self, request, **kwargs):
+        if request.method == "POST":
+            if not self.has_import_permission(request):
+                raise PermissionDenied
+            form = self.create_import_form(request)
+            if form.is_valid() and form.goes_to_background():
+                return self._background_start(request, form)
         response = super().import_action(request, **kwargs)
         if isinstance(response, TemplateResponse) and response.context_data:
             result = response.context_data.get("result")
@@ -151,6 +206,27 @@ class AllOrNothingImportMixin:
                 "expired); nothing was imported. Upload it again.",
             )
             return self._import_page_redirect()
+
+    def _background_start(self, request, form):
+        """Store the upload and queue its import: the request does nothing else."""
+        upload = form.cleaned_data["import_file"]
+        model = (
+            ImportJobModel.CLIENTS
+            if self.model._meta.model_name == "client"
+            else ImportJobModel.ORDERS
+        )
+        job = import_job_start(
+            user=request.user, model=model, upload=upload, name=upload.name
+        )
+        messages.success(
+            request,
+            f"{upload.name} is stored and queued as import #{job.pk}: every row "
+            "is checked first, then all are imported or none. This page shows "
+            "its progress and any errors.",
+        )
+        return HttpResponseRedirect(
+            reverse("admin:customers_importjob_change", args=[job.pk])
+        )
 
     def _import_page_redirect(self):
         info = self.get_model_info()

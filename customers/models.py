@@ -299,3 +299,56 @@ class Order(models.Model):
     @property
     def keep_rate(self) -> float | None:
         return self.items_kept / self.items_sent if self.items_sent else None
+
+
+class ImportJobModel(models.TextChoices):
+    CLIENTS = "clients", "Clients"
+    ORDERS = "orders", "Orders (Fixes)"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """A CSV import run in the background on a file in storage.
+
+    The web request only stores the file and enqueues; the task validates every
+    row, then writes all of them in one transaction or none
+    (``customers.services.background_import``).
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    model = models.CharField(max_length=16, choices=ImportJobModel.choices)
+    #: The name in default storage (S3 in production); removed once the job ends.
+    file_name = models.CharField(max_length=255)
+    original_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    #: What a running job is doing: "validating" the rows, then "writing" them.
+    phase = models.CharField(max_length=16, blank=True)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    #: [{"line": int | None, "field": str, "message": str}], capped (see the service).
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["-created_at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} of {self.get_model_display().lower()}"

@@ -30,6 +30,7 @@ from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from import_export import fields, resources, widgets
+from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
 from import_export.results import Result
 
 from . import selectors
@@ -127,19 +128,53 @@ class MomentWidget(widgets.DateTimeWidget):
 
 
 class StylistWidget(widgets.ForeignKeyWidget):
-    """A stylist by username; only staff can look after clients."""
+    """A stylist by username; only staff can look after clients.
+
+    Each username is looked up once per import (a resource's fields are its
+    own copies): a file names the same few stylists on thousands of rows.
+    """
 
     def __init__(self):
         super().__init__(get_user_model(), field="username")
+        self.found: dict[str, Any] = {}
 
     def clean(self, value, row=None, **kwargs):
         username = _text(value)
         if not username:
             return None
-        user = self.model.objects.filter(username=username, is_staff=True).first()
+        if username not in self.found:
+            self.found[username] = self.model.objects.filter(
+                username=username, is_staff=True
+            ).first()
+        user = self.found[username]
         if user is None:
             raise ValueError(f"no stylist with username '{username}'")
         return user
+
+
+class EmailInstanceLoader(CachedInstanceLoader):
+    """Load a file's existing clients in one query, by lower-cased email.
+
+    Emails are stored lower-case and rows are matched lower-cased
+    (``ClientResource.before_import_row``); one query per file (or chunk)
+    instead of one per row.
+    """
+
+    def __init__(self, resource, dataset=None):
+        ModelInstanceLoader.__init__(self, resource, dataset)
+        self.pk_field = resource.fields["email"]
+        emails = {
+            _text(email).lower()
+            for email in (dataset["email"] if dataset and dataset.headers else [])
+            if _text(email)
+        }
+        self.all_instances = {
+            client.email: client
+            for client in self.get_queryset().filter(email__in=emails)
+        }
+
+    def get_instance(self, row):
+        return self.all_instances.get(_text(row.get("email")).lower())
 
 
 class BookClientWidget(widgets.ForeignKeyWidget):
@@ -194,11 +229,24 @@ class BookResource(resources.ModelResource):
     #: The column and words for "not in your book".
     key_column = "id"
 
-    def __init__(self, **kwargs):
+    def __init__(
+        self, *, validate_only: bool = False, validated: bool = False, **kwargs
+    ):
         super().__init__(**kwargs)
         self.user = None
         self.lines: list[int] = []
         self.row_number = 0
+        # Check every row without saving any (the background import's first
+        # pass, over a file read in chunks): a dry run would write each chunk
+        # in a transaction and roll it back, which holds SQLite's write lock.
+        # What a save would catch across rows of the file, file_check catches.
+        self.validate_only = validate_only
+        # The background import's write pass, over rows its first pass checked
+        # in full: skip the model's full_clean (two queries a row). What the
+        # database could have changed meanwhile is held by its constraints
+        # (unique email, checks) inside the write transaction; visibility and
+        # permission are checked again row by row.
+        self.validated = validated
 
     # File level.
 
@@ -278,6 +326,17 @@ class BookResource(resources.ModelResource):
                 f"(your role lacks the {codename} permission)"
             )
 
+    def validate_instance(self, instance, import_validation_errors=None, **kwargs):
+        if self.validated:
+            if import_validation_errors:
+                raise ValidationError(import_validation_errors)
+            return
+        super().validate_instance(instance, import_validation_errors, **kwargs)
+
+    def do_instance_save(self, instance, is_create):
+        if not self.validate_only:
+            super().do_instance_save(instance, is_create)
+
     def key_column_of(self, row) -> str:
         return self.key_column
 
@@ -289,30 +348,47 @@ class BookResource(resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
-        result.error_messages = self.error_messages(result)
+        result.error_entries = self.error_entries(result)
+        result.error_messages = [error_words(**entry) for entry in result.error_entries]
 
     # Words.
 
     def error_messages(self, result: Result) -> list[str]:
         """Return every problem of an import, one line each, no tracebacks."""
+        return [error_words(**entry) for entry in self.error_entries(result)]
+
+    def error_entries(self, result: Result) -> list[dict[str, Any]]:
+        """Return every problem as {line, field, message} (line None: the file)."""
         columns = {field.attribute: field.column_name for field in self.fields.values()}
-        messages = []
+        entries: list[dict[str, Any]] = []
         for error in result.base_errors:
-            messages.append(_error_words(error.error))
+            entries.append(
+                {"line": None, "field": "", "message": _error_words(error.error)}
+            )
         for row in result.error_rows:
             line = self.line_of(row.number)
-            messages.extend(f"line {line}: {_error_words(e.error)}" for e in row.errors)
+            entries.extend(
+                {"line": line, "field": "", "message": _error_words(e.error)}
+                for e in row.errors
+            )
         for invalid in result.invalid_rows:
             line = self.line_of(invalid.number)
             for name, errors in invalid.error_dict.items():
-                for text in errors:
-                    if name == NON_FIELD_ERRORS:
-                        messages.append(f"line {line}: {text}")
-                    else:
-                        messages.append(
-                            f"line {line}: {columns.get(name, name)}: {text}"
-                        )
-        return messages
+                field = "" if name == NON_FIELD_ERRORS else columns.get(name, name)
+                entries.extend(
+                    {"line": line, "field": field, "message": str(text)}
+                    for text in errors
+                )
+        return entries
+
+
+def error_words(*, line: int | None, field: str, message: str) -> str:
+    """Return one problem as the import pages show it: "line 3: amount: ..."."""
+    parts = [f"line {line}"] if line is not None else []
+    if field:
+        parts.append(field)
+    parts.append(message)
+    return ": ".join(parts)
 
 
 def _error_words(error: Exception) -> str:
@@ -359,6 +435,7 @@ class ClientResource(BookResource):
     class Meta:
         model = Client
         import_id_fields = ("email",)
+        instance_loader_class = EmailInstanceLoader
         fields = (
             "email",
             "first_name",
@@ -383,8 +460,13 @@ class ClientResource(BookResource):
         report_skipped = True
         use_transactions = True
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Kept across the chunks of one file (the background import).
+        self.first_line_by_email: dict[str, int] = {}
+
     def file_check(self, dataset) -> None:
-        first_line: dict[str, int] = {}
+        first_line = self.first_line_by_email
         clashes = []
         for index, email in enumerate(dataset["email"]):
             email = _text(email).lower()
@@ -502,6 +584,9 @@ class OrderResource(BookResource):
         super().__init__(**kwargs)
         self.keys: list[str | None] = []
         self.keyed: dict[str, Order] = {}
+        # Identical rows seen so far in the file, kept across its chunks so
+        # a chunked import keys its rows as a whole-file one does.
+        self.seen: Counter[tuple[str, str, str]] = Counter()
 
     def columns_required(self, headers: list[str]) -> tuple[str, ...]:
         if "id" in headers:
@@ -510,7 +595,8 @@ class OrderResource(BookResource):
         return ("client_email", "ordered_at", "amount")
 
     def file_check(self, dataset) -> None:
-        seen: Counter[tuple[str, str, str]] = Counter()
+        seen = self.seen
+        self.keys = []
         for values in dataset.dict:
             triple = (
                 _text(values.get("client_email")).lower(),

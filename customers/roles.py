@@ -38,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "customers": {
             "client": ("view", "add", "change", "delete"),
             "order": ("view", "add", "change", "delete"),
+            "importjob": ("view",),
         },
         "scoring": {"scoresnapshot": ("view",), "modelfit": ("view",)},
         "emails": {

@@ -265,6 +265,30 @@ BUSINESS_STARTED_ON = datetime.date.fromisoformat(
 BUSINESS_DATE_MAX_FUTURE_DAYS = env.int("BUSINESS_DATE_MAX_FUTURE_DAYS", default=3)
 ORDER_SCHEDULE_MAX_DAYS = env.int("ORDER_SCHEDULE_MAX_DAYS", default=365)
 
+# --- CSV imports: upload limits and the background import --------------------------
+# A web request must stay inside what Lambda behind API Gateway allows: 29 s, and a
+# request Lambda accepts (6 MB synchronous payload; Zappa hands multipart uploads
+# over base64-encoded, 4/3 larger, so 4 MB of file is ~5.4 MB of event). Larger
+# files go to `manage.py import_background` (a file already in storage, e.g. S3)
+# or `manage.py import_orders` (transactions CSVs).
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=4 * 1024 * 1024)
+# Uploads above this are imported in the background automatically (the admin's
+# preview and confirm each take ~1 s per 1,000 rows: ~4,000 client rows is ~256 KB).
+IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=256 * 1024)
+# Non-file form fields (Django's default; a request over it is a 400, never a 500)
+# and how much of an uploaded file is kept in memory before it goes to a temp file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Where the demo's default storage keeps files (stored imports); S3 in production.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Rows per chunk of the background import, and per progress update.
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
+# A job still "running" this long after it started was abandoned (its worker died);
+# a redelivered task may claim it again (the write is one transaction: nothing of
+# the first attempt is left). Above Lambda's 900 s function limit.
+IMPORT_JOB_LEASE_SECONDS = env.int("IMPORT_JOB_LEASE_SECONDS", default=1800)
+# --- end of CSV imports -------------------------------------------------------------
+
 # --- Scoring ------------------------------------------------------------------------
 # Churn risk = probability of no order within SCORING_HORIZON_DAYS (see README).
 SCORING_HORIZON_DAYS = env.int("SCORING_HORIZON_DAYS", default=90)

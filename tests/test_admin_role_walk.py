@@ -48,7 +48,7 @@ from django_celery_beat.models import (
 )
 from import_export.tmp_storages import TempFolderStorage
 
-from customers.models import Client, Order
+from customers.models import Client, ImportJob, Order
 from emails.models import EmailComment, Experiment, RetentionAssignment, Suppression
 from scoring.models import ModelFit
 from tests.customers.factories import (
@@ -147,6 +147,14 @@ def _world_build() -> dict[str, Any]:
                 a=1.0,
                 b=1.0,
                 log_likelihood=-1.0,
+            ),
+            "importjob": ImportJob.objects.create(
+                created_by=w["manager"],
+                model="clients",
+                file_name="imports/walk/clients.csv",
+                status="failed",
+                errors=[{"line": 2, "field": "email", "message": "not an email"}],
+                error_count=1,
             ),
             "suppression": Suppression.objects.create(
                 email="blocked@example.com", reason=Suppression.Reason.MANUAL
@@ -706,6 +714,17 @@ EXPECT: dict[str, Url] = {
         ("L", "403", "403", "403", "ok", "ok"),
         data=lambda w: import_confirm("order"),
         writes=True,
+    ),
+    # Background import jobs: read-only, Managers only (their errors quote files
+    # of the whole book).
+    **model_urls(
+        "customers.importjob",
+        "importjob",
+        changelist=(("L", "403", "403", "403", "ok", "ok"),) * 2,
+        add=(READ_ONLY, READ_ONLY),
+        change=(("L", "403", "403", "403", "ok", "ok"), READ_ONLY),
+        delete=(READ_ONLY, READ_ONLY),
+        history=("L", "403", "403", "403", "ok", "ok"),
     ),
     "admin:customers_order_export": Url(
         ("L", "403", "ok", "ok", "ok", "ok"),

@@ -418,3 +418,69 @@ def test_a_date_a_day_ahead_is_accepted(tmp_path):
     path.write_text(f"customer_id,date,amount\nA1,{day},2\n")
 
     assert orders_import_csv(path=path).orders_created == 1
+
+
+# -- Bad input, one table (the admin's and the background job's are in
+# test_background_import.py; items, ratings, names and emails are not columns here).
+
+IMPORT_ORDERS_BAD_INPUT = [
+    ("utf8-bom", b"\xef\xbb\xbfcustomer_id,date,amount\nA1,2024-01-05,10\n", None),
+    (
+        "crlf",
+        b"customer_id,date,amount\r\nA1,2024-01-05,10\r\nA2,2024-01-06,5\r\n",
+        None,
+    ),
+    ("extra-column", b"customer_id,date,amount,note\nA1,2024-01-05,10,hi\n", None),
+    (
+        "missing-column",
+        b"customer_id,date\nA1,2024-01-05\n",
+        "missing required column(s): amount",
+    ),
+    (
+        "extra-cell",
+        b"customer_id,date,amount\nA1,2024-01-05,10,surplus\n",
+        "line 2: has 4 cells",
+    ),
+    ("empty-file", b"", "the file is empty"),
+    ("pdf", b"%PDF-1.7\n...", "the file is a PDF"),
+    (
+        "date-dmy",
+        b"customer_id,date,amount\nA1,31/12/2024,10\n",
+        "line 2: date '31/12/2024' is not a YYYY-MM-DD date",
+    ),
+    (
+        "date-word",
+        b"customer_id,date,amount\nA1,yesterday,10\n",
+        "line 2: date 'yesterday' is not a YYYY-MM-DD date",
+    ),
+    (
+        "negative-amount",
+        b"customer_id,date,amount\nA1,2024-01-05,-10.00\n",
+        "line 2: amount '-10.00' is negative",
+    ),
+    (
+        "ids-differ-in-case",
+        b"customer_id,date,amount\nab12,2024-01-05,1\nAB12,2024-01-06,1\n",
+        "line 3: customer_id 'AB12' differs only in case",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [pytest.param(c, e, id=name) for name, c, e in IMPORT_ORDERS_BAD_INPUT],
+)
+def test_bad_input_table(tmp_path, content, expected):
+    """Each answers in words naming the line or column, or imports; none half-writes."""
+    path = tmp_path / "input.csv"
+    path.write_bytes(content)
+
+    if expected is None:
+        run(str(path))
+        assert Order.objects.exists()
+        return
+    with pytest.raises(CommandError) as excinfo:
+        run(str(path))
+    assert expected in str(excinfo.value)
+    assert not Order.objects.exists()
+    assert not Client.objects.exists()

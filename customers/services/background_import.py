@@ -1,0 +1,311 @@
+"""CSV imports run in the background on a file in storage (S3 in production).
+
+The web request (or ``manage.py import_background``) only stores the file and
+enqueues: ``import_job_start``. The task runs ``import_job_run``, whose docstring
+numbers the steps. The rows are checked by the admin import's own resources
+(``customers.resources``), so a file the admin refuses is refused here with the
+same words; a file is all or nothing, as in the admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterator
+from pathlib import PurePath
+from typing import IO, Any
+
+import tablib
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.csv_rows import CsvFileError, CsvRows, binary_file_check
+from customers.models import ImportJob, ImportJobModel, ImportJobStatus
+from customers.resources import (
+    BookResource,
+    ClientResource,
+    ImportFileError,
+    OrderResource,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Errors kept on a job (all are counted); the page lists them.
+MAX_JOB_ERRORS = 200
+#: Stored files live under this prefix of default storage ("media/" on S3).
+STORAGE_PREFIX = "imports"
+
+RESOURCES: dict[str, type[BookResource]] = {
+    ImportJobModel.CLIENTS: ClientResource,
+    ImportJobModel.ORDERS: OrderResource,
+}
+
+
+class _RefusedError(Exception):
+    """Stop the write and roll it back: a row failed although it validated."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        super().__init__("rows no longer validate")
+        self.entries = entries
+
+
+def import_job_start(
+    *, user: AbstractBaseUser, model: str, upload: IO[bytes], name: str
+) -> ImportJob:
+    """Store ``upload`` in default storage, record a job and enqueue its task.
+
+    The task is published on commit, so a worker never looks for a job that is
+    not committed yet.
+    """
+    from customers.tasks import import_job_run_task
+
+    safe_name = PurePath(name).name[-100:] or "import.csv"
+    stored = default_storage.save(
+        f"{STORAGE_PREFIX}/{uuid.uuid4().hex}/{safe_name}", File(upload, safe_name)
+    )
+    job = ImportJob.objects.create(
+        created_by=user,
+        model=model,
+        file_name=stored,
+        original_name=name[:255],
+        file_size=default_storage.size(stored),
+    )
+    import_job_run_task.delay_on_commit(job.pk)
+    return job
+
+
+def import_job_claim(*, job_id: int) -> bool:
+    """Move a queued job (or one abandoned past its lease) to running; say if won.
+
+    A conditional update only one caller can win: a redelivered message for a
+    job running or finished does nothing.
+    """
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.IMPORT_JOB_LEASE_SECONDS)
+    claimed = ImportJob.objects.filter(
+        Q(status=ImportJobStatus.QUEUED)
+        | Q(status=ImportJobStatus.RUNNING, started_at__lt=stale),
+        pk=job_id,
+    ).update(status=ImportJobStatus.RUNNING, phase="validating", started_at=now)
+    return bool(claimed)
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Import a job's file, all or nothing; return the job (None if not claimed).
+
+    1. Claim the job (queued -> running); a job already running or finished is
+       left alone, so a redelivered task does no work twice.
+    2. Validate: stream the file from storage in chunks of ``IMPORT_CHUNK_ROWS``
+       rows; the resource checks each row exactly as the admin import does but
+       saves nothing (``validate_only``: no write lock held, no rollback), and
+       file-wide rules (a repeated email) span the chunks. Every error is
+       collected with its line and field; progress is saved after each chunk.
+    3. Any error: the job fails with its errors; nothing was written.
+    4. Write: read the file again and import every chunk in ONE transaction,
+       the job marked succeeded inside it, so the rows and the status commit
+       together. Rows are not cleaned twice (``validated``); a row that stopped
+       being valid meanwhile (someone took its email) fails a constraint or
+       the book check, which rolls everything back and fails the job.
+    5. Remove the stored file.
+    """
+    if not import_job_claim(job_id=job_id):
+        return None
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    try:
+        entries, total = _validate(job)
+        if entries:
+            _finish(job, status=ImportJobStatus.FAILED, errors=entries)
+        else:
+            _write(job, total)
+    except (CsvFileError, ImportFileError, OSError) as exc:
+        _finish(job, status=ImportJobStatus.FAILED, errors=[_file_entry(exc)])
+    except _RefusedError as refused:
+        _finish(job, status=ImportJobStatus.FAILED, errors=refused.entries)
+    except Exception:
+        logger.exception("Import job %s failed", job.pk)
+        _finish(
+            job,
+            status=ImportJobStatus.FAILED,
+            errors=[
+                {
+                    "line": None,
+                    "field": "",
+                    "message": "the import failed unexpectedly; nothing was "
+                    "imported (the log has the details)",
+                }
+            ],
+        )
+    _stored_file_remove(job)
+    job.refresh_from_db()
+    return job
+
+
+def _validate(job: ImportJob) -> tuple[list[dict[str, Any]], int]:
+    total = sum(len(chunk) + len(problems) for chunk, problems in _chunks(job))
+    ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
+    if total == 0:
+        message = "the file has no rows to import, only its header"
+        return [{"line": None, "field": "", "message": message}], 0
+    resource = RESOURCES[job.model](validate_only=True)
+    entries: list[dict[str, Any]] = []
+    seen: set[tuple] = set()  # a refused header is reported by every chunk
+    done = 0
+    for chunk, problems in _chunks(job):
+        found = list(problems)
+        if len(chunk):
+            # Not a dry run, which would save each row in a transaction and
+            # roll it back: validate_only saves nothing, and without
+            # transactions there is no savepoint per row either.
+            result = resource.import_data(
+                chunk,
+                dry_run=False,
+                use_transactions=False,
+                raise_errors=False,
+                user=job.created_by,
+            )
+            found.extend(_result_entries(result))
+        for entry in found:
+            key = (entry["line"], entry["field"], entry["message"])
+            if key not in seen:
+                seen.add(key)
+                entries.append(entry)
+        done += len(chunk) + len(problems)
+        ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
+    return entries, total
+
+
+def _result_entries(result) -> list[dict[str, Any]]:
+    found = getattr(result, "error_entries", None)
+    if found is not None:
+        return found
+    # The resource did not get to describe the result (its after_import failed).
+    message = "the file could not be imported; nothing was imported"
+    return [{"line": None, "field": "", "message": message}]
+
+
+def _write(job: ImportJob, total: int) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(phase="writing")
+    resource = RESOURCES[job.model](validated=True)
+    counts = {"new": 0, "update": 0, "skip": 0}
+    with transaction.atomic():
+        for chunk, problems in _chunks(job):
+            if problems:  # the file changed under us: refuse it whole
+                raise _RefusedError(problems)
+            # Inside the one transaction: no savepoint per row (a failed row
+            # rolls back the whole file anyway).
+            result = resource.import_data(
+                chunk,
+                dry_run=False,
+                use_transactions=False,
+                raise_errors=False,
+                user=job.created_by,
+            )
+            if result.has_errors() or result.has_validation_errors():
+                raise _RefusedError(_result_entries(result))
+            for kind in counts:
+                counts[kind] += result.totals.get(kind, 0)
+        _finish(
+            job,
+            status=ImportJobStatus.SUCCEEDED,
+            rows_total=total,
+            created_count=counts["new"],
+            updated_count=counts["update"],
+            unchanged_count=counts["skip"],
+        )
+
+
+def _finish(job: ImportJob, *, status: str, errors=(), **fields) -> None:
+    errors = list(errors)
+    if status == ImportJobStatus.FAILED and not errors:
+        errors = [{"line": None, "field": "", "message": "nothing was imported"}]
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status,
+        phase="",
+        errors=errors[:MAX_JOB_ERRORS],
+        error_count=len(errors),
+        finished_at=timezone.now(),
+        **fields,
+    )
+
+
+def _chunks(job: ImportJob) -> Iterator[tuple[tablib.Dataset, list[dict[str, Any]]]]:
+    """Yield the file's rows as datasets of ``IMPORT_CHUNK_ROWS`` rows.
+
+    Each comes with the problems of the lines read for it (a wrong number of
+    cells). The stored file is read as a stream: S3 spools it to a temporary
+    file, never the whole file in memory.
+    """
+    size = settings.IMPORT_CHUNK_ROWS
+    with default_storage.open(job.file_name, "rb") as handle:
+        start = handle.read(4096)
+        binary_file_check(start)
+        handle.seek(0)
+        rows = CsvRows(_text_lines(handle))
+        headers = rows.header_read()
+        if not headers:
+            raise CsvFileError(
+                "the file is empty; the first line must name the columns"
+            )
+        chunk = _dataset(headers)
+        for line, values in rows:
+            chunk.append(values)
+            chunk.line_numbers.append(line)
+            if len(chunk) >= size:
+                yield chunk, _problem_entries(rows)
+                chunk = _dataset(headers)
+        yield chunk, _problem_entries(rows)
+
+
+def _dataset(headers: list[str]) -> tablib.Dataset:
+    dataset = tablib.Dataset(headers=list(headers))
+    dataset.line_numbers = []
+    return dataset
+
+
+def _problem_entries(rows: CsvRows) -> list[dict[str, Any]]:
+    entries = [
+        {"line": line, "field": "", "message": words} for line, words in rows.problems
+    ]
+    rows.problems.clear()
+    return entries
+
+
+def _text_lines(handle: File) -> Iterator[str]:
+    """Decode a stored file line by line as UTF-8, naming the line of a bad byte.
+
+    ``File`` iterates by lines of bytes (LF, CRLF or CR) with their endings,
+    which ``csv`` needs to read a quoted value across lines.
+    """
+    for number, raw in enumerate(handle, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CsvFileError(
+                f"line {number}: the file is not UTF-8; re-save it as CSV UTF-8 "
+                "(in Excel: Save As, 'CSV UTF-8')"
+            ) from None
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def _file_entry(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, OSError):
+        logger.warning("Import job file unreadable", exc_info=exc)
+        return {
+            "line": None,
+            "field": "",
+            "message": "the stored file could not be read; upload it again",
+        }
+    return {"line": None, "field": "", "message": str(exc)}
+
+
+def _stored_file_remove(job: ImportJob) -> None:
+    try:
+        default_storage.delete(job.file_name)
+    except OSError:
+        logger.warning("Could not remove the stored import %s", job.file_name)
