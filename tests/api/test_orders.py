@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from api.models import ApiToken
 from api.services.tokens import tokens_revoke
+from api.tasks import clients_rescore_enqueue_task
 from customers.models import Client, Order
 from scoring.tasks import rescore_client_task
 from tests.api.conftest import event_make
@@ -301,48 +302,54 @@ def test_malformed_bodies_get_a_4xx_problem(client, token, body, content_type, s
 # -- rescoring ------------------------------------------------------------------
 
 
+@pytest.fixture
+def published(monkeypatch) -> list[int]:
+    """Client ids rescored: the fan-out runs at once, rescore_client is recorded."""
+    rescored: list[int] = []
+    monkeypatch.setattr(rescore_client_task, "delay", rescored.append)
+    monkeypatch.setattr(
+        clients_rescore_enqueue_task,
+        "delay",
+        lambda client_ids: clients_rescore_enqueue_task(client_ids),
+    )
+    return rescored
+
+
 def test_rescore_enqueued_once_per_client_on_commit(
-    post_orders, monkeypatch, django_capture_on_commit_callbacks
+    post_orders, published, django_capture_on_commit_callbacks
 ):
     """Six orders of three clients: three rescore tasks, published after commit."""
-    published: list[int] = []
-    monkeypatch.setattr(rescore_client_task, "delay", published.append)
     events = [event_make(n, client_n=n % 3) for n in range(6)]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert post_orders(events).status_code == 200
     assert published == []  # nothing inside the request's transaction
-    for callback in callbacks:
-        callback()
-    pks = set(Client.objects.values_list("pk", flat=True))
-    assert sorted(published) == sorted(pks)
+    assert len(callbacks) == 1  # one message for the batch
+    callbacks[0]()
+    assert sorted(published) == sorted(Client.objects.values_list("pk", flat=True))
     assert len(published) == 3
 
 
 def test_unchanged_batch_enqueues_no_rescore(
-    post_orders, monkeypatch, django_capture_on_commit_callbacks
+    post_orders, published, django_capture_on_commit_callbacks
 ):
     """A re-sent batch changed nothing, so nothing is rescored."""
     event = event_make(1)
     post_orders([event])
-    published: list[int] = []
-    monkeypatch.setattr(rescore_client_task, "delay", published.append)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         post_orders([event])
+    assert callbacks == []
     assert published == []
 
 
 def test_order_moved_to_another_client_rescores_both(
-    post_orders, monkeypatch, django_capture_on_commit_callbacks
+    post_orders, published, django_capture_on_commit_callbacks
 ):
     """An order re-sent for another client refreshes and rescores both clients."""
     post_orders([event_make(1)])
-    published: list[int] = []
-    monkeypatch.setattr(rescore_client_task, "delay", published.append)
+    published.clear()
     with django_capture_on_commit_callbacks(execute=True):
         post_orders([event_make(1, client_n=2)])
-    old, new = (
-        Client.objects.get(external_id="C-1"),
-        Client.objects.get(external_id="C-2"),
-    )
+    old = Client.objects.get(external_id="C-1")
+    new = Client.objects.get(external_id="C-2")
     assert sorted(published) == sorted([old.pk, new.pk])
     assert (old.order_count, new.order_count) == (0, 1)
