@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-import bench-offer-guard clean
+.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-offer-guard clean
 
 $(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -65,6 +65,10 @@ bench-prune: $(STAMP) system-packages
 ## bench-import: a 130,000-row client CSV: the upload request, then the background job
 bench-import: $(STAMP) system-packages
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
+
+## bench-api: 100,000 order events in batches of 500 through gunicorn + PostgreSQL
+bench-api: $(STAMP) system-packages
+	$(PY) bench/bench_api.py $(BENCH_ARGS)
 
 ## bench-offer-guard: the offer guard against its corpus (misses, false alarms) and its speed
 bench-offer-guard: $(STAMP)

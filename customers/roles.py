@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "experiment": ("view", "add", "change"),
         },
         "django_celery_beat": {"periodictask": ("view", "change")},
+        # API tokens: create (shown once), revoke (change), delete.
+        "api": {"apitoken": ("view", "add", "change", "delete")},
     },
 }
 

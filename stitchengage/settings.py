@@ -410,3 +410,12 @@ AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = env.list(
 # A sent email (or a holdout entry) counts as re-engaged when the client orders
 # within this many days; only windows that have fully elapsed enter the rates.
 REENGAGEMENT_ATTRIBUTION_DAYS = env.int("REENGAGEMENT_ATTRIBUTION_DAYS", default=30)
+
+# --- Order-event API (api/, django-ninja) -------------------------------------------
+# /api/v1/: order events from the retailer's systems, reads of scores and emails.
+# Tokens are per integration and made by Managers in the admin (API tokens).
+INSTALLED_APPS += ["ninja", "api"]  # ninja: its Swagger UI static files for /docs
+# Requests per minute per token (counted in the database, see api.services.tokens);
+# a 500-event batch counts once, so the default allows 60,000 events a minute.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
+# --- end of Order-event API ---------------------------------------------------------

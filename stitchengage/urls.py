@@ -10,5 +10,6 @@ admin.site.index_title = "Client retention"
 urlpatterns = [
     path("admin/dashboard/", include("emails.dashboard_urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
     path("", include("emails.urls")),
 ]

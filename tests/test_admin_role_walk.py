@@ -48,6 +48,7 @@ from django_celery_beat.models import (
 )
 from import_export.tmp_storages import TempFolderStorage
 
+from api.services.tokens import token_create
 from customers.models import Client, ImportJob, Order
 from emails.models import EmailComment, Experiment, RetentionAssignment, Suppression
 from scoring.models import ModelFit
@@ -176,6 +177,9 @@ def _world_build() -> dict[str, Any]:
             "solar": SolarSchedule.objects.create(
                 event="sunrise", latitude=41.88, longitude=-87.63
             ),
+            "apitoken": token_create(
+                name="Shop ERP", source="erp", scopes=["orders:write"]
+            )[0],
             "periodictask": PeriodicTask.objects.create(
                 name="nightly rescoring",
                 task="scoring.tasks.clients_rescore_task",
@@ -415,6 +419,7 @@ class Url:
 STAFF_OK = ("L", "ok", "ok", "ok", "ok", "ok")
 SU_ONLY = ("L", "403", "403", "403", "403", "ok")
 READ_ONLY = ("L", "403", "403", "403", "403", "403")  # no add/change/delete at all
+MANAGERS_ONLY = ("L", "403", "403", "403", "ok", "ok")
 #            anon  plain  stylist reviewer manager superuser
 
 
@@ -517,6 +522,9 @@ EXPECT: dict[str, Url] = {
         ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
     ),
     "admin:app_list:django_celery_beat": Url(
+        ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
+    ),
+    "admin:app_list:api": Url(
         ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
     ),
     "admin:app_list:customers": Url(
@@ -889,6 +897,22 @@ EXPECT: dict[str, Url] = {
         add_query=lambda w: {"email": w["client_b"].email},
         change_post=lambda w: {"email": "forged@example.com", "reason": "complaint"},
     ),
+    **model_urls(
+        "api.apitoken",
+        "apitoken",
+        changelist=(MANAGERS_ONLY, MANAGERS_ONLY),
+        add=(MANAGERS_ONLY, MANAGERS_ONLY),
+        change=(MANAGERS_ONLY, MANAGERS_ONLY),
+        delete=(MANAGERS_ONLY, MANAGERS_ONLY),
+        history=MANAGERS_ONLY,
+        changelist_post=lambda w: action("revoke", w["apitoken"].pk),
+        add_post=lambda w: {
+            "name": "Forged",
+            "source": "forged",
+            "scopes": ["orders:write"],
+        },
+        change_post=lambda w: {"name": "Forged", "scopes": ["emails:read"]},
+    ),
 }
 
 
@@ -1048,6 +1072,8 @@ ACTION_ROLES: dict[tuple[str, str], set[str]] = {
     ("emails.reengagementemail", "resend_selected"): {"reviewer", "manager"},
     ("emails.suppression", "delete_selected"): {"manager"},
     ("emails.experiment", "stop_selected"): {"manager"},
+    ("api.apitoken", "delete_selected"): {"manager"},
+    ("api.apitoken", "revoke"): {"manager"},
 }
 ACTION_OBJECT = {
     "auth.group": "group",
@@ -1062,6 +1088,7 @@ ACTION_OBJECT = {
     "emails.reengagementemail": "draft_b",
     "emails.suppression": "suppression",
     "emails.experiment": "experiment",
+    "api.apitoken": "apitoken",
 }
 # Roles that see B's records: for them an allowed action is in scope.
 SEES_B = {"reviewer", "manager", "superuser"}
