@@ -28,6 +28,7 @@ from django.urls import reverse
 from import_export.formats import base_formats
 
 from . import selectors
+from .export_formats import EXPORT_FORMATS
 from .resources import MAX_LISTED, ImportFileError
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ class AllOrNothingImportMixin:
 
     def get_import_formats(self):
         return [CheckedCSV]
+
+    def get_export_formats(self):
+        # CSV and XLSX only, both neutralising formulas (customers.export_formats).
+        return [f for f in EXPORT_FORMATS if f().can_export()]
 
     def add_data_read_fail_error_to_form(self, form, e):
         if not isinstance(e, ImportFileError | UnicodeDecodeError):

@@ -46,6 +46,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "suppression": ("view", "add", "change", "delete"),
         },
         "django_celery_beat": {"periodictask": ("view", "change")},
+        # Login lockouts (django-axes): deleting one unlocks it.
+        "axes": {"accessattempt": ("view", "delete")},
     },
 }
 
