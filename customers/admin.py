@@ -404,5 +404,6 @@ class OrderAdmin(
         super().save_model(request, obj, form, change)
 
 
-# The staff accounts screen replaces django.contrib.auth's (autodiscovered first).
-from . import admin_accounts, admin_import_jobs  # noqa: E402,F401
+# The staff accounts screen replaces django.contrib.auth's (autodiscovered first);
+# Axes > Access attempts lists login lockouts, unlocked by Managers.
+from . import admin_accounts, admin_import_jobs, admin_lockouts  # noqa: E402,F401

@@ -40,6 +40,7 @@ from import_export.forms import ImportForm
 
 from . import selectors
 from .csv_rows import CsvFileError, CsvRows, binary_file_check
+from .export_formats import EXPORT_FORMATS
 from .models import ImportJobModel
 from .resources import MAX_LISTED, ImportFileError
 from .services.background_import import import_job_start
@@ -162,6 +163,10 @@ class AllOrNothingImportMixin:
 
     def get_import_formats(self):
         return [CheckedCSV]
+
+    def get_export_formats(self):
+        # CSV and XLSX only, both neutralising formulas (customers.export_formats).
+        return [f for f in EXPORT_FORMATS if f().can_export()]
 
     def add_data_read_fail_error_to_form(self, form, e):
         if not isinstance(e, ImportFileError | CsvFileError | UnicodeDecodeError):

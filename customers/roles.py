@@ -51,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "django_celery_beat": {"periodictask": ("view", "change")},
         # API tokens: create (shown once), revoke (change), delete.
         "api": {"apitoken": ("view", "add", "change", "delete")},
+        # Login lockouts (django-axes): deleting one unlocks it.
+        "axes": {"accessattempt": ("view", "delete")},
     },
 }
 

@@ -1,4 +1,4 @@
-"""Staff-only dashboard URLs, mounted under /admin/dashboard/."""
+"""Staff-only dashboard URLs, mounted under <ADMIN_URL_PATH>dashboard/."""
 
 from django.contrib import admin
 from django.urls import path

@@ -179,6 +179,106 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 )
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 
+# --- Security: login throttling, headers, admin path --------------------------------
+# Kept in one block (README "Security", docs/ARCHITECTURE.md "Security").
+#
+# The admin's address: "admin/" unless ADMIN_URL_PATH says otherwise (a path
+# that is not guessed at once keeps the login page out of most scanners' logs).
+ADMIN_URL_PATH = env.str("ADMIN_URL_PATH", default="admin/").strip("/") + "/"
+if ADMIN_URL_PATH == "/":
+    raise ImproperlyConfigured("ADMIN_URL_PATH must name a path, e.g. 'admin/'.")
+
+# Login throttling (django-axes): AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address lock that pair out for AXES_COOLOFF_MINUTES (a new
+# failure while locked starts the cool-off again); the right password is refused
+# meanwhile. Per username *and* address, so an attacker cannot lock a colleague
+# out from elsewhere. A success resets the count. Failures and lockouts are
+# logged (logger "axes", username and address; axes masks the password) and kept
+# in axes' AccessAttempt table; Managers unlock under Axes > Access attempts.
+INSTALLED_APPS += ["axes", "csp"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out pair before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=env.int("AXES_COOLOFF_MINUTES", default=15)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "stitchengage.lockout.lockout_response"
+# The address comes from API Gateway's request context, not from a header a
+# client can write (stitchengage/client_ip.py). Off Lambda, behind proxies of
+# our own that append to X-Forwarded-For, set how many there are.
+AXES_CLIENT_IP_CALLABLE = "stitchengage.client_ip.client_ip_address"
+CLIENT_IP_TRUSTED_PROXIES = env.int("CLIENT_IP_TRUSTED_PROXIES", default=0)
+# axes masks username and address in its log lines by default; they are what an
+# operator needs, so only the password (always masked) and the CSRF token are.
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+# Our own screen for lockouts (customers/admin_lockouts.py) instead of axes'.
+AXES_ENABLE_ADMIN = False
+# Axes' middleware turns a locked-out login into the lockout page; it goes last.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+
+# Content-Security-Policy (django-csp 4). Scripts: our origin (Django admin's JS
+# is all external) and a per-response nonce for the few inline <script> and
+# <style> elements, which carry nonce="{{ request.csp_nonce }}". Style
+# *attributes* (the admin's own templates, ours, the SVG charts, the email
+# preview) cannot take a nonce: style-src-attr allows them and nothing else.
+# No frames of us anywhere (frame-ancestors, X-Frame-Options DENY).
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+
+def _origin(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+# Static files on S3 or CloudFront come from another origin than the admin.
+_ASSET_ORIGINS = [o for o in (_origin(STATIC_URL),) if o]
+if AWS_S3_CUSTOM_DOMAIN:
+    _ASSET_ORIGINS.append(f"https://{AWS_S3_CUSTOM_DOMAIN}")
+elif AWS_STORAGE_BUCKET_NAME and AWS_ENDPOINT_URL:
+    _ASSET_ORIGINS.append(_origin(AWS_ENDPOINT_URL))
+elif AWS_STORAGE_BUCKET_NAME:
+    _ASSET_ORIGINS += [
+        f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com",
+        f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com",
+    ]
+_ASSET_ORIGINS += env.list("CSP_EXTRA_ASSET_ORIGINS", default=[])
+_ASSET_ORIGINS = list(dict.fromkeys(o for o in _ASSET_ORIGINS if o))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, *_ASSET_ORIGINS, NONCE],
+        "style-src": [SELF, *_ASSET_ORIGINS, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, *_ASSET_ORIGINS, "data:"],
+        "font-src": [SELF, *_ASSET_ORIGINS],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+# No script of ours reads the CSRF cookie (forms carry the token).
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Exports neutralise formulas themselves (customers/export_formats.py); the
+# library's own switch strips one "=" only and turns blanks into "None".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# --- end of Security ----------------------------------------------------------------
+
 # --- Celery -------------------------------------------------------------------------
 # No broker configured means eager mode: tasks run inline, which is the zero-setup
 # default for the demo. Tests and production always set a real broker.

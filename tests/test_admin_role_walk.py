@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -180,6 +181,17 @@ def _world_build() -> dict[str, Any]:
             "apitoken": token_create(
                 name="Shop ERP", source="erp", scopes=["orders:write"]
             )[0],
+            "lockout": AccessAttempt.objects.create(
+                username="locked-out-login",
+                ip_address="203.0.113.5",
+                user_agent="walk",
+                get_data="",
+                post_data="",
+                http_accept="*/*",
+                path_info="/admin/login/",
+                failures_since_start=5,
+                attempt_time=timezone.now(),
+            ),
             "periodictask": PeriodicTask.objects.create(
                 name="nightly rescoring",
                 task="scoring.tasks.clients_rescore_task",
@@ -521,6 +533,9 @@ EXPECT: dict[str, Url] = {
     "admin:app_list:auth": Url(
         ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
     ),
+    "admin:app_list:axes": Url(
+        ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
+    ),
     "admin:app_list:django_celery_beat": Url(
         ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
     ),
@@ -590,6 +605,17 @@ EXPECT: dict[str, Url] = {
             "password2": "Forged-pass-1234",
         },
         writes=True,
+    ),
+    # -- axes: managers see login lockouts and unlock them (delete) ---------------
+    **model_urls(
+        "axes.accessattempt",
+        "lockout",
+        changelist=(("L", "403", "403", "403", "ok", "ok"),) * 2,
+        add=(READ_ONLY, READ_ONLY),
+        change=(("L", "403", "403", "403", "ok", "ok"), READ_ONLY),
+        delete=(("L", "403", "403", "403", "ok", "ok"),) * 2,
+        history=("L", "403", "403", "403", "ok", "ok"),
+        changelist_post=lambda w: action("unlock_selected", w["lockout"].pk),
     ),
     # -- django_celery_beat: managers pause and edit the schedule -----------------
     **model_urls(
@@ -1054,6 +1080,7 @@ def test_role_walk(client, world, r: Route, role: str, method: str):
 ACTION_ROLES: dict[tuple[str, str], set[str]] = {
     ("auth.group", "delete_selected"): set(),
     ("auth.user", "delete_selected"): set(),
+    ("axes.accessattempt", "unlock_selected"): {"manager"},
     ("django_celery_beat.periodictask", "delete_selected"): set(),
     ("django_celery_beat.periodictask", "enable_tasks"): {"manager"},
     ("django_celery_beat.periodictask", "disable_tasks"): {"manager"},
@@ -1078,6 +1105,7 @@ ACTION_ROLES: dict[tuple[str, str], set[str]] = {
 ACTION_OBJECT = {
     "auth.group": "group",
     "auth.user": "stylist_b",
+    "axes.accessattempt": "lockout",
     "django_celery_beat.periodictask": "periodictask",
     "django_celery_beat.clockedschedule": "clocked",
     "django_celery_beat.crontabschedule": "crontab",

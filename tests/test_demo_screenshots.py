@@ -42,6 +42,7 @@ from tests.customers.factories import (
     ReviewerFactory,
     StylistFactory,
 )
+from tests.support.csp_watch import csp_violations_collect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -89,10 +90,12 @@ def browser():
                 "--hide-scrollbars",
             ],
         )
+        violations = csp_violations_collect(chromium)
         try:
             yield chromium
         finally:
             chromium.close()
+    assert violations == [], "Content-Security-Policy violations"
 
 
 def _login(browser, live_server, username: str):

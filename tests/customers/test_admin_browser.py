@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, User
 from customers.models import Client, RiskTier
 from customers.roles import STYLISTS
 from tests.customers.factories import ClientScoreFactory
+from tests.support.csp_watch import csp_violations_collect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -34,11 +35,13 @@ def browser_page():
                 "--no-first-run",
             ],
         )
+        violations = csp_violations_collect(browser)
         page = browser.new_page()
         try:
             yield page
         finally:
             browser.close()
+    assert violations == [], "Content-Security-Policy violations"
 
 
 def test_stylist_logs_in_and_finds_only_their_clients(

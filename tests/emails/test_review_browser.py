@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, User
 from customers.roles import REVIEWERS
 from emails.models import EmailStatus, EmailTransition, ReengagementEmail
 from tests.customers.factories import ClientFactory
+from tests.support.csp_watch import csp_violations_collect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BODY = (
@@ -34,10 +35,12 @@ def page():
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
+        violations = csp_violations_collect(browser)
         try:
             yield browser.new_page()
         finally:
             browser.close()
+    assert violations == [], "Content-Security-Policy violations"
 
 
 def test_reviewer_edits_then_approves_a_draft(live_server, page):

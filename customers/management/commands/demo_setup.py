@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command, get_commands
@@ -82,4 +83,4 @@ class Command(BaseCommand):
             user.save()
             user.groups.add(Group.objects.get(name=role))
             self.stdout.write(f"  {role:<10} {user.username:<22} {password}")
-        self.stdout.write("Admin: http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"Admin: http://127.0.0.1:8000/{settings.ADMIN_URL_PATH}")
