@@ -201,7 +201,7 @@ def line_chart_svg(
     """Render lines (name, colour, values 0..maximum) over shared x labels.
 
     ``boundary``: the index of the first measured point after simulated ones; a
-    dashed line between the two is labelled "simulated | measured".
+    dashed line between the two says which side is which.
     """
     left, right, top, bottom = 40, 10, 10, 40
     count = max(len(values) for _, _, values in series)
@@ -261,15 +261,16 @@ def line_chart_svg(
             'stroke="#b8860b" stroke-dasharray="4 3"/>'
             '<text x="{}" y="{}" font-size="10" fill="#8a6d00" '
             'text-anchor="end">simulated</text>'
-            '<text x="{}" y="{}" font-size="10" fill="#8a6d00">measured</text>',
+            '<text x="{}" y="{}" font-size="10" fill="#8a6d00" '
+            'text-anchor="end">measured &#8594;</text>',
             f"{x:.1f}",
             f"{x:.1f}",
             top,
             base,
             f"{x - 3:.1f}",
             top + 20,
-            f"{x + 3:.1f}",
-            top + 20,
+            f"{x - 3:.1f}",
+            top + 32,
         )
     legend = format_html_join(
         "",
