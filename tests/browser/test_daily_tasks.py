@@ -120,6 +120,7 @@ def test_stylist_finds_an_at_risk_client_and_reads_why(
     s.assert_clean()
 
 
+@pytest.mark.worker
 def test_reviewer_edits_approves_and_sees_it_sent(
     live_server, browser, book, shots, celery_worker, tmp_path
 ):
