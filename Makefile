@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-offer-guard clean
+.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard clean
 
 $(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -40,7 +40,7 @@ package:
 
 ## screenshots: the screens of docs/DEMO.md, shot in Chromium into docs/screenshots/
 screenshots: $(STAMP) system-packages
-	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/test_demo_screenshots.py $(PYTEST_ARGS)
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/test_demo_screenshots.py tests/browser/test_daily_tasks.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -69,6 +69,10 @@ bench-import: $(STAMP) system-packages
 ## bench-api: 100,000 order events in batches of 500 through gunicorn + PostgreSQL
 bench-api: $(STAMP) system-packages
 	$(PY) bench/bench_api.py $(BENCH_ARGS)
+
+## bench-load: gunicorn + PostgreSQL, 100,000 clients, 50 signed-in users for 60 s (locust)
+bench-load: $(STAMP) system-packages
+	$(PY) bench/bench_load.py $(BENCH_ARGS)
 
 ## bench-offer-guard: the offer guard against its corpus (misses, false alarms) and its speed
 bench-offer-guard: $(STAMP)

@@ -8,6 +8,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 
@@ -145,15 +146,14 @@ class ClientAdmin(
     resource_classes = [ClientResource]
     list_display = (
         "full_name_display",
-        "email",
         "stylist",
         "city",
         "tier_display",
         "engagement_display",
         "churn_risk_display",
         "clv_display",
-        "last_order_at",
-        "marketing_consent",
+        "last_order_display",
+        "consent_display",
     )
     list_display_links = ("full_name_display",)
     list_filter = (
@@ -243,6 +243,14 @@ class ClientAdmin(
             qs = qs.defer("stylist_notes", "preferred_styles")
         return selectors.clients_visible_to(request.user, qs)
 
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        if selectors.user_is_stylist_only(request.user):
+            # A stylist's book is all theirs: the column would repeat their name
+            # on every row and push the scores off a 1440-px screen.
+            return tuple(c for c in columns if c != "stylist")
+        return columns
+
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
         if selectors.user_is_stylist_only(request.user):
@@ -307,7 +315,15 @@ class ClientAdmin(
 
     @admin.display(description="Name", ordering="last_name")
     def full_name_display(self, obj: Client) -> str:
-        return obj.full_name
+        # Name and email in one column: a column of its own for the email pushed
+        # the scores off a 1440-px screen.
+        return format_html(
+            '{}<br><span class="client-email">{}</span>', obj.full_name, obj.email
+        )
+
+    @admin.display(description="Consent", boolean=True, ordering="marketing_consent")
+    def consent_display(self, obj: Client) -> bool:
+        return obj.marketing_consent
 
     @admin.display(description="Tier", ordering="score__risk_tier")
     def tier_display(self, obj: Client) -> str:
@@ -337,6 +353,13 @@ class ClientAdmin(
     def clv_display(self, obj: Client) -> str:
         score = obj.current_score
         return "-" if score is None else f"${score.clv:,.2f}"
+
+    @admin.display(description="Last order", ordering="last_order_at")
+    def last_order_display(self, obj: Client) -> str:
+        # The date is what a stylist reads; the time made the column twice as wide.
+        if obj.last_order_at is None:
+            return "-"
+        return f"{timezone.localtime(obj.last_order_at):%Y-%m-%d}"
 
     @admin.display(description="Scored at")
     def scored_at_display(self, obj: Client):

@@ -7,9 +7,12 @@ comes from ``emails.services.outcomes``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -24,6 +27,7 @@ from emails.models import Experiment
 from emails.selectors import dashboard_simulated_data
 from emails.services.experiments import experiment_active
 from emails.services.outcomes import (
+    Money,
     OutcomeSummary,
     experiments_list,
     outcomes_summarise,
@@ -41,6 +45,9 @@ TIER_COLOURS = {
 FUNNEL_COLOUR = "#417690"  # the admin's own blue
 EMAILED_COLOUR = "#417690"
 HOLDOUT_COLOUR = "#9e9e9e"
+# Below this much model + email cost an ROI is a division by almost nothing.
+ROI_MIN_COST_USD = Decimal("1.00")
+ROI_CAP = 100
 
 
 def dashboard_allowed(*, user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -71,14 +78,17 @@ def dashboard_index(request: HttpRequest) -> TemplateResponse:
         row = Experiment.objects.filter(name=experiment).first()
         if row is not None and len(row.variants) > 1:
             variants = variants_summarise(experiment=row)
+    simulated = dashboard_simulated_data(experiment=experiment)
     context = {
         **admin.site.each_context(request),
         "title": "Retention dashboard",
         "summary": summary,
         "experiments": experiments,
-        "charts": _charts(summary),
+        "charts": _charts(summary, seeded_until=simulated.trend_until),
         "percents": _percents(summary),
-        "simulated": dashboard_simulated_data(experiment=experiment),
+        "roi": roi_display(summary.money),
+        "ses_cost_per_email": settings.SES_COST_PER_EMAIL_USD,
+        "simulated": simulated,
         "active_experiment": experiment_active(),
         "variants": variants,
         "variant_rows": variants and _variant_rows(variants),
@@ -149,10 +159,29 @@ def _variant_rows(variants: VariantSummary) -> dict[str, list[dict[str, str]]]:
     return {"arms": arms, "comparisons": comparisons}
 
 
+def roi_display(money: Money) -> str:
+    """Return the ROI as a reader should take it, or why there is no figure.
+
+    ROI divides by the model and email cost, which is a fraction of a cent per
+    draft: on a small or simulated book the quotient runs to thousands and says
+    nothing. Below ``ROI_MIN_COST_USD`` of cost there is no ROI to speak of, and
+    above ``ROI_CAP`` it is shown as "over" the cap.
+    """
+    if money.roi is None:
+        return "not enough data"
+    if money.cost < ROI_MIN_COST_USD:
+        return f"n/a (cost ${money.cost:.4f} is too small to divide by)"
+    if money.roi > ROI_CAP:
+        return f"over {ROI_CAP:,}\u00d7"
+    return f"{money.roi:,.1f}\u00d7"
+
+
 # --- Charts -------------------------------------------------------------------------
 
 
-def _charts(summary: OutcomeSummary) -> dict[str, SafeString]:
+def _charts(
+    summary: OutcomeSummary, *, seeded_until: dt.datetime | None = None
+) -> dict[str, SafeString]:
     funnel = summary.funnel
     tiers = [
         (RiskTier(tier).label, count, TIER_COLOURS[tier])
@@ -171,12 +200,14 @@ def _charts(summary: OutcomeSummary) -> dict[str, SafeString]:
         "funnel": bar_chart_svg(
             bars=[(name, n, FUNNEL_COLOUR) for name, n in steps], label="Funnel"
         ),
-        "trend": _trend_chart(summary),
+        "trend": _trend_chart(summary, seeded_until=seeded_until),
         "rates": rates_chart_svg(summary=summary),
     }
 
 
-def _trend_chart(summary: OutcomeSummary) -> SafeString:
+def _trend_chart(
+    summary: OutcomeSummary, *, seeded_until: dt.datetime | None = None
+) -> SafeString:
     runs = summary.tier_trend
     if not runs:
         return format_html("<em>{}</em>", "No full scoring runs yet.")
@@ -195,7 +226,18 @@ def _trend_chart(summary: OutcomeSummary) -> SafeString:
         )
     ]
     labels = [f"{started_at:%Y-%m-%d}" for started_at, _ in runs]
-    return line_chart_svg(series=series, labels=labels, maximum=max(maximum, 1))
+    # The first real run after the seeded ones: the chart draws the boundary.
+    boundary = None
+    if seeded_until is not None:
+        boundary = next(
+            (i for i, (at, _) in enumerate(runs) if at > seeded_until), None
+        )
+    return line_chart_svg(
+        series=series,
+        labels=labels,
+        maximum=max(maximum, 1),
+        boundary=boundary or None,
+    )
 
 
 def line_chart_svg(
@@ -205,8 +247,13 @@ def line_chart_svg(
     maximum: float,
     width: int = 640,
     height: int = 200,
+    boundary: int | None = None,
 ) -> SafeString:
-    """Render lines (name, colour, values 0..maximum) over shared x labels."""
+    """Render lines (name, colour, values 0..maximum) over shared x labels.
+
+    ``boundary``: the index of the first measured point after simulated ones; a
+    dashed line between the two says which side is which.
+    """
     left, right, top, bottom = 40, 10, 10, 40
     count = max(len(values) for _, _, values in series)
     step = (width - left - right) / max(count - 1, 1)
@@ -257,6 +304,25 @@ def line_chart_svg(
         base + 14,
         labels[-1],
     )
+    marker = ""
+    if boundary is not None and 0 < boundary < count:
+        x = left + (boundary - 0.5) * step
+        marker = format_html(
+            '<line id="trend-boundary" x1="{}" x2="{}" y1="{}" y2="{}" '
+            'stroke="#b8860b" stroke-dasharray="4 3"/>'
+            '<text x="{}" y="{}" font-size="10" fill="#8a6d00" '
+            'text-anchor="end">simulated</text>'
+            '<text x="{}" y="{}" font-size="10" fill="#8a6d00" '
+            'text-anchor="end">measured &#8594;</text>',
+            f"{x:.1f}",
+            f"{x:.1f}",
+            top,
+            base,
+            f"{x - 3:.1f}",
+            top + 20,
+            f"{x - 3:.1f}",
+            top + 32,
+        )
     legend = format_html_join(
         "",
         '<text x="{}" y="{}" font-size="11" fill="{}">&#9632; {}</text>',
@@ -267,12 +333,13 @@ def line_chart_svg(
     )
     return format_html(
         '<svg role="img" aria-label="Clients per tier over scoring runs" width="{}" '
-        'height="{}" viewBox="0 0 {} {}">{}{}{}{}</svg>',
+        'height="{}" viewBox="0 0 {} {}">{}{}{}{}{}</svg>',
         width,
         height,
         width,
         height,
         axis,
+        marker,
         lines,
         dots,
         legend,

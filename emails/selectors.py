@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Order, RiskTier
@@ -87,6 +87,9 @@ class SimulatedData:
 
     outcomes: bool
     trend: bool
+    # When the last seeded scoring run started: the trend chart marks the
+    # boundary between generated runs and real ones after it.
+    trend_until: dt.datetime | None = None
 
     def __bool__(self) -> bool:
         return self.outcomes or self.trend
@@ -104,5 +107,7 @@ def dashboard_simulated_data(*, experiment: str | None = None) -> SimulatedData:
         ).exists()
     else:
         outcomes = experiment == HISTORY_EXPERIMENT
-    trend = ScoringRun.objects.filter(phase_seconds__has_key=HISTORY_RUN_KEY).exists()
-    return SimulatedData(outcomes=outcomes, trend=trend)
+    until = ScoringRun.objects.filter(phase_seconds__has_key=HISTORY_RUN_KEY).aggregate(
+        until=Max("started_at")
+    )["until"]
+    return SimulatedData(outcomes=outcomes, trend=until is not None, trend_until=until)

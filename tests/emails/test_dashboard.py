@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import RiskTier
+from emails.dashboard_views import roi_display
 from emails.models import (
     EmailStatus,
     Experiment,
     ReengagementEmail,
     RetentionAssignment,
 )
+from emails.services.outcomes import Money
 from scoring.models import ScoringRun
 from tests.customers.factories import (
     PASSWORD,
@@ -94,7 +96,7 @@ def test_manager_sees_the_figures_and_charts(client):
     assert "$600.00" in page  # attributed revenue
     assert "$300.00" in page  # incremental: 12 x (50 - 25)
     assert "$7.2000" in page  # cost: 12 x (0.50 + 0.10)
-    assert "40.7&times;" in page  # ROI (300 - 7.2) / 7.2
+    assert "40.7\u00d7" in page  # ROI (300 - 7.2) / 7.2
     assert page.count("<svg") >= 4
     main = page[page.index('id="content-main"') :]
     assert "<script" not in main  # the charts need no JavaScript
@@ -266,3 +268,27 @@ def test_variants_before_the_horizon_say_no_winner_yet(client):
     assert "0 of 686</strong> closed windows reached" in page
     assert "no winner can be declared before 686 in every arm" in page
     assert "Winner" not in page
+
+
+@pytest.mark.parametrize(
+    ("incremental", "llm", "shown"),
+    [
+        (Decimal("300.00"), Decimal("7.10"), "40.7\u00d7"),
+        (
+            Decimal("300.00"),
+            Decimal("0.07"),
+            "n/a (cost $0.1700 is too small to divide by)",
+        ),
+        (Decimal("5000.00"), Decimal("2.00"), "over 100\u00d7"),
+        (None, Decimal("2.00"), "not enough data"),
+    ],
+)
+def test_roi_is_shown_only_where_it_means_something(incremental, llm, shown):
+    """ROI needs $1 of cost to divide by and is capped at 100x; else it says why."""
+    money = Money(
+        attributed_revenue=Decimal("600.00"),
+        incremental_revenue=incremental,
+        llm_cost=llm,
+        ses_cost=Decimal("0.10"),
+    )
+    assert roi_display(money) == shown

@@ -35,7 +35,7 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus, RiskTier
@@ -48,7 +48,7 @@ from emails.models import (
     RetentionAssignment,
 )
 from emails.services.experiment_stats import sample_size_per_arm
-from scoring.models import ScoringRun
+from scoring.models import ClientScore, ScoringRun
 
 HISTORY_PREFIX = "demo-history:"
 HISTORY_EXPERIMENT = "demo-history"
@@ -113,20 +113,39 @@ def _explicit_timestamps(*models_fields: tuple[type, str]) -> Iterator[None]:
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
-def _tier_counts(*, total: int, progress: float, noise: np.ndarray) -> dict[str, int]:
-    """Split ``total`` clients into tiers; at-risk eases as ``progress`` goes 0->1."""
-    shares = np.array(
+TIERS = (RiskTier.HEALTHY, RiskTier.COOLING, RiskTier.AT_RISK, RiskTier.LAPSED)
+
+
+def _tier_counts(
+    *,
+    total: int,
+    progress: float,
+    noise: np.ndarray,
+    end: np.ndarray | None = None,
+) -> dict[str, int]:
+    """Split ``total`` clients into tiers; at-risk eases as ``progress`` goes 0->1.
+
+    With ``end`` (the shares of the current scores), the history drifts towards
+    it and its noise fades, so the seeded trend meets the real book's first run
+    instead of jumping to it.
+    """
+    generic = np.array(
         [
             0.42 + 0.05 * progress,  # healthy
             0.20,  # cooling
             0.15 - 0.04 * progress,  # at_risk
             0.23 - 0.01 * progress,  # lapsed
         ]
-    ) * (1 + noise)
+    )
+    if end is None:
+        shares = generic * (1 + noise)
+    else:
+        start = np.array([0.42, 0.20, 0.15, 0.23])
+        blend = start + (end - start) * progress
+        shares = np.clip(blend * (1 + noise * (1 - progress)), 1e-9, None)
     counts = np.floor(shares / shares.sum() * total).astype(int)
     counts[0] += total - counts.sum()
-    tiers = (RiskTier.HEALTHY, RiskTier.COOLING, RiskTier.AT_RISK, RiskTier.LAPSED)
-    return {str(t): int(c) for t, c in zip(tiers, counts, strict=True)}
+    return {str(t): int(c) for t, c in zip(TIERS, counts, strict=True)}
 
 
 def demo_history_seed(
@@ -274,6 +293,14 @@ def demo_history_seed(
             )
 
     total = Client.objects.count()
+    scored = dict(
+        ClientScore.objects.order_by()
+        .values_list("risk_tier")
+        .annotate(n=Count("pk"))
+        .values_list("risk_tier", "n")
+    )
+    in_tiers = sum(scored.get(t, 0) for t in TIERS)
+    end = np.array([scored.get(t, 0) / in_tiers for t in TIERS]) if in_tiers else None
     runs = [
         ScoringRun(
             trigger=ScoringRun.Trigger.NIGHTLY,
@@ -283,7 +310,10 @@ def demo_history_seed(
             + dt.timedelta(hours=2, minutes=1),
             n_clients=total,
             tier_counts=_tier_counts(
-                total=total, progress=(weeks - w) / weeks, noise=run_noise[w - 1]
+                total=total,
+                progress=(weeks - w) / weeks,
+                noise=run_noise[w - 1],
+                end=end,
             ),
             phase_seconds={HISTORY_RUN_KEY: 0.0},
         )
