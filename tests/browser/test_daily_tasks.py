@@ -124,7 +124,7 @@ def test_stylist_finds_an_at_risk_client_and_reads_why(
 def test_reviewer_edits_approves_and_sees_it_sent(
     live_server, browser, book, shots, celery_worker, tmp_path
 ):
-    """Edit then approve; the real send task sends it; the list shows it sent."""
+    """Edit then approve, send now; the real send task sends it; the list shows it."""
     outbox = tmp_path / "sent"
     celery_worker(
         env={
@@ -149,6 +149,13 @@ def test_reviewer_edits_approves_and_sees_it_sent(
     s.page.click("#content-main input[type=submit]")
     s.page.locator(".messagelist").wait_for()
     assert "approved" in s.page.locator(".messagelist").inner_text().lower()
+    # Approval schedules the send for the client's best hour in their window;
+    # the reviewer sends it at once.
+    draft.refresh_from_db()
+    if draft.status == EmailStatus.APPROVED:
+        s.goto(f"/admin/emails/reengagementemail/{draft.pk}/change/")
+        s.page.click("input[type=submit][value='Send now']")
+        s.page.locator(".messagelist").wait_for()
 
     deadline = time.monotonic() + SEND_WAIT_SECONDS
     while time.monotonic() < deadline:
