@@ -273,10 +273,19 @@ def churn_cutoffs(*, first_day: int, as_of: int, horizon: int) -> tuple[list[int
 
 
 def churn_features(
-    *, history: OrderHistory, as_of: int, horizon: int, bgnbd: BgNbdParams | None
+    *,
+    history: OrderHistory,
+    as_of: int,
+    horizon: int,
+    bgnbd: BgNbdParams | None,
+    reference: dict[str, list[float]] | None = None,
 ) -> tuple[FeatureRows, BgNbdParams]:
-    """Return the features of every client at ``as_of`` (BG/NBD filled in)."""
-    rows = churn_features_at(history=history, cutoff=as_of)
+    """Return the features of every client at ``as_of`` (BG/NBD filled in).
+
+    ``reference`` (a stored fit's rank grid) ranks a few clients scored alone
+    against the whole book.
+    """
+    rows = churn_features_at(history=history, cutoff=as_of, reference=reference)
     params = _bg_fill(rows, horizon, bgnbd)
     return rows, params
 
@@ -559,3 +568,46 @@ def _with_bg(rows: FeatureRows, fit: ChurnFit) -> FeatureRows:
     )
     _bg_fill(copy, fit.train_horizon, fit.bgnbd)
     return copy
+
+
+def churn_fit_details(fit: ChurnFit) -> dict[str, Any]:
+    """Return what a ``ModelFit`` stores beside the booster text (JSON-able)."""
+
+    def clean(value: float | None) -> float | None:
+        return None if value is None or not math.isfinite(value) else round(value, 4)
+
+    return {
+        "reason": fit.reason,
+        "horizon": fit.horizon,
+        "train_horizon": fit.train_horizon,
+        "calibrator": fit.calibrator,
+        "reference": fit.reference,
+        "backtest": {
+            name: {k: clean(v) for k, v in vars(fig).items()}
+            for name, fig in fit.backtest.items()
+        },
+        "calibration": fit.calibration_table,
+        "importances": fit.importances,
+        "cutoffs": list(fit.cutoffs),
+        "train_rows": fit.train_rows,
+        "train_seconds": round(fit.train_seconds, 3),
+    }
+
+
+def churn_fit_load(
+    *, model: str, booster: str, details: dict[str, Any], bgnbd: BgNbdParams
+) -> ChurnFit:
+    """Rebuild a stored fit (the inverse of ``churn_fit_details``)."""
+    return ChurnFit(
+        model=model,
+        horizon=int(details.get("horizon", 0)),
+        train_horizon=int(details.get("train_horizon", details.get("horizon", 0))),
+        bgnbd=bgnbd,
+        booster=booster or None,
+        calibrator=details.get("calibrator", {}),
+        reason=details.get("reason", ""),
+        reference=details.get("reference", {}),
+        importances=details.get("importances", {}),
+        calibration_table=details.get("calibration", []),
+        train_rows=int(details.get("train_rows", 0)),
+    )
