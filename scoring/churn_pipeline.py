@@ -480,10 +480,8 @@ def churn_reason_text(family: str, values: dict[str, float]) -> str | None:
     if family == "cadence":
         overdue_days = v["days_since_last"] - v["typical_gap"]
         if math.isfinite(v["typical_gap"]) and overdue_days > 0:
-            return (
-                f"{_weeks(overdue_days)} overdue against a "
-                f"{_weeks(v['typical_gap'])} cadence"
-            )
+            cadence = max(1, round(v["typical_gap"] / 7))
+            return f"{_weeks(overdue_days)} overdue against a {cadence}-week cadence"
         return f"no order for {_weeks(v['days_since_last'])}"
     if family == "slowing":
         return (
@@ -497,14 +495,11 @@ def churn_reason_text(family: str, values: dict[str, float]) -> str | None:
         return f"only {orders} order{'s' if orders > 1 else ''} so far"
     if family == "keeping":
         if math.isfinite(v["sent_last2"]) and v["sent_last2"] > 0:
-            fixes = 2 if v["frequency"] >= 1 else 1
+            last = "the last 2 Fixes" if v["frequency"] >= 1 else "the last Fix"
             if v["kept_last2"] == 0:
-                return (
-                    f"kept nothing from the last {fixes} Fix{'es' if fixes > 1 else ''}"
-                )
+                return f"kept nothing from {last}"
             return (
-                f"kept {int(v['kept_last2'])} of {int(v['sent_last2'])} items in "
-                f"the last {fixes} Fix{'es' if fixes > 1 else ''}"
+                f"kept {int(v['kept_last2'])} of {int(v['sent_last2'])} items in {last}"
             )
         return None
     if family == "rating":
