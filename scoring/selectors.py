@@ -121,7 +121,7 @@ def _first_instant() -> dt.datetime:
     )
 
 
-def _client_id_ranges(parts: int) -> list[tuple[int, int]]:
+def client_id_ranges(parts: int) -> list[tuple[int, int]]:
     """Split the client ids into ``parts`` contiguous [low, high) ranges."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT MIN(id), MAX(id) FROM customers_client")
@@ -141,7 +141,7 @@ def _matrix_postgresql(as_of: dt.datetime, parts: int) -> np.ndarray:
     COPY BINARY, decoded by numpy without a Python object per value
     (``scoring.pg_binary``).
     """
-    ranges = _client_id_ranges(parts)
+    ranges = client_id_ranges(parts)
     if not ranges:
         return np.zeros((0, _N_COLUMNS))
     branch = _aggregate_sql("AND client_id >= %s AND client_id < %s")
@@ -269,10 +269,12 @@ def order_history(
     as_of: dt.datetime,
     client_ids: list[int] | None = None,
     sample_every: int | None = None,
+    id_range: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, OrderHistory]:
     """Return (client ids, their daily order history) up to ``as_of``, set-based.
 
-    ``sample_every`` keeps one client in that many (by id), for training rows.
+    ``sample_every`` keeps one client in that many (by id), for training rows;
+    ``id_range`` [low, high) reads the book in parts (bounded memory).
     The history's client codes index the returned ids (sorted).
     """
     adapt = connection.ops.adapt_datetimefield_value
@@ -282,6 +284,9 @@ def order_history(
             f"AND client_id IN ({', '.join(['%s'] * len(client_ids)) or 'NULL'})"
         )
         params.extend(client_ids)
+    if id_range is not None:
+        filters.append("AND client_id >= %s AND client_id < %s")
+        params.extend(id_range)
     if sample_every and sample_every > 1:
         filters.append(f"AND client_id %% {int(sample_every)} = 0")
     # SQLite has no NaN literal: NULL, which numpy reads as NaN all the same.

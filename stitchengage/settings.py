@@ -277,6 +277,8 @@ SCORING_GBDT_MIN_HISTORY_DAYS = env.int("SCORING_GBDT_MIN_HISTORY_DAYS", default
 SCORING_GBDT_TRAIN_CLIENTS = env.int("SCORING_GBDT_TRAIN_CLIENTS", default=20_000)
 # At most this many at-risk clients get their reasons in a full run (riskiest).
 SCORING_REASONS_MAX = env.int("SCORING_REASONS_MAX", default=20_000)
+# Client-id parts the full run predicts in (memory: ~1 GB per 10M client-days).
+SCORING_PREDICT_PARTS = env.int("SCORING_PREDICT_PARTS", default=4)
 SCORING_CHURN_MODEL = env.str("SCORING_CHURN_MODEL", default="auto")
 SCORING_LAPSED_DAYS = env.int("SCORING_LAPSED_DAYS", default=365)
 SCORING_CLV_MONTHS = env.int("SCORING_CLV_MONTHS", default=12)

@@ -22,7 +22,7 @@ from scoring.churn_pipeline import (
     churn_reasons,
 )
 from scoring.models import ModelFit
-from scoring.selectors import order_history
+from scoring.selectors import client_id_ranges, order_history
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -62,6 +62,63 @@ def churn_fit_from_model_fit(fit: ModelFit, bgnbd: BgNbdParams) -> ChurnFit:
     )
 
 
+def _churn_score_part(
+    *,
+    fit: ChurnFit,
+    as_of: dt.datetime,
+    as_of_day: dt.date,
+    client_ids: np.ndarray,
+    id_range: tuple[int, int] | None,
+    single: bool,
+    cap: int,
+) -> tuple[np.ndarray, dict[int, list[str]]] | None:
+    """Score the clients of one id range (or the few given)."""
+    if client_ids.size == 0:
+        return np.zeros(0), {}
+    ids, history = order_history(
+        as_of=as_of,
+        client_ids=client_ids.tolist() if single else None,
+        id_range=id_range,
+    )
+    # Ranks against the fit's grid, so every part is on the whole book's scale.
+    rows, _ = churn_features(
+        history=history,
+        as_of=_day_number(as_of_day),
+        horizon=fit.horizon,
+        bgnbd=fit.bgnbd,
+        reference=fit.reference,
+    )
+    del history
+    risk_rows = churn_predict(fit, rows)
+    row_ids = ids[rows.client]
+    # Both come from the same filters, so the rows line up; an order written
+    # in between may add a client the aggregation did not see.
+    take = np.clip(np.searchsorted(row_ids, client_ids), 0, max(row_ids.size - 1, 0))
+    if row_ids.size == 0 or not (row_ids[take] == client_ids).all():
+        return None
+    risk = risk_rows[take]
+    flagged = np.flatnonzero(risk >= settings.SCORING_AT_RISK_CHURN)
+    if single:
+        flagged = np.arange(risk.size)
+    elif flagged.size > cap:
+        riskiest = np.argsort(-risk[flagged], kind="stable")
+        flagged = np.sort(flagged[riskiest[:cap]])
+    reasons: dict[int, list[str]] = {}
+    if fit.model == "gbdt" and flagged.size:
+        pick = take[flagged]
+        subset = type(rows)(
+            rows.client[pick],
+            rows.X[pick],
+            rows.frequency[pick],
+            rows.recency[pick],
+            rows.T[pick],
+            rows.cutoff,
+        )
+        texts = churn_reasons(fit, subset)
+        reasons = dict(zip(client_ids[flagged].tolist(), texts, strict=True))
+    return risk, reasons
+
+
 def churn_score(
     *,
     fit: ChurnFit,
@@ -79,41 +136,31 @@ def churn_score(
     """
     if fit.model == "bgnbd":
         return None
-    ids, history = order_history(
-        as_of=as_of, client_ids=client_ids.tolist() if single else None
-    )
-    rows, _ = churn_features(
-        history=history,
-        as_of=_day_number(as_of_day),
-        horizon=fit.horizon,
-        bgnbd=fit.bgnbd,
-        reference=fit.reference if single else None,
-    )
-    risk_rows = churn_predict(fit, rows)
-    row_ids = ids[rows.client]
-    # Both come from the same filters, so the rows line up; an order written
-    # in between may add a client the aggregation did not see.
-    take = np.clip(np.searchsorted(row_ids, client_ids), 0, max(row_ids.size - 1, 0))
-    if row_ids.size == 0 or not (row_ids[take] == client_ids).all():
-        return None
-    risk = risk_rows[take]
-    flagged = np.flatnonzero(risk >= settings.SCORING_AT_RISK_CHURN)
     if single:
-        flagged = np.arange(risk.size)
-    elif flagged.size > settings.SCORING_REASONS_MAX:
-        riskiest = np.argsort(-risk[flagged], kind="stable")
-        flagged = np.sort(flagged[riskiest[: settings.SCORING_REASONS_MAX]])
-    reasons: dict[int, list[str]] = {}
-    if fit.model == "gbdt" and flagged.size:
-        pick = take[flagged]
-        subset = type(rows)(
-            rows.client[pick],
-            rows.X[pick],
-            rows.frequency[pick],
-            rows.recency[pick],
-            rows.T[pick],
-            rows.cutoff,
+        parts: list[tuple[int, int] | None] = [None]
+    else:
+        # In parts by client id: ten million client-days at once cost ~1 GB.
+        parts = list(client_id_ranges(max(1, settings.SCORING_PREDICT_PARTS))) or [None]
+    risks, reasons = [], {}
+    cap = max(1, settings.SCORING_REASONS_MAX // len(parts))
+    for id_range in parts:
+        part_ids = client_ids
+        if id_range is not None:
+            part_ids = client_ids[
+                (client_ids >= id_range[0]) & (client_ids < id_range[1])
+            ]
+        scored = _churn_score_part(
+            fit=fit,
+            as_of=as_of,
+            as_of_day=as_of_day,
+            client_ids=part_ids,
+            id_range=id_range,
+            single=single,
+            cap=cap,
         )
-        texts = churn_reasons(fit, subset)
-        reasons = dict(zip(client_ids[flagged].tolist(), texts, strict=True))
+        if scored is None:
+            return None
+        risks.append(scored[0])
+        reasons |= scored[1]
+    risk = np.concatenate(risks) if risks else np.zeros(0)
     return risk, reasons
