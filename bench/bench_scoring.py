@@ -37,8 +37,8 @@ def main() -> None:
         from scoring.models import ScoringRun
 
         print(
-            f"{'run':>4} {'total s':>8} {'aggregate':>10} {'fit':>6} "
-            f"{'predict':>8} {'write':>7} {'peak MB':>8}"
+            f"{'run':>4} {'total s':>8} {'aggregate':>10} {'fit':>6} {'train':>6} "
+            f"{'predict':>8} {'write':>7} {'peak MB':>8} {'model':>8} {'rows':>9}"
         )
         for number in range(1, args.runs + 1):
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -54,12 +54,16 @@ def main() -> None:
             run = ScoringRun.objects.order_by("-started_at", "-id").first()
             phases = run.phase_seconds
             peak = f"{peak_kb / 1024:.0f}" if peak_kb > before else "<=prev"
+            fit = run.model_fit
             print(
                 f"{number:>4} {total:>8.1f} {phases['aggregate']:>10.2f} "
-                f"{phases['fit']:>6.2f} {phases['predict']:>8.2f} "
-                f"{phases['write']:>7.2f} {peak:>8}"
+                f"{phases['fit']:>6.2f} {phases.get('train', 0):>6.2f} "
+                f"{phases['predict']:>8.2f} "
+                f"{phases['write']:>7.2f} {peak:>8} {fit.churn_model:>8} "
+                f"{fit.churn_details.get('train_rows', 0):>9,}"
             )
         print(f"tiers: {run.tier_counts}")
+        print(f"churn model: {run.model_fit.churn_details.get('reason', '')}")
         print("targets: total <= 60 s, peak <= 2048 MB, fit <= 3 s")
 
 

@@ -11,6 +11,7 @@ from customers.selectors import user_is_stylist_only, user_sees_all_clients
 from stitchengage.admin_query import SafeListQueryMixin
 
 from .models import ModelFit, ScoreSnapshot, ScoringRun
+from .presentation import model_fit_quality_html
 
 
 class ReadOnlyAdmin(SafeListQueryMixin, admin.ModelAdmin):
@@ -45,10 +46,21 @@ class ModelFitAdmin(ReadOnlyAdmin):
         "gg_q",
         "gg_gamma",
         "fit_seconds",
+        "churn_model",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "churn_model")
     date_hierarchy = "fitted_at"
     show_full_result_count = False
+    exclude = ("churn_booster", "churn_details")
+    readonly_fields = ("prediction_quality",)
+
+    def get_queryset(self, request):
+        # The booster text is up to a few MB per fit: never on the list.
+        return super().get_queryset(request).defer("churn_booster")
+
+    @admin.display(description="Churn model quality")
+    def prediction_quality(self, obj: ModelFit) -> str:
+        return model_fit_quality_html(obj)
 
 
 @admin.register(ScoringRun)

@@ -16,7 +16,7 @@ from scipy import stats
 from scoring.bgnbd import BgNbdParams, bgnbd_fit, bgnbd_predict
 from scoring.engagement import engagement_score
 from scoring.fit_checks import bgnbd_fit_problems, fit_problems_lines
-from scoring.transactions import RfmSummary
+from scoring.transactions import DAYS_PER_UNIT, RfmSummary, Transactions
 
 N_DECILES = 10
 
@@ -162,4 +162,91 @@ def backtest_render_text(result: BacktestResult) -> str:
         f"             {row.actual_churn_rate:>10.3f}"
         for row in result.deciles
     ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One ranking's figures on the holdout (mean predicted None: no probability)."""
+
+    name: str
+    auc: float
+    lift_quality: float
+    mean_predicted: float | None
+    actual: float
+
+
+def backtest_models(
+    *,
+    summary: RfmSummary,
+    transactions: Transactions,
+    horizon: float,
+    min_clients: int,
+    min_history_days: int,
+    model: str = "auto",
+) -> tuple[list[ModelRow], str]:
+    """Score every model and baseline on the same holdout customers, side by side.
+
+    Each model is trained on purchases up to the calibration end only
+    (``churn_model._pipeline_risk``); returns the rows and what ``model``
+    ships, with its reason.
+    """
+    # Imported here: churn_model imports this module's neighbours.
+    from scoring.churn_model import _pipeline_risk
+    from scoring.churn_pipeline import lift_quality
+
+    churned = summary.holdout_orders == 0
+    horizon_days = round(horizon * DAYS_PER_UNIT[summary.time_unit])
+    rows: list[ModelRow] = []
+
+    def add(name: str, score: np.ndarray, prob: np.ndarray | None) -> None:
+        rows.append(
+            ModelRow(
+                name=name,
+                auc=roc_auc(target=churned, score=score),
+                lift_quality=lift_quality(target=churned, score=score),
+                mean_predicted=None if prob is None else float(np.mean(prob)),
+                actual=float(churned.mean()),
+            )
+        )
+
+    common = {
+        "summary": summary,
+        "transactions": transactions,
+        "horizon_days": horizon_days,
+        "min_clients": min_clients,
+        "min_history_days": min_history_days,
+    }
+    shipped, _ = _pipeline_risk(**common, model=model)
+    for name in ("bgnbd", "gbdt", "baseline_recency", "baseline_rfm"):
+        _, risk = _pipeline_risk(**common, model=name)
+        label = name + (" (shipped)" if name == shipped.model else "")
+        add(label, risk, risk)
+    args = {"frequency": summary.frequency, "recency": summary.recency, "T": summary.T}
+    pred = bgnbd_predict(params=bgnbd_fit(**args), horizon=horizon, **args)
+    add("bgnbd expected orders (fewest)", -pred.expected_purchases, None)
+    since_last = summary.T - summary.recency
+    add("days since last order", since_last, None)
+    rank_sum = stats.rankdata(since_last) + stats.rankdata(-summary.frequency)
+    add("rank sum: recency + fewest repeats", rank_sum, None)
+    monetary = np.where(summary.frequency > 0, summary.monetary, np.nan)
+    engagement = engagement_score(
+        days_since_last_order=since_last, frequency=summary.frequency, monetary=monetary
+    )
+    add("engagement score (low)", -engagement.total, None)
+    return rows, f"{shipped.model}: {shipped.reason}"
+
+
+def backtest_models_text(rows: list[ModelRow], shipped: str) -> str:
+    """Return the side-by-side table for a terminal."""
+    lines = [
+        f"Models on the holdout (shipped: {shipped})",
+        f"  {'ranking':<38} {'AUC':>6} {'lift q':>7} {'pred':>6} {'actual':>6}",
+    ]
+    for row in rows:
+        pred = "" if row.mean_predicted is None else f"{row.mean_predicted:.3f}"
+        lines.append(
+            f"  {row.name:<38} {row.auc:>6.3f} {row.lift_quality:>7.3f} "
+            f"{pred:>6} {row.actual:>6.3f}"
+        )
     return "\n".join(lines)

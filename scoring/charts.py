@@ -67,3 +67,47 @@ def sparkline_svg(
         labels[0] if labels else "",
         labels[-1] if labels else "",
     )
+
+
+def bars_svg(
+    *,
+    bars: Sequence[tuple[str, float, str]],
+    maximum: float = 1.0,
+    width: int = 360,
+    bar_height: int = 16,
+) -> SafeString:
+    """Render labelled horizontal bars (label, value 0..maximum, colour)."""
+    if not bars:
+        return format_html("<em>{}</em>", "No figures.")
+    label_w, pad = 170, 3
+    span = width - label_w - 50
+    rows = format_html_join(
+        "",
+        '<text x="0" y="{}" font-size="11">{}</text>'
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>'
+        '<text x="{}" y="{}" font-size="11">{}</text>',
+        (
+            (
+                i * (bar_height + pad) + bar_height - 4,
+                label,
+                label_w,
+                i * (bar_height + pad),
+                f"{span * min(max(value, 0.0), maximum) / maximum:.1f}",
+                bar_height,
+                colour,
+                f"{label}: {value:.3f}",
+                label_w + span * min(max(value, 0.0), maximum) / maximum + 4,
+                i * (bar_height + pad) + bar_height - 4,
+                f"{value:.3f}",
+            )
+            for i, (label, value, colour) in enumerate(bars)
+        ),
+    )
+    height = len(bars) * (bar_height + pad)
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" '
+        'role="img">{}</svg>',
+        width,
+        height,
+        rows,
+    )

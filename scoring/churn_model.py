@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from scoring.bgnbd import BgNbdParams, BgNbdPrediction, bgnbd_fit, bgnbd_predict
+from scoring.churn_features import order_history_from_transactions
+from scoring.churn_pipeline import ChurnFit, churn_features, churn_fit, churn_predict
 from scoring.fit_checks import churn_fit_problems
 from scoring.gamma_gamma import (
     DAYS_PER_MONTH,
@@ -22,7 +24,7 @@ from scoring.gamma_gamma import (
     gamma_gamma_expected_spend,
     gamma_gamma_fit,
 )
-from scoring.transactions import DAYS_PER_UNIT, RfmSummary
+from scoring.transactions import DAYS_PER_UNIT, RfmSummary, Transactions
 
 # 90 days is a quarter, the re-engagement cadence; 13 weeks is the same span.
 DEFAULT_HORIZON: dict[str, float] = {"days": 90.0, "weeks": 13.0}
@@ -57,6 +59,12 @@ class ChurnModelResult:
     clv_months: int
     monthly_discount_rate: float
     problems: tuple[str, ...] = ()
+    churn: ChurnFit | None = None
+    churn_risk: np.ndarray | None = None  # from the shipped model
+
+    @property
+    def scored_by(self) -> str:
+        return self.churn.model if self.churn else "bgnbd"
 
 
 def churn_model_fit(
@@ -65,8 +73,17 @@ def churn_model_fit(
     horizon: float | None = None,
     clv_months: int = 12,
     monthly_discount_rate: float = 0.0,
+    transactions: Transactions | None = None,
+    model: str = "bgnbd",
+    min_clients: int = 500,
+    min_history_days: int = 180,
 ) -> ChurnModelResult:
-    """Fit BG/NBD and Gamma-Gamma on ``summary`` and predict over ``horizon``."""
+    """Fit BG/NBD and Gamma-Gamma on ``summary`` and predict over ``horizon``.
+
+    With ``transactions``, churn risk comes from ``churn_pipeline`` (``model``
+    auto, gbdt, bgnbd or a baseline), trained only on purchases up to the
+    calibration end, so no label reaches past it.
+    """
     if horizon is None:
         horizon = DEFAULT_HORIZON[summary.time_unit]
     if horizon <= 0:
@@ -92,7 +109,20 @@ def churn_model_fit(
         monthly_discount_rate=monthly_discount_rate,
         **args,
     )
+    churn = None
+    risk = prediction.churn_risk
+    if transactions is not None and model != "bgnbd":
+        churn, risk = _pipeline_risk(
+            summary=summary,
+            transactions=transactions,
+            horizon_days=round(horizon * DAYS_PER_UNIT[summary.time_unit]),
+            model=model,
+            min_clients=min_clients,
+            min_history_days=min_history_days,
+        )
     return ChurnModelResult(
+        churn=churn,
+        churn_risk=risk,
         bgnbd=params,
         gamma_gamma=gg,
         prediction=prediction,
@@ -103,6 +133,66 @@ def churn_model_fit(
         monthly_discount_rate=monthly_discount_rate,
         problems=tuple(churn_fit_problems(bgnbd=params, gamma_gamma=gg)),
     )
+
+
+def _pipeline_risk(
+    *,
+    summary: RfmSummary,
+    transactions: Transactions,
+    horizon_days: int,
+    model: str,
+    min_clients: int,
+    min_history_days: int,
+) -> tuple[ChurnFit, np.ndarray]:
+    """Fit the churn pipeline on the calibration period; risk aligned with summary."""
+    end = np.datetime64(summary.calibration_end, "D")
+    keep = transactions.dates.astype("datetime64[D]") <= end
+    history, ids = order_history_from_transactions(
+        customer_ids=transactions.customer_ids[keep],
+        dates=transactions.dates[keep],
+        amounts=transactions.amounts[keep],
+    )
+    as_of = int(end.astype(np.int64))
+    fit = churn_fit(
+        history=history,
+        as_of=as_of,
+        horizon=horizon_days,
+        model=model,
+        min_clients=min_clients,
+        min_history_days=min_history_days,
+    )
+    rows, _ = churn_features(
+        history=history, as_of=as_of, horizon=horizon_days, bgnbd=fit.bgnbd
+    )
+    if not np.array_equal(ids[rows.client], summary.customer_ids):
+        raise ValueError("churn features do not line up with the RFM summary")
+    return fit, churn_predict(fit, rows)
+
+
+def churn_fit_to_dict(fit: ChurnFit | None) -> dict[str, Any] | None:
+    """Return the model choice, its evidence and calibration as JSON-able data."""
+    if fit is None:
+        return None
+    return {
+        "model": fit.model,
+        "reason": fit.reason,
+        "horizon_days": fit.horizon,
+        "train_horizon_days": fit.train_horizon,
+        "train_rows": fit.train_rows,
+        "train_seconds": round(fit.train_seconds, 3),
+        "backtest": {
+            name: {k: _finite(v) for k, v in vars(fig).items()}
+            for name, fig in fit.backtest.items()
+        },
+        "calibration": fit.calibration_table,
+        "importances": fit.importances,
+    }
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def churn_model_to_dict(
@@ -133,7 +223,9 @@ def churn_model_to_dict(
             "n": gg.n,
         },
         "mean_p_alive": float(np.mean(result.prediction.p_alive)),
-        "mean_churn_risk": float(np.mean(result.prediction.churn_risk)),
+        "mean_churn_risk": float(np.mean(result.churn_risk)),
+        "scored_by": result.scored_by,
+        "churn_model": churn_fit_to_dict(result.churn),
         "expected_purchases_total": float(np.sum(result.prediction.expected_purchases)),
         "clv_months": result.clv_months,
         "monthly_discount_rate": result.monthly_discount_rate,
@@ -154,7 +246,7 @@ def churn_predictions_write_csv(
         summary.T,
         pred.p_alive,
         pred.expected_purchases,
-        pred.churn_risk,
+        result.churn_risk,
         result.clv,
     )
     with Path(path).open("w", newline="", encoding="utf-8") as handle:

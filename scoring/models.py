@@ -43,6 +43,13 @@ class ModelFit(models.Model):
         max_length=16, choices=Status.choices, default=Status.ACCEPTED
     )
     rejected_reason = models.TextField(blank=True)
+    # The churn ranking this fit ships (scoring.churn_pipeline): bgnbd, gbdt or a
+    # baseline, the LightGBM model text when trees were trained, and the
+    # evidence (held-out backtest of every candidate, calibration by decile,
+    # feature importances) plus what predicting needs (calibrator, rank grid).
+    churn_model = models.CharField(max_length=20, default="bgnbd")
+    churn_booster = models.TextField(blank=True)
+    churn_details = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ("-fitted_at", "-id")
@@ -156,6 +163,9 @@ class ScoreSnapshot(models.Model):
     churn_risk = models.FloatField()
     clv = models.DecimalField(max_digits=12, decimal_places=2)
     expected_next_order_on = models.DateField(null=True)
+    # Which model's churn risk this is, and (trees only) its top reasons.
+    scored_by = models.CharField(max_length=20, default="bgnbd")
+    churn_reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ("-scored_at", "-id")

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.date_bounds import business_started_on
+from scoring.churn_features import OrderHistory
 
 from .models import ModelFit, ScoreSnapshot, ScoringRun
 from .pg_binary import binary_copy_decode
@@ -120,7 +121,7 @@ def _first_instant() -> dt.datetime:
     )
 
 
-def _client_id_ranges(parts: int) -> list[tuple[int, int]]:
+def client_id_ranges(parts: int) -> list[tuple[int, int]]:
     """Split the client ids into ``parts`` contiguous [low, high) ranges."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT MIN(id), MAX(id) FROM customers_client")
@@ -140,7 +141,7 @@ def _matrix_postgresql(as_of: dt.datetime, parts: int) -> np.ndarray:
     COPY BINARY, decoded by numpy without a Python object per value
     (``scoring.pg_binary``).
     """
-    ranges = _client_id_ranges(parts)
+    ranges = client_id_ranges(parts)
     if not ranges:
         return np.zeros((0, _N_COLUMNS))
     branch = _aggregate_sql("AND client_id >= %s AND client_id < %s")
@@ -241,3 +242,96 @@ def client_score_history(*, client_id: int, limit: int = 52) -> list[ScoreSnapsh
     )
     rows.reverse()
     return rows
+
+
+# One row per client-day for the churn model's features (scoring.churn_features).
+# Items count only once a Fix is settled (kept or returned); a shipped box has
+# kept nothing yet. Every column comes out non-null (NaN for "unknown") so
+# PostgreSQL can stream it as fixed-width binary.
+_HISTORY_SQL = """
+SELECT CAST(client_id AS BIGINT), CAST({day} AS BIGINT),
+       CAST(SUM(amount) AS DOUBLE PRECISION),
+       COALESCE(CAST(SUM(CASE WHEN status IN ('kept', 'returned')
+                              THEN items_sent END) AS DOUBLE PRECISION), {nan}),
+       COALESCE(CAST(SUM(CASE WHEN status IN ('kept', 'returned')
+                              THEN items_kept END) AS DOUBLE PRECISION), {nan}),
+       COALESCE(CAST(AVG(rating) AS DOUBLE PRECISION), {nan})
+FROM customers_order
+WHERE status <> 'canceled' AND ordered_at >= %s AND ordered_at <= %s
+      {client_filter}
+GROUP BY client_id, {day}
+"""
+_HISTORY_DTYPES = {f"c{i}": ">i8" if i < 2 else ">f8" for i in range(6)}
+
+
+def order_history(
+    *,
+    as_of: dt.datetime,
+    client_ids: list[int] | None = None,
+    sample_every: int | None = None,
+    id_range: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, OrderHistory]:
+    """Return (client ids, their daily order history) up to ``as_of``, set-based.
+
+    ``sample_every`` keeps one client in that many (by id), for training rows;
+    ``id_range`` [low, high) reads the book in parts (bounded memory).
+    The history's client codes index the returned ids (sorted).
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    filters, params = [], []
+    if client_ids is not None:
+        filters.append(
+            f"AND client_id IN ({', '.join(['%s'] * len(client_ids)) or 'NULL'})"
+        )
+        params.extend(client_ids)
+    if id_range is not None:
+        filters.append("AND client_id >= %s AND client_id < %s")
+        params.extend(id_range)
+    if sample_every and sample_every > 1:
+        filters.append(f"AND client_id %% {int(sample_every)} = 0")
+    # SQLite has no NaN literal: NULL, which numpy reads as NaN all the same.
+    nan = (
+        "CAST('NaN' AS DOUBLE PRECISION)"
+        if connection.vendor == "postgresql"
+        else "NULL"
+    )
+    sql = _HISTORY_SQL.format(
+        day=_day_expression(), client_filter=" ".join(filters), nan=nan
+    )
+    if connection.vendor == "postgresql":
+        buffer = bytearray()
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                f"COPY ({sql}) TO STDOUT (FORMAT BINARY)",
+                [_first_instant(), as_of, *params],
+            ) as copy,
+        ):
+            for chunk in copy:
+                buffer += chunk
+        rows = binary_copy_decode(buffer, _HISTORY_DTYPES)
+        del buffer
+        columns = [
+            np.asarray(rows[f"c{i}"], dtype=_HISTORY_DTYPES[f"c{i}"][1:])
+            for i in range(6)
+        ]
+        columns = [
+            c.astype(np.int64 if i < 2 else np.float64) for i, c in enumerate(columns)
+        ]
+        del rows
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [adapt(_first_instant()), adapt(as_of), *params])
+            matrix = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 6)
+        columns = [matrix[:, i] for i in range(6)]
+    ids, code = np.unique(columns[0].astype(np.int64), return_inverse=True)
+    history = OrderHistory.build(
+        client=code,
+        day=columns[1].astype(np.int64),
+        amount=columns[2],
+        items_sent=columns[3],
+        items_kept=columns[4],
+        rating=columns[5],
+        n_clients=ids.size,
+    )
+    return ids, history

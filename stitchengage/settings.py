@@ -394,6 +394,16 @@ IMPORT_JOB_LEASE_SECONDS = env.int("IMPORT_JOB_LEASE_SECONDS", default=1800)
 SCORING_HORIZON_DAYS = env.int("SCORING_HORIZON_DAYS", default=90)
 SCORING_AT_RISK_CHURN = env.float("SCORING_AT_RISK_CHURN", default=0.70)
 SCORING_COOLING_CHURN = env.float("SCORING_COOLING_CHURN", default=0.45)
+# Below these the supervised churn model is not tried; BG/NBD scores (README).
+SCORING_GBDT_MIN_CLIENTS = env.int("SCORING_GBDT_MIN_CLIENTS", default=500)
+SCORING_GBDT_MIN_HISTORY_DAYS = env.int("SCORING_GBDT_MIN_HISTORY_DAYS", default=180)
+# Clients sampled for the training rows, and the model rule (auto|gbdt|bgnbd).
+SCORING_GBDT_TRAIN_CLIENTS = env.int("SCORING_GBDT_TRAIN_CLIENTS", default=20_000)
+# At most this many at-risk clients get their reasons in a full run (riskiest).
+SCORING_REASONS_MAX = env.int("SCORING_REASONS_MAX", default=20_000)
+# Client-id parts the full run predicts in (memory: ~1 GB per 10M client-days).
+SCORING_PREDICT_PARTS = env.int("SCORING_PREDICT_PARTS", default=4)
+SCORING_CHURN_MODEL = env.str("SCORING_CHURN_MODEL", default="auto")
 SCORING_LAPSED_DAYS = env.int("SCORING_LAPSED_DAYS", default=365)
 SCORING_CLV_MONTHS = env.int("SCORING_CLV_MONTHS", default=12)
 SCORING_CLV_MONTHLY_DISCOUNT = env.float("SCORING_CLV_MONTHLY_DISCOUNT", default=0.01)

@@ -9,7 +9,8 @@ Clients fall into four segments the scoring should tell apart:
 
 - loyal: a Fix every one to two months, up to a scheduled next one;
 - cooling: gaps widening over the last months, fewer items kept;
-- lapsed: regular once, nothing for six to eighteen months;
+- lapsed: regular once, keeping less and rating lower in the last Fixes (the
+  last one often returned whole), then nothing for six to eighteen months;
 - new: signed up in the last three months, one or two Fixes.
 
 Demo rows are recognisable for ``demo_data_delete``: clients have an ``external_id``
@@ -554,7 +555,13 @@ def _orders_build(
     ]
     cooling = segments[owner] == "cooling"
     keep_rate = np.where(cooling, 0.5 - 0.3 * position, keep_rate)
+    # A lapse is foreshadowed, as in a real book: the last Fixes before a client
+    # stops keep less (and so rate lower), and the very last often comes back
+    # whole. The churn model then has something true to learn.
+    lapsed = segments[owner] == "lapsed"
+    keep_rate = np.where(lapsed, 0.5 - 0.4 * position**3, keep_rate)
     kept = rng.binomial(ITEMS_SENT, keep_rate)
+    kept = np.where(lapsed & is_last & (rng.random(m) < 0.6), 0, kept)
     band = np.array([BUDGET_BANDS.index(c[_C["budget_band"]]) for c in clients])[owner]
     low = np.array([ITEM_PRICES[b][0] for b in BUDGET_BANDS])[band]
     high = np.array([ITEM_PRICES[b][1] for b in BUDGET_BANDS])[band]

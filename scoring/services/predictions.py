@@ -49,6 +49,8 @@ class ClientScores:
     clv: np.ndarray
     expected_next_order_in: np.ndarray
     tiers: np.ndarray
+    scored_by: str = "bgnbd"
+    churn_reasons: dict[int, list[str]] | None = None
 
 
 def rfm_inputs(*, stats: OrderStats, as_of_day: dt.date) -> RfmInputs:
@@ -85,8 +87,14 @@ def client_scores(
     bgnbd: BgNbdParams,
     gamma_gamma: GammaGammaParams | None,
     engagement_reference: dict[str, list[float]],
+    churn: tuple[str, np.ndarray, dict[int, list[str]]] | None = None,
 ) -> ClientScores:
-    """Predict churn, orders and CLV, score engagement, and assign tiers."""
+    """Predict churn, orders and CLV, score engagement, and assign tiers.
+
+    ``churn`` is (model, risk, reasons) from ``scoring.churn_pipeline`` when it
+    ships something other than BG/NBD: tiers then apply to that calibrated
+    probability.
+    """
     args = {"frequency": inputs.frequency, "recency": inputs.recency, "T": inputs.T}
     prediction = bgnbd_predict(
         params=bgnbd, horizon=float(settings.SCORING_HORIZON_DAYS), **args
@@ -116,8 +124,12 @@ def client_scores(
         items_sent=stats.items_sent,
         mean_rating=inputs.mean_rating,
     )
+    scored_by, churn_risk, reasons = "bgnbd", prediction.churn_risk, None
+    if churn is not None:
+        scored_by, churn_risk, reasons = churn
+        churn_risk = np.clip(churn_risk, 0.0, 1.0)
     tiers = risk_tiers(
-        churn_risk=prediction.churn_risk,
+        churn_risk=churn_risk,
         days_since_last_order=inputs.days_since_last_order,
         thresholds=TierThresholds.from_settings(),
     )
@@ -126,7 +138,9 @@ def client_scores(
         engagement=engagement,
         p_alive=np.clip(prediction.p_alive, 0.0, 1.0),
         expected_orders=prediction.expected_purchases,
-        churn_risk=prediction.churn_risk,
+        churn_risk=churn_risk,
+        scored_by=scored_by,
+        churn_reasons=reasons,
         clv=np.nan_to_num(value, nan=0.0, posinf=0.0),
         expected_next_order_in=prediction.expected_next_order_in,
         tiers=tiers,
@@ -151,6 +165,7 @@ def book_scores(
     inputs: RfmInputs,
     bgnbd: BgNbdParams,
     gamma_gamma: GammaGammaParams | None,
+    churn: tuple[str, np.ndarray, dict[int, list[str]]] | None = None,
 ) -> tuple[dict[str, list[float]], ClientScores]:
     """Score the whole book: build this run's engagement reference, then score.
 
@@ -164,5 +179,6 @@ def book_scores(
         bgnbd=bgnbd,
         gamma_gamma=gamma_gamma,
         engagement_reference=reference,
+        churn=churn,
     )
     return reference, scores

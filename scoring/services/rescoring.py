@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from customers.models import Client, RiskTier
 from scoring.bgnbd import BgNbdParams, bgnbd_fit
+from scoring.churn_pipeline import ChurnFit, churn_fit_details
 from scoring.fit_checks import churn_fit_problems
 from scoring.gamma_gamma import GammaGammaParams, gamma_gamma_fit
 from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
@@ -27,6 +28,11 @@ from scoring.selectors import (
     model_fit_latest_accepted,
     order_stats,
     scoring_run_latest_full,
+)
+from scoring.services.churn_scoring import (
+    churn_fit_from_model_fit,
+    churn_score,
+    churn_train,
 )
 from scoring.services.predictions import (
     RfmInputs,
@@ -41,7 +47,13 @@ from scoring.signals import clients_moved_into_at_risk
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-PHASES = ("aggregate", "fit", "predict", "write")  # progress() is called after each
+PHASES = (
+    "aggregate",
+    "fit",
+    "train",
+    "predict",
+    "write",
+)  # progress() is called after each
 
 
 class ModelFitRejectedError(RuntimeError):
@@ -125,6 +137,28 @@ def _fit_reject(
     return rejected, previous
 
 
+def _churn_scores(
+    churn: ChurnFit,
+    as_of: dt.datetime,
+    as_of_day: dt.date,
+    client_ids,
+    *,
+    single: bool = False,
+) -> tuple[str, object, dict[int, list[str]]] | None:
+    """Return (model, risk, reasons) of the shipped ranking, None for BG/NBD."""
+    scored = churn_score(
+        fit=churn,
+        as_of=as_of,
+        as_of_day=as_of_day,
+        client_ids=client_ids,
+        single=single,
+    )
+    if scored is None:
+        return None
+    risk, reasons = scored
+    return churn.model, risk, reasons
+
+
 def score_clients_all(
     *,
     trigger: str = ScoringRun.Trigger.MANUAL,
@@ -138,8 +172,11 @@ def score_clients_all(
        and the previous accepted fit scores instead (``run.rejected_fit`` is
        set); with no accepted fit yet, raise ``ModelFitRejectedError`` before
        anything is written.
-    3. Predict, vectorised.
-    4. Write the fit (if accepted), the run and every snapshot and current
+    3. Train the churn ranking on a sample of client x cut-off rows
+       (``scoring.churn_pipeline``: trees, BG/NBD or a baseline, whichever
+       its own backtest ranks best; stored on the fit).
+    4. Predict, vectorised; tiers apply to the shipped calibrated risk.
+    5. Write the fit (if accepted), the run and every snapshot and current
        score in one transaction; announce clients newly at risk on commit.
     """
     say = progress or (lambda message: None)
@@ -186,9 +223,33 @@ def score_clients_all(
         fitted += f"; rejected, scoring with fit #{used.pk}"
     say(fitted)
 
+    # The churn ranking: trained with the BG/NBD fit that scores; a rejected
+    # fit's run keeps the ranking of the fit it falls back on.
+    started = time.perf_counter()
+    if used is None:
+        churn = churn_train(
+            as_of=as_of, as_of_day=as_of_day, n_clients=len(stats), bgnbd=bgnbd
+        )
+        fields |= {
+            "churn_model": churn.model,
+            "churn_booster": churn.booster or "",
+            "churn_details": churn_fit_details(churn),
+        }
+    else:
+        churn = churn_fit_from_model_fit(used, bgnbd)
+    phases["train"] = time.perf_counter() - started
+    say(
+        f"churn ranking: {churn.model} ({churn.reason}); "
+        f"{churn.train_rows:,} training rows in {phases['train']:.1f}s"
+    )
+
     started = time.perf_counter()
     reference, scores = book_scores(
-        stats=stats, inputs=inputs, bgnbd=bgnbd, gamma_gamma=gamma_gamma
+        stats=stats,
+        inputs=inputs,
+        bgnbd=bgnbd,
+        gamma_gamma=gamma_gamma,
+        churn=_churn_scores(churn, as_of, as_of_day, stats.client_ids),
     )
     phases["predict"] = time.perf_counter() - started
     at_risk = int((scores.tiers == RiskTier.AT_RISK).sum())
@@ -211,6 +272,7 @@ def score_clients_all(
             as_of=as_of,
             as_of_day=as_of_day,
             replace_all=True,
+            reasons=scores.churn_reasons,
         )
         phases["write"] = time.perf_counter() - started
         run.phase_seconds = {k: round(v, 3) for k, v in phases.items()}
@@ -251,12 +313,14 @@ def score_client_one(
     if not reference:
         reference = engagement_reference_from(inputs)
     bgnbd, gamma_gamma = _fit_params(fit)
+    churn = churn_fit_from_model_fit(fit, bgnbd)
     scores = client_scores(
         stats=stats,
         inputs=inputs,
         bgnbd=bgnbd,
         gamma_gamma=gamma_gamma,
         engagement_reference=reference,
+        churn=_churn_scores(churn, as_of, as_of_day, stats.client_ids, single=True),
     )
     with transaction.atomic():
         # One rescoring of a client at a time: the second waits, then overwrites.
@@ -273,6 +337,7 @@ def score_client_one(
             columns=score_columns(stats=stats, scores=scores),
             as_of=as_of,
             as_of_day=as_of_day,
+            reasons=scores.churn_reasons,
         )
         snapshot.save()
         current.snapshot = snapshot

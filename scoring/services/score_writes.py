@@ -11,6 +11,7 @@ current scores are rebuilt as a fresh table swapped in for the old one
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import numpy as np
@@ -24,6 +25,7 @@ from scoring.services.predictions import ClientScores
 from scoring.services.table_swap import table_swap_begin, table_swap_finish
 
 TIERS = tuple(RiskTier.values)  # a tier travels as its index in this tuple
+SCORED_BY = ("bgnbd", "gbdt", "baseline")  # likewise the model that scored
 _MAX_NEXT_ORDER_DAYS = 3650
 _STAGING = "scoring_staging"
 
@@ -49,6 +51,7 @@ COLUMNS: dict[str, str] = {
     "churn_risk": ">f8",
     "clv": ">f8",
     "expected_next_order_in": ">i4",  # days from the scoring date; -1: none
+    "scored_by": ">i2",
 }
 NULLABLE = frozenset(
     {
@@ -104,7 +107,13 @@ def score_columns(*, stats: OrderStats, scores: ClientScores) -> dict[str, np.nd
         "expected_next_order_in": np.where(
             next_ok, np.round(np.nan_to_num(next_in)), -1
         ),
+        "scored_by": np.full(stats.client_ids.size, scored_by_code(scores.scored_by)),
     }
+
+
+def scored_by_code(model: str) -> int:
+    """Return the stored code of the model that scored (both baselines: baseline)."""
+    return SCORED_BY.index("baseline" if model.startswith("baseline") else model)
 
 
 def scores_write(
@@ -114,6 +123,7 @@ def scores_write(
     as_of: dt.datetime,
     as_of_day: dt.date,
     replace_all: bool,
+    reasons: dict[int, list[str]] | None = None,
 ) -> list[int]:
     """Append a snapshot per client and make these the clients' current scores.
 
@@ -123,8 +133,10 @@ def scores_write(
     transaction.
     """
     if connection.vendor == "postgresql" and replace_all:
-        return _write_postgresql(run, columns, as_of, as_of_day)
-    return _write_rows(run, columns, as_of, as_of_day, replace_all=replace_all)
+        return _write_postgresql(run, columns, as_of, as_of_day, reasons)
+    return _write_rows(
+        run, columns, as_of, as_of_day, replace_all=replace_all, reasons=reasons
+    )
 
 
 def _select_list(prefix: str, names: list[str]) -> list[str]:
@@ -134,6 +146,8 @@ def _select_list(prefix: str, names: list[str]) -> list[str]:
         column = f"{prefix}.{name}"
         if name == "risk_tier":
             out.append(f"(%(tiers)s::text[])[{column} + 1]")
+        elif name == "scored_by":
+            out.append(f"(%(scored_by)s::text[])[{column} + 1]")
         elif name == "expected_next_order_in":
             out.append(f"CASE WHEN {column} >= 0 THEN %(day)s::date + {column} END")
         elif name in NULLABLE:
@@ -150,11 +164,18 @@ def _write_postgresql(
     columns: dict[str, np.ndarray],
     as_of: dt.datetime,
     as_of_day: dt.date,
+    reasons: dict[int, list[str]] | None = None,
 ) -> list[int]:
     snapshots = ScoreSnapshot._meta.db_table
     current = ClientScore._meta.db_table
     clients = Client._meta.db_table
-    params = {"tiers": list(TIERS), "day": as_of_day, "run": run.pk, "as_of": as_of}
+    params = {
+        "tiers": list(TIERS),
+        "scored_by": list(SCORED_BY),
+        "day": as_of_day,
+        "run": run.pk,
+        "as_of": as_of,
+    }
     staged = [name for name in COLUMNS if name != "client_id"]
     snapshot_fields = [
         "expected_next_order_on" if n == "expected_next_order_in" else n for n in staged
@@ -178,9 +199,9 @@ def _write_postgresql(
         returned = ", ".join(["id", "client_id", "previous_tier", *CURRENT])
         cursor.execute(
             f"WITH inserted AS (INSERT INTO {snapshots} (client_id, run_id, "  # noqa: S608 - fixed names
-            f"scored_at, previous_tier, {', '.join(snapshot_fields)}) "
+            f"scored_at, previous_tier, churn_reasons, {', '.join(snapshot_fields)}) "
             "SELECT s.client_id, %(run)s, %(as_of)s, "
-            f"COALESCE(c.risk_tier, '{RiskTier.UNSCORED}'), "
+            f"COALESCE(c.risk_tier, '{RiskTier.UNSCORED}'), '[]'::jsonb, "
             f"{', '.join(_select_list('s', staged))} "
             f"FROM {_STAGING} AS s JOIN {clients} AS k ON k.id = s.client_id "
             f"LEFT JOIN {current} AS c ON c.client_id = s.client_id "
@@ -196,13 +217,37 @@ def _write_postgresql(
         moved = [row[0] for row in cursor.fetchall()]
         table_swap_finish(cursor, current, fresh)
         cursor.execute(f"DROP TABLE {_STAGING}")
+        _reasons_write_postgresql(cursor, run, reasons or {})
     return moved
+
+
+def _reasons_write_postgresql(cursor, run: ScoringRun, reasons: dict) -> None:
+    """Set the churn reasons of this run's snapshots that have any (one UPDATE)."""
+    if not reasons:
+        return
+    snapshots = ScoreSnapshot._meta.db_table
+    cursor.execute(
+        "CREATE TEMP TABLE scoring_reasons (client_id bigint, reasons jsonb) "
+        "ON COMMIT DROP"
+    )
+    with cursor.cursor.copy("COPY scoring_reasons FROM STDIN") as copy:
+        for client_id, texts in reasons.items():
+            if texts:
+                copy.write_row((client_id, json.dumps(texts)))
+    cursor.execute(
+        f"UPDATE {snapshots} AS s SET churn_reasons = r.reasons "  # noqa: S608 - fixed names
+        "FROM scoring_reasons AS r WHERE s.run_id = %s AND s.client_id = r.client_id",
+        [run.pk],
+    )
+    cursor.execute("DROP TABLE scoring_reasons")
 
 
 def _value(name: str, value: float, as_of_day: dt.date):
     """Turn one staged number back into the model field's value."""
     if name == "risk_tier":
         return TIERS[int(value)]
+    if name == "scored_by":
+        return SCORED_BY[int(value)]
     if name == "expected_next_order_in":
         return as_of_day + dt.timedelta(days=int(value)) if value >= 0 else None
     if name in NULLABLE and math.isnan(value):
@@ -220,8 +265,10 @@ def score_models(
     columns: dict[str, np.ndarray],
     as_of: dt.datetime,
     as_of_day: dt.date,
+    reasons: dict[int, list[str]] | None = None,
 ) -> tuple[list[ScoreSnapshot], list[ClientScore]]:
     """Build (unsaved) snapshots and current scores from the staged arrays."""
+    reasons = reasons or {}
     lists = {name: np.asarray(values).tolist() for name, values in columns.items()}
     client_ids = lists["client_id"]
     current = ClientScore.objects.values_list("client_id", "risk_tier")
@@ -242,6 +289,7 @@ def score_models(
                 run=run,
                 scored_at=as_of,
                 previous_tier=previous.get(client_id, RiskTier.UNSCORED),
+                churn_reasons=reasons.get(client_id, []),
                 **values,
             )
         )
@@ -262,10 +310,11 @@ def _write_rows(
     as_of_day: dt.date,
     *,
     replace_all: bool,
+    reasons: dict[int, list[str]] | None = None,
 ) -> list[int]:
     """Write through the ORM (the SQLite demo): bulk inserts in batches."""
     snapshots, scores = score_models(
-        run=run, columns=columns, as_of=as_of, as_of_day=as_of_day
+        run=run, columns=columns, as_of=as_of, as_of_day=as_of_day, reasons=reasons
     )
     ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000)
     for snapshot, score in zip(snapshots, scores, strict=True):

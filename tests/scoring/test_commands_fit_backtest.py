@@ -228,3 +228,83 @@ def test_backtest_reports_a_degenerate_fit(tmp_path):
     assert "BG/NBD a=1e-06 at its lower bound (1e-06)" in data["problems"]
     text = _run("backtest_churn", *args)
     assert "WARNING: degenerate fit" in text
+
+
+def _predictions(tmp_path: Path, csv_path: Path, model: str) -> dict[str, float]:
+    out = tmp_path / f"pred-{model}.csv"
+    _run(
+        "fit_churn_model",
+        "--transactions",
+        str(csv_path),
+        "--calibration-end",
+        "1997-09-30",
+        "--time-unit",
+        "weeks",
+        "--horizon",
+        "39",
+        "--model",
+        model,
+        "--predictions-out",
+        str(out),
+    )
+    with out.open(encoding="utf-8") as handle:
+        return {
+            r["customer_id"]: float(r["churn_risk"]) for r in csv.DictReader(handle)
+        }
+
+
+def test_gbdt_never_learns_from_after_the_calibration_end(tmp_path):
+    """--model gbdt: changing every holdout purchase changes no prediction."""
+    altered = tmp_path / "altered.csv"
+    with CDNOW_CSV.open(encoding="utf-8") as src, altered.open("w") as dst:
+        reader = csv.DictReader(src)
+        writer = csv.DictWriter(dst, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        for row in reader:
+            if row["date"] > "1997-09-30":
+                row["date"] = "1998-06-30"
+                row["amount"] = "1.00"
+            writer.writerow(row)
+    original = _predictions(tmp_path, CDNOW_CSV, "gbdt")
+    assert _predictions(tmp_path, altered, "gbdt") == original
+    bgnbd = _predictions(tmp_path, CDNOW_CSV, "bgnbd")
+    assert bgnbd.keys() == original.keys()
+    assert bgnbd != original
+
+
+def test_fit_json_names_the_model_that_scored():
+    """fit_churn_model reports which model scored and the backtest behind it."""
+    data = json.loads(
+        _run("fit_churn_model", *CDNOW_ARGS, "--time-unit", "weeks", "--horizon", "39")
+    )
+    assert data["scored_by"] in ("gbdt", "bgnbd", "baseline_recency", "baseline_rfm")
+    churn = data["churn_model"]
+    assert churn["model"] == data["scored_by"]
+    assert {"gbdt", "bgnbd", "baseline_recency"} <= set(churn["backtest"])
+    assert churn["train_rows"] > 0
+
+
+def test_backtest_prints_every_model_and_baseline_side_by_side():
+    """backtest_churn lists AUC, lift quality and calibration for each ranking."""
+    data = json.loads(
+        _run(
+            "backtest_churn",
+            *CDNOW_ARGS,
+            "--horizon",
+            "39",
+            "--time-unit",
+            "weeks",
+            "--format",
+            "json",
+        )
+    )
+    models = {row["name"].removesuffix(" (shipped)"): row for row in data["models"]}
+    assert {"bgnbd", "gbdt", "days since last order"} <= set(models)
+    assert models["days since last order"]["auc"] == pytest.approx(0.771, abs=0.001)
+    assert models["rank sum: recency + fewest repeats"]["auc"] == pytest.approx(
+        0.782, abs=0.001
+    )
+    # The shipped churn risk is calibrated on average (CDNOW: 0.738 vs 0.710).
+    shipped = next(r for r in data["models"] if r["name"].endswith("(shipped)"))
+    assert abs(shipped["mean_predicted"] - shipped["actual"]) < 0.04
+    assert 0 < shipped["lift_quality"] < 1

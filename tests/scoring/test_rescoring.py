@@ -39,7 +39,7 @@ def test_full_run_scores_every_client_with_orders():
     assert run.n_clients == 120
     assert ScoreSnapshot.objects.filter(run=run).count() == 120
     assert sum(run.tier_counts.values()) == 120
-    assert set(run.phase_seconds) == {"aggregate", "fit", "predict", "write"}
+    assert set(run.phase_seconds) == {"aggregate", "fit", "train", "predict", "write"}
     scored = ClientScore.objects.filter(client__in=clients)
     assert scored.count() == 120
     assert not scored.filter(risk_tier=RiskTier.UNSCORED).exists()

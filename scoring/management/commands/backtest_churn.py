@@ -7,9 +7,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from scoring.backtest import backtest_render_text, backtest_run, backtest_to_dict
+from scoring.backtest import (
+    backtest_models,
+    backtest_models_text,
+    backtest_render_text,
+    backtest_run,
+    backtest_to_dict,
+)
 from scoring.fit_checks import fit_problems_lines
-from scoring.management.commands.fit_churn_model import parse_calibration_end
+from scoring.management.commands.fit_churn_model import (
+    add_model_argument,
+    parse_calibration_end,
+    pipeline_options,
+)
 from scoring.transactions import (
     TransactionsFileError,
     rfm_summary_build,
@@ -31,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--horizon", type=float, required=True)
         parser.add_argument("--time-unit", choices=["days", "weeks"], default="days")
         parser.add_argument("--format", choices=["text", "json"], default="text")
+        add_model_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         calibration_end = parse_calibration_end(options["calibration_end"])
@@ -52,13 +63,27 @@ class Command(BaseCommand):
             )
         try:
             result = backtest_run(summary=summary)
+            models, shipped = backtest_models(
+                summary=summary,
+                transactions=transactions,
+                horizon=options["horizon"],
+                **pipeline_options(options),
+            )
         except (ValueError, RuntimeError) as exc:
             raise CommandError(f"backtest failed: {exc}") from exc
         if options["format"] == "json":
-            self.stdout.write(json.dumps(backtest_to_dict(result), indent=2))
+            data = backtest_to_dict(result)
+            data["shipped"] = shipped
+            data["models"] = [
+                {k: (None if isinstance(v, float) and v != v else v)
+                 for k, v in vars(row).items()}
+                for row in models
+            ]  # fmt: skip
+            self.stdout.write(json.dumps(data, indent=2))
             if result.problems:
                 self.stderr.write(
                     self.style.WARNING("\n".join(fit_problems_lines(result.problems)))
                 )
         else:
             self.stdout.write(backtest_render_text(result))
+            self.stdout.write(backtest_models_text(models, shipped))

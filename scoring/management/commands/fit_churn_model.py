@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scoring.churn_model import (
@@ -32,6 +33,26 @@ def parse_calibration_end(value: str) -> dt.date:
         ) from None
 
 
+def add_model_argument(parser: CommandParser) -> None:
+    """Add --model, the same choice rescoring makes (README "Scoring")."""
+    parser.add_argument(
+        "--model",
+        choices=["auto", "gbdt", "bgnbd"],
+        default="auto",
+        help="churn risk from: auto (best ranking of a backtest inside the "
+        "calibration period), gbdt (LightGBM trees) or bgnbd",
+    )
+
+
+def pipeline_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Return the churn pipeline's keyword arguments from the command options."""
+    return {
+        "model": options["model"],
+        "min_clients": settings.SCORING_GBDT_MIN_CLIENTS,
+        "min_history_days": settings.SCORING_GBDT_MIN_HISTORY_DAYS,
+    }
+
+
 class Command(BaseCommand):
     help = (
         "Fit the churn (BG/NBD) and spend (Gamma-Gamma) models on a "
@@ -55,6 +76,7 @@ class Command(BaseCommand):
             "--monthly-discount-rate", type=float, default=0.0, help="for 12-month CLV"
         )
         parser.add_argument("--format", choices=["json", "text"], default="json")
+        add_model_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         calibration_end = parse_calibration_end(options["calibration_end"])
@@ -82,6 +104,8 @@ class Command(BaseCommand):
                 summary=summary,
                 horizon=horizon,
                 monthly_discount_rate=options["monthly_discount_rate"],
+                transactions=transactions,
+                **pipeline_options(options),
             )
         except (ValueError, RuntimeError) as exc:
             raise CommandError(f"model fit failed: {exc}") from exc
@@ -116,6 +140,11 @@ class Command(BaseCommand):
                 f"Gamma-Gamma: p={gg['p']:.4f} q={gg['q']:.4f} "
                 f"gamma={gg['gamma']:.4f} (n={gg['n']})"
             )
+        churn = data["churn_model"]
+        self.stdout.write(
+            f"Churn risk scored by {result.scored_by}"
+            + (f" ({churn['reason']})" if churn else "")
+        )
         self.stdout.write(
             f"Next {horizon:g} {time_unit}: mean churn risk "
             f"{data['mean_churn_risk']:.3f}, expected purchases "
