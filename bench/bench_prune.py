@@ -61,10 +61,12 @@ def history_create(*, keep_days: int, lookback_days: int, recent_days: int) -> i
                     client_id, run_id, scored_at, previous_tier, risk_tier,
                     engagement_score, recency_component, frequency_component,
                     orders, repeat_orders, days_since_last_order, tenure_days,
-                    average_order_value, p_alive, expected_orders, churn_risk, clv)
+                    average_order_value, p_alive, expected_orders, churn_risk, clv,
+                    scored_by, churn_reasons)
                 SELECT id, %s, %s,
                     CASE WHEN (id + %s) %% 33 = 0 THEN 'cooling' ELSE 'healthy' END,
-                    'healthy', 60, 60, 60, 3, 2, 30, 400, 100, 0.8, 1.0, 0.3, 200
+                    'healthy', 60, 60, 60, 3, 2, 30, 400, 100, 0.8, 1.0, 0.3, 200,
+                    'bgnbd', '[]'::jsonb
                 FROM customers_client
                 """,
                 [run.pk, at, run.pk],

@@ -360,6 +360,7 @@ def _chunk_copy(
             "marketing_consent",
             "unsubscribed_at",
             "stylist_notes",
+            "quiet_days",
             "last_order_at",
             "order_count",
             "created_at",
@@ -384,6 +385,7 @@ def _chunk_copy(
             _s(np.where(rng.random(n) < 0.8, "t", "f")),
             [NULL] * n,
             [""] * n,
+            ["[]"] * n,
             [
                 t if s >= 0 else NULL
                 for t, s in zip(last_order, last_stamp, strict=True)
