@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,9 +41,9 @@ from tests.customers.factories import (
     ReviewerFactory,
     StylistFactory,
 )
+from tests.support.browser import chromium_launch
 from tests.support.csp_watch import csp_violations_collect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 800}
 MIN_PNG_BYTES = 10 * 1024
 CROWD = 800  # enough held-out entries in the seeded history for an uplift figure
@@ -77,19 +76,7 @@ def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--hide-scrollbars",
-            ],
-        )
+        chromium = chromium_launch(p, "--hide-scrollbars")
         violations = csp_violations_collect(chromium)
         try:
             yield chromium

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -11,9 +10,8 @@ from django.contrib.auth.models import Group, User
 from customers.models import Client, RiskTier
 from customers.roles import STYLISTS
 from tests.customers.factories import ClientScoreFactory
+from tests.support.browser import chromium_launch
 from tests.support.csp_watch import csp_violations_collect
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,18 +21,7 @@ def browser_page():
     playwright_api = pytest.importorskip("playwright.sync_api")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = chromium_launch(p)
         violations = csp_violations_collect(browser)
         page = browser.new_page()
         try:
