@@ -35,6 +35,7 @@ from scoring.churn_features import (
     churn_features_at,
     churn_labels,
 )
+from scoring.churn_selection import churn_model_choose
 
 MODELS = ("bgnbd", "gbdt", "baseline_recency", "baseline_rfm")
 CUTOFF_STEP_DAYS = 28
@@ -92,6 +93,7 @@ class ChurnFit:
     backtest: dict[str, CandidateFigures] = field(default_factory=dict)
     reason: str = ""
     cutoffs: tuple[int, ...] = ()
+    backtest_cutoffs: tuple[int, ...] = ()
     train_rows: int = 0
     train_seconds: float = 0.0
     importances: dict[str, float] = field(default_factory=dict)
@@ -214,16 +216,36 @@ def _bg_fill(
 
 
 def _percentile(values: np.ndarray, reference: list[float]) -> np.ndarray:
-    grid = np.linspace(0.0, 1.0, len(reference))
-    return np.interp(values, reference, grid)
+    """Return each value's percentile in a quantile grid, mid-rank on ties.
+
+    A value many clients share (one order, so frequency 0) sits on a run of
+    equal grid points; it gets the middle of the run, as ranks do, and not
+    whichever end interpolation lands on (that skewed the rank sum's weights).
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    grid = np.linspace(0.0, 1.0, ref.size)
+    lo = np.searchsorted(ref, values, side="left")
+    hi = np.searchsorted(ref, values, side="right")
+    tied = hi > lo
+    mid = (grid[np.minimum(lo, ref.size - 1)] + grid[np.maximum(hi - 1, 0)]) / 2
+    return np.where(tied, mid, np.interp(values, ref, grid))
 
 
 def _quantiles(values: np.ndarray) -> list[float]:
     return np.quantile(values, np.linspace(0, 1, 201)).tolist()
 
 
-def _raw_score(fit: ChurnFit, rows: FeatureRows, model: str) -> np.ndarray:
-    """Higher = riskier, before calibration (log-odds for the trees)."""
+def _raw_score(
+    fit: ChurnFit,
+    rows: FeatureRows,
+    model: str,
+    reference: dict[str, list[float]] | None = None,
+) -> np.ndarray:
+    """Higher = riskier, before calibration (log-odds for the trees).
+
+    The rank sum ranks against ``reference`` (default: the fit's grid at the
+    scoring date); a backtest passes the held-out cut-off's own grid.
+    """
     if model == "gbdt":
         return fit.booster_load().predict(rows.X, raw_score=True)
     if model == "bgnbd":
@@ -231,7 +253,7 @@ def _raw_score(fit: ChurnFit, rows: FeatureRows, model: str) -> np.ndarray:
     if model == "baseline_recency":
         return np.log1p(rows.column("days_since_last"))
     # RFM rank sum: days since the last order plus fewest repeat orders.
-    ref = fit.reference
+    ref = reference or fit.reference
     return _percentile(rows.column("days_since_last"), ref["days_since_last"]) + (
         1.0 - _percentile(rows.column("frequency"), ref["frequency"])
     )
@@ -357,21 +379,27 @@ def churn_fit(
         fit.reason = "too few usable cut-offs: BG/NBD"
         return fit
     (*train, (held, y_held)) = blocks
-    x = np.vstack([rows.X for rows, _ in train])
-    y = np.concatenate([labels for _, labels in train])
-    booster = _gbdt_train(x, y)
+    # Purged split: the backtest's trees learn only from labels that ended by
+    # the held-out cut-off, as the shipped trees learn only from labels that
+    # ended by ``as_of``. Overlapping label windows share the same weeks
+    # (a season, a promotion) and flatter the trees.
+    purged = [(r, lab) for r, lab in train if r.cutoff + train_horizon <= held.cutoff]
+    overlap = not purged
+    backtest_train = train if overlap else purged
+    booster = _gbdt_train(
+        np.vstack([r.X for r, _ in backtest_train]),
+        np.concatenate([lab for _, lab in backtest_train]),
+    )
     fit.booster = booster.model_to_string()
     fit._booster_obj = booster
     fit.cutoffs = tuple(rows.cutoff for rows, _ in blocks)
-    fit.train_rows = int(y.size)
-    gain = booster.feature_importance(importance_type="gain")
-    total = float(gain.sum()) or 1.0
-    fit.importances = {
-        name: round(float(g) / total, 4)
-        for name, g in sorted(zip(FEATURES, gain, strict=True), key=lambda t: -t[1])
-    }
+    fit.backtest_cutoffs = tuple(r.cutoff for r, _ in backtest_train)
 
-    raw = {name: _raw_score(fit, held, name) for name in MODELS}
+    held_ref = {
+        "days_since_last": _quantiles(held.column("days_since_last")),
+        "frequency": _quantiles(held.column("frequency")),
+    }
+    raw = {name: _raw_score(fit, held, name, held_ref) for name in MODELS}
     probs = {
         name: _calibrate(_platt_fit(raw[name], y_held), raw[name]) for name in MODELS
     }
@@ -381,16 +409,41 @@ def churn_fit(
         y_held, -held.column("bg_expected"), None
     )
     if model == "auto":
-        chosen = max(MODELS, key=lambda name: fit.backtest[name].auc)
-        best = fit.backtest[chosen].auc
-        fit.reason = (
-            f"best AUC on the held-out cut-off ({best:.3f}; "
-            + ", ".join(f"{n} {fit.backtest[n].auc:.3f}" for n in MODELS if n != chosen)
-            + ")"
+        candidates = [n for n in MODELS if not (overlap and n == "gbdt")]
+        chosen, fit.reason = churn_model_choose(
+            target=y_held,
+            scores={n: raw[n] for n in candidates},
+            aucs={n: fit.backtest[n].auc for n in candidates},
         )
+        fit.reason += "; " + ", ".join(
+            f"{n} {fit.backtest[n].auc:.3f}" for n in MODELS if n != chosen
+        )
+        if overlap:
+            fit.reason += (
+                f" (trees not a candidate: no cut-off's {train_horizon}-day labels "
+                "end by the held-out cut-off, so their backtest would be flattered)"
+            )
     else:
         chosen = model
         fit.reason = f"{model} requested"
+    if chosen == "gbdt":
+        # Ship trees that learned from every cut-off (all labels end by as_of).
+        x = np.vstack([r.X for r, _ in blocks])
+        y = np.concatenate([lab for _, lab in blocks])
+        booster = _gbdt_train(x, y)
+        fit.booster = booster.model_to_string()
+        fit._booster_obj = booster
+        fit.train_rows = int(y.size)
+        # Calibrated on the held-out rows it has now seen (in-sample, as before).
+        raw["gbdt"] = _raw_score(fit, held, "gbdt")
+    else:
+        fit.train_rows = int(sum(lab.size for _, lab in backtest_train))
+    gain = booster.feature_importance(importance_type="gain")
+    total = float(gain.sum()) or 1.0
+    fit.importances = {
+        name: round(float(g) / total, 4)
+        for name, g in sorted(zip(FEATURES, gain, strict=True), key=lambda t: -t[1])
+    }
     fit.model = chosen
     if chosen != "bgnbd":
         if train_horizon == horizon:
@@ -589,6 +642,7 @@ def churn_fit_details(fit: ChurnFit) -> dict[str, Any]:
         "calibration": fit.calibration_table,
         "importances": fit.importances,
         "cutoffs": list(fit.cutoffs),
+        "backtest_cutoffs": list(fit.backtest_cutoffs),
         "train_rows": fit.train_rows,
         "train_seconds": round(fit.train_seconds, 3),
     }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from scoring.churn_features import (
     FEATURES,
@@ -14,12 +16,16 @@ from scoring.churn_features import (
 )
 from scoring.churn_pipeline import (
     MODELS,
+    _percentile,
+    _quantiles,
     churn_features,
     churn_fit,
     churn_predict,
     churn_reasons,
     lift_quality,
+    roc_auc,
 )
+from scoring.churn_selection import auc_difference, churn_model_choose
 
 AS_OF = 1000
 
@@ -90,14 +96,76 @@ def test_lift_quality_is_zero_for_random_and_one_for_perfect():
 FIT = churn_fit(history=BOOK, as_of=AS_OF, horizon=90, model="gbdt", min_clients=100)
 
 
-def test_auto_ships_the_best_ranking_of_its_own_backtest():
-    """auto never ships a ranking its held-out cut-off shows is worse."""
+def test_auto_never_ships_a_ranking_its_own_backtest_shows_worse():
+    """auto ships the best AUC, or a simpler ranking within its noise."""
     fit = churn_fit(history=BOOK, as_of=AS_OF, horizon=90, min_clients=100)
     assert set(MODELS) <= set(fit.backtest)
     best = max(fit.backtest[name].auc for name in MODELS)
-    assert fit.backtest[fit.model].auc == best
+    shipped = fit.backtest[fit.model].auc
+    assert shipped == best or "within the noise" in fit.reason
+    assert best - shipped < 0.02
     assert fit.train_rows > 0
     assert fit.calibration_table
+
+
+def test_backtest_trees_learn_only_from_labels_ended_by_the_held_out_cutoff():
+    """Purged split: no training label window overlaps the held-out one, and
+    the shipped trees learned from every cut-off."""
+    held = FIT.cutoffs[-1]
+    assert FIT.backtest_cutoffs
+    assert all(c + FIT.train_horizon <= held for c in FIT.backtest_cutoffs)
+    assert FIT.train_rows > sum(
+        churn_features_at(history=BOOK, cutoff=c).client.size
+        for c in FIT.backtest_cutoffs
+    )
+
+
+def test_simplest_ranking_within_the_noise_ships():
+    """Two rankings of the same signal: the simpler ships even when the other
+    edges ahead by chance; a clearly better one ships over it."""
+    rng = np.random.default_rng(5)
+    signal = rng.normal(size=3000)
+    y = rng.random(3000) < 1 / (1 + np.exp(-signal))
+    scores = {
+        "baseline_recency": signal + rng.normal(0, 1.0, 3000),
+        "gbdt": signal + rng.normal(0, 0.97, 3000),
+    }
+    aucs = {k: roc_auc(target=y, score=v) for k, v in scores.items()}
+    assert aucs["gbdt"] > aucs["baseline_recency"]
+    chosen, reason = churn_model_choose(target=y, scores=scores, aucs=aucs)
+    assert chosen == "baseline_recency"
+    assert "within the noise" in reason
+    scores["gbdt"] = signal + rng.normal(0, 0.3, 3000)
+    aucs["gbdt"] = roc_auc(target=y, score=scores["gbdt"])
+    assert churn_model_choose(target=y, scores=scores, aucs=aucs)[0] == "gbdt"
+
+
+def test_paired_auc_standard_error_matches_a_bootstrap():
+    """DeLong's standard error of a paired AUC difference agrees with 400
+    paired bootstrap resamples (within 15%), and the difference is exact."""
+    rng = np.random.default_rng(9)
+    signal = rng.normal(size=1500)
+    y = rng.random(1500) < 1 / (1 + np.exp(-signal))
+    a = np.round(signal + rng.normal(0, 0.8, 1500), 1)  # ties on purpose
+    b = signal + rng.normal(0, 1.2, 1500)
+    diff, se = auc_difference(target=y, score_a=a, score_b=b)
+    assert diff == pytest.approx(
+        roc_auc(target=y, score=a) - roc_auc(target=y, score=b)
+    )
+    boot = []
+    for _ in range(400):
+        i = rng.integers(0, y.size, y.size)
+        boot.append(roc_auc(target=y[i], score=a[i]) - roc_auc(target=y[i], score=b[i]))
+    assert se == pytest.approx(np.std(boot), rel=0.15)
+
+
+def test_rank_sum_percentile_is_the_mid_rank_on_ties():
+    """A value most clients share gets the middle of its run, as ranks do."""
+    rng = np.random.default_rng(2)
+    values = np.where(rng.random(4000) < 0.6, 0.0, rng.integers(1, 20, 4000))
+    got = _percentile(values, _quantiles(values))
+    exact = (stats.rankdata(values) - 0.5) / values.size
+    assert np.abs(got - exact).max() < 0.02
 
 
 def test_small_book_is_scored_by_bgnbd():
