@@ -31,6 +31,9 @@ class ClientProfile:
     last_feedback_rating: int | None = None
     last_feedback_comment: str | None = None
     stylist_note: str | None = None
+    # Why the churn model put them at risk, in words ("kept nothing from the
+    # last 2 Fixes"): built from order history only, never contact details.
+    churn_reasons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Fail where the profile is built, not deep inside a prompt or template.
@@ -50,3 +53,5 @@ class ClientProfile:
         if not isinstance(self.preferred_styles, tuple):
             # A list would make the frozen dataclass unhashable and mutable.
             raise TypeError("preferred_styles must be a tuple")
+        if not isinstance(self.churn_reasons, tuple):
+            raise TypeError("churn_reasons must be a tuple")

@@ -24,6 +24,8 @@ FREE_TEXT_MAX_CHARS = 500
 NAME_MAX_CHARS = 60
 STYLE_MAX_CHARS = 40
 STYLES_MAX = 8
+REASONS_MAX = 3  # the churn model gives at most three
+REASON_MAX_CHARS = 120
 
 _VERSION_RE = re.compile(r"v\d{1,4}")
 # Contact details typed into free text ("call me on 555 123 4567") must not leave
@@ -116,6 +118,11 @@ def client_data_json(*, profile: ClientProfile) -> str:
         "last_feedback_rating": profile.last_feedback_rating,
         "last_feedback_comment": _clean_optional(profile.last_feedback_comment),
         "stylist_note": _clean_optional(profile.stylist_note),
+        "why_at_risk": [
+            _clean(reason, limit=REASON_MAX_CHARS)
+            for reason in profile.churn_reasons[:REASONS_MAX]
+            if reason.strip()
+        ],
     }
     text = json.dumps(data, ensure_ascii=False, indent=2)
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")

@@ -34,6 +34,7 @@ from emails.services.eligibility import (
 from emails.services.holdout import Group, retention_assignment_create
 from emails.services.task_queue import task_enqueue
 from emails.services.transitions import IllegalTransition, email_transition
+from scoring.models import ScoreSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,11 @@ _RECENT_ORDERS = 12
 def client_profile_build(
     *, client: Client, now: dt.datetime | None = None
 ) -> ClientProfile:
-    """Return the minimal facts a draft is written from; never contact details."""
+    """Return the minimal facts a draft is written from; never contact details.
+
+    The churn reasons are the client's latest snapshot's (the one that put
+    them at risk and queued the draft), so the model knows what to address.
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
     # The recent Fixes (delivered ones, newest first): the last one and the last
@@ -188,7 +193,18 @@ def client_profile_build(
         last_feedback_rating=rated["rating"] if rated else None,
         last_feedback_comment=(rated["feedback_comment"] or None) if rated else None,
         stylist_note=client.stylist_notes or None,
+        churn_reasons=tuple(str(r) for r in _latest_churn_reasons(client.pk)),
     )
+
+
+def _latest_churn_reasons(client_id: int) -> list[str]:
+    reasons = (
+        ScoreSnapshot.objects.filter(client_id=client_id)
+        .order_by("-scored_at", "-pk")
+        .values_list("churn_reasons", flat=True)
+        .first()
+    )
+    return reasons or []
 
 
 def llm_config_from_settings() -> LlmConfig:
