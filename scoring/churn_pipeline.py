@@ -36,6 +36,7 @@ from scoring.churn_features import (
     churn_labels,
 )
 from scoring.churn_selection import churn_model_choose
+from scoring.lightgbm_loader import lightgbm_import
 
 MODELS = ("bgnbd", "gbdt", "baseline_recency", "baseline_rfm")
 CUTOFF_STEP_DAYS = 28
@@ -104,8 +105,7 @@ class ChurnFit:
     def booster_load(self) -> Any:
         """Return the LightGBM booster (parsed once from its text)."""
         if self._booster_obj is None and self.booster:
-            import lightgbm as lgb
-
+            lgb = lightgbm_import()
             self._booster_obj = lgb.Booster(model_str=self.booster)
         return self._booster_obj
 
@@ -190,6 +190,19 @@ def _platt_fit(z: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     }
 
 
+def _shifted(p: np.ndarray, delta: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(_logit(p) + delta)))
+
+
+def _logit_shift(p: np.ndarray, target: float) -> float:
+    """Return d such that mean(sigmoid(logit(p) + d)) == target (0 if undefined)."""
+    if p.size == 0 or not 0.0 < target < 1.0:
+        return 0.0
+    return float(
+        optimize.brentq(lambda d: float(np.mean(_shifted(p, d))) - target, -30, 30)
+    )
+
+
 def _calibrate(cal: dict[str, Any], z: np.ndarray) -> np.ndarray:
     if cal.get("kind") == "platt":
         return 1.0 / (1.0 + np.exp(-(cal["a"] * z + cal["b"])))
@@ -260,8 +273,7 @@ def _raw_score(
 
 
 def _gbdt_train(x: np.ndarray, y: np.ndarray) -> Any:
-    import lightgbm as lgb
-
+    lgb = lightgbm_import()
     params = dict(_GBDT_PARAMS)
     params["monotone_constraints"] = [
         1 if name in MONOTONE_INCREASING else 0 for name in FEATURES
@@ -445,27 +457,47 @@ def churn_fit(
         for name, g in sorted(zip(FEATURES, gain, strict=True), key=lambda t: -t[1])
     }
     fit.model = chosen
-    if chosen != "bgnbd":
+    # The level at as_of: BG/NBD's P(no order in the horizon) there, corrected
+    # by the error BG/NBD made on the held-out cut-off. BG/NBD sees how the book
+    # aged since that cut-off (a cohort that only grows older churns more) and
+    # how the no-order rate grows with the horizon; the held-out labels say how
+    # far off its level runs on this book.
+    delta = _logit_shift(held.column("bg_p_none"), float(np.mean(y_held)))
+    now_level = _shifted(now_rows.column("bg_p_none"), delta)
+    if chosen == "bgnbd":
+        fit.calibrator = {"kind": "logit_shift", "delta": delta}
+        held_prob = _shifted(probs["bgnbd"], delta)
+    else:
+        scored = (
+            _with_bg(now_rows, fit)
+            if chosen == "gbdt" and train_horizon != horizon
+            else now_rows
+        )
+        now_raw = _raw_score(fit, scored, chosen)
         if train_horizon == horizon:
-            fit.calibrator = _platt_fit(raw[chosen], y_held)
+            # Platt's slope from the held-out labels (how sharply risk rises with
+            # the score), its intercept moved so the mean at as_of is the level.
+            platt = _platt_fit(raw[chosen], y_held)
+            held_prob = _calibrate(platt, raw[chosen])
+            fit.calibrator = {
+                **platt,
+                "b": platt["b"]
+                + _logit_shift(_calibrate(platt, now_raw), float(np.mean(now_level))),
+            }
         else:
-            # Labels shorter than the horizon: keep the ranking, borrow BG/NBD's
-            # level for the full horizon at as_of (quantile to quantile).
-            scored = _with_bg(now_rows, fit) if chosen == "gbdt" else now_rows
-            now_raw = _raw_score(fit, scored, chosen)
+            # Labels shorter than the horizon: keep the ranking, take the level
+            # and spread of the corrected BG/NBD at as_of (quantile to quantile).
             grid = np.linspace(0, 1, 201)
             fit.calibrator = {
                 "kind": "quantile",
                 "x": np.quantile(now_raw, grid).tolist(),
-                "y": np.quantile(now_rows.column("bg_p_none"), grid).tolist(),
+                "y": np.quantile(now_level, grid).tolist(),
             }
             fit.reason += (
                 f"; labels of {train_horizon} days (the history is too short for "
                 f"{horizon}), level mapped onto BG/NBD's"
             )
-        held_prob = _calibrate(fit.calibrator, raw[chosen])
-    else:
-        held_prob = probs["bgnbd"]
+            held_prob = _calibrate(fit.calibrator, raw[chosen])
     fit.calibration_table = calibration_deciles(target=y_held, prob=held_prob)
     fit.train_seconds = time.perf_counter() - started
     return fit
@@ -608,7 +640,8 @@ def churn_predict(fit: ChurnFit, rows: FeatureRows) -> np.ndarray:
     (``churn_features``); with BG/NBD shipped that column is the answer.
     """
     if fit.model == "bgnbd":
-        return np.clip(rows.column("bg_p_none"), 0.0, 1.0)
+        delta = fit.calibrator.get("delta", 0.0)
+        return np.clip(_shifted(rows.column("bg_p_none"), delta), 0.0, 1.0)
     if fit.train_horizon != fit.horizon and fit.model in ("gbdt",):
         # The trees were trained with features for the shorter label horizon.
         rows = _with_bg(rows, fit)
