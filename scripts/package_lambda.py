@@ -14,7 +14,13 @@ would ship pytest, moto, Playwright and ruff. So this script:
 3. prints the package's zipped and unzipped sizes and fails if the unzipped
    size is over Lambda's 250 MB limit for a function's code (a slim-handler
    project archive, unpacked into /tmp at cold start, is checked against the
-   function's ephemeral storage instead).
+   function's ephemeral storage instead);
+4. bundles the build box's ``libgomp.so.1`` as ``native/libgomp.so.1`` (LightGBM
+   links it and the Lambda Python runtimes lack it; ``scoring.lightgbm_loader``
+   preloads it) and checks every shared object in the package against the
+   stage's runtime (``scripts/lambda_native.py``: glibc version, libraries
+   neither bundled nor on the runtime), failing on a library that would not
+   load unless ``--allow-native-problems``.
 
 Run on Linux x86_64 with Python 3.11 (what Lambda runs): the wheels pip picks
 are then the manylinux ones Lambda needs. Zappa also tries to swap in manylinux
@@ -42,7 +48,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from lambda_native import native_problems
+
 ROOT = Path(__file__).resolve().parent.parent
+NATIVE_DIR = ROOT / "native"  # scoring.lightgbm_loader.NATIVE_DIR
 REQUIREMENTS = ("requirements.txt", "requirements-deploy.txt")
 # AWS Lambda quotas: deployment package (function code and layers) unzipped.
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
@@ -105,6 +114,30 @@ def stage_config(stage: str) -> dict:
     return config
 
 
+def system_library(soname: str) -> Path:
+    """Return the file the build box's dynamic linker loads for ``soname``."""
+    import ctypes
+
+    ctypes.CDLL(soname)
+    stem = soname.split(".so")[0] + ".so"
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        path = line.split()[-1] if line.split() else ""
+        if Path(path).name.startswith(stem):
+            return Path(path)
+    raise FileNotFoundError(f"{soname} is not installed on the build box")
+
+
+def native_bundle(native_dir: Path, sonames: tuple[str, ...]) -> list[Path]:
+    """Copy the build box's ``sonames`` into ``native_dir``; return the copies."""
+    native_dir.mkdir(exist_ok=True)
+    copies = []
+    for soname in sonames:
+        target = native_dir / soname
+        shutil.copyfile(system_library(soname), target)
+        copies.append(target)
+    return copies
+
+
 def package(stage: str, output_dir: Path, python: str) -> dict[str, object]:
     """Build the package for ``stage`` into ``output_dir``; return its sizes."""
     venv = deploy_venv(python)
@@ -112,12 +145,17 @@ def package(stage: str, output_dir: Path, python: str) -> dict[str, object]:
     zip_path = output_dir / f"stitchengage-{stage}.zip"
     zip_path.unlink(missing_ok=True)
     before = set(ROOT.glob("*.tar.gz"))
-    subprocess.run(
-        [str(venv / "bin" / "zappa"), "package", stage, "-o", str(zip_path)],
-        cwd=ROOT,
-        env=without_aws(dict(os.environ), venv),
-        check=True,
-    )
+    bundled = native_bundle(NATIVE_DIR, ("libgomp.so.1",))
+    try:
+        subprocess.run(
+            [str(venv / "bin" / "zappa"), "package", stage, "-o", str(zip_path)],
+            cwd=ROOT,
+            env=without_aws(dict(os.environ), venv),
+            check=True,
+        )
+    finally:
+        for path in bundled:
+            path.unlink(missing_ok=True)
     config = stage_config(stage)
     result: dict[str, object] = {"stage": stage, "venv": str(venv)}
     zipped, unzipped = archive_sizes(zip_path)
@@ -142,6 +180,10 @@ def package(stage: str, output_dir: Path, python: str) -> dict[str, object]:
             "Size", 512
         )
     result["function_code_unzipped"] = function_code
+    archives = [zip_path]
+    if project_archive := result.get("project_archive"):
+        archives.append(Path(project_archive["path"]))
+    result["native_problems"] = native_problems(archives, config["runtime"])
     return result
 
 
@@ -155,6 +197,12 @@ def main() -> int:
         action="store_true",
         help="build the deploy venv if needed, print its path and stop (activate "
         "it before zappa deploy/update: they package the active venv)",
+    )
+    parser.add_argument(
+        "--allow-native-problems",
+        action="store_true",
+        help="report, but do not fail on, shared objects that will not load on "
+        "the stage's Lambda runtime",
     )
     args = parser.parse_args()
     if args.venv_only:
@@ -184,6 +232,15 @@ def main() -> int:
         failed |= project["unzipped"] > storage_mb * MB * 0.9
     if failed:
         print("The package does not fit; see README 'Deploy'.", file=sys.stderr)
+    if problems := result["native_problems"]:
+        print(
+            f"{len(problems)} shared object(s) will not load on the Lambda runtime:",
+            *(f"  {line}" for line in problems),
+            sep="\n",
+            file=sys.stderr,
+        )
+        failed |= not args.allow_native_problems
+    if failed:
         return 1
     return 0
 
