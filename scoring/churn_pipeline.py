@@ -2,12 +2,15 @@
 
 ``churn_fit`` learns from the book's own past: client x cut-off rows (features
 from orders on or before the cut-off, label "no order in the next horizon"),
-then a time-split backtest inside that history (train on the earlier
-cut-offs, evaluate on the latest) compares gradient-boosted trees (LightGBM),
-BG/NBD's P(no order) and two simple baselines, and ``auto`` ships whichever
-ranks best: never a ranking the same backtest shows is worse. The latest
-cut-off's rows also calibrate the shipped score (Platt scaling on its
-log-odds, which keeps the ranking intact). ``churn_predict`` applies a fit.
+then a time-split backtest inside that history (train on the cut-offs whose
+labels ended by the latest, evaluate on the latest) compares gradient-boosted
+trees (LightGBM), BG/NBD's P(no order) and two simple baselines, and ``auto``
+ships the simplest that ranks within the backtest's noise of the best
+(``scoring.churn_selection``): never a ranking the same backtest shows is
+worse. The latest cut-off's rows also give the calibration's slope (Platt
+scaling on the log-odds, which keeps the ranking intact); its level is the
+one at ``as_of`` (BG/NBD there, corrected by its held-out error).
+``churn_predict`` applies a fit.
 
 LightGBM rather than scikit-learn's HistGradientBoosting: a 3.5 MB wheel
 (sklearn is 9.3 MB plus joblib and threadpoolctl) on a Lambda package already
@@ -341,13 +344,18 @@ def churn_fit(
 
     1. Cut-offs every 4 weeks over the last year whose label window ends by
        ``as_of``; features and labels per (client, cut-off).
-    2. Train the trees on all but the latest cut-off; on the latest, compare
-       them with BG/NBD (fitted on the same cut-off's data) and the baselines.
-    3. ``auto`` ships the best AUC (``model`` forces one); a book smaller than
-       ``min_clients`` or younger than ``min_history_days`` uses BG/NBD.
-    4. Calibrate the shipped score on the latest cut-off (Platt). When labels
-       had to be shorter than ``horizon``, map its quantiles onto BG/NBD's
-       P(no order in ``horizon``) at ``as_of`` instead.
+    2. Train the trees on the cut-offs whose labels end by the latest (purged
+       split); on the latest, compare them with BG/NBD (fitted on the same
+       cut-off's data) and the baselines.
+    3. ``auto`` ships the simplest ranking within DeLong noise of the best AUC
+       (``model`` forces one; trees with no purged training set are no
+       candidate); a book smaller than ``min_clients`` or younger than
+       ``min_history_days`` uses BG/NBD. Shipped trees are refitted on every
+       cut-off.
+    4. Calibrate: Platt's slope on the latest cut-off, the mean at ``as_of``
+       set to BG/NBD's P(no order in ``horizon``) there, shifted by BG/NBD's
+       error on the latest cut-off. When labels had to be shorter than
+       ``horizon``, map the score's quantiles onto that shifted BG/NBD.
     """
     if model not in ("auto", *MODELS):
         raise ValueError(f"model must be auto or one of {MODELS}, got {model!r}")
