@@ -26,11 +26,11 @@ from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus, RiskTier
 from emails.drafting import draft_compose_offline
-from emails.management.commands.seed_demo_history import (
+from emails.models import EmailStatus, EmailTransition, ReengagementEmail
+from emails.services.demo_history import (
     HISTORY_RUN_KEY,
     demo_history_seed,
 )
-from emails.models import EmailStatus, EmailTransition, ReengagementEmail
 from emails.services.drafting import client_profile_build
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 from tests.customers.factories import (

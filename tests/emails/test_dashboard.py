@@ -184,7 +184,7 @@ def _demo_clients(n: int) -> None:
 
 def test_demo_history_is_labelled_simulated(client):
     """Figures seeded by seed_demo_history carry a notice that they are generated."""
-    from emails.management.commands.seed_demo_history import demo_history_seed
+    from emails.services.demo_history import demo_history_seed
 
     _demo_clients(20)
     demo_history_seed(weeks=4, seed=3)
@@ -208,7 +208,7 @@ def test_real_outcomes_carry_no_simulated_notice(client):
 
 def test_a_real_experiment_beside_the_demo_says_only_the_trend_is_simulated(client):
     """Narrowed to a real experiment, only the seeded tier trend is flagged."""
-    from emails.management.commands.seed_demo_history import demo_history_seed
+    from emails.services.demo_history import demo_history_seed
 
     _demo_clients(20)
     demo_history_seed(weeks=4, seed=3)

@@ -14,15 +14,15 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.models import Order, OrderStatus
 from customers.services.demo_seed import demo_seed
-from emails.management.commands.seed_demo_history import (
-    demo_history_delete,
-    demo_history_seed,
-)
 from emails.models import (
     EmailStatus,
     EmailTransition,
     ReengagementEmail,
     RetentionAssignment,
+)
+from emails.services.demo_history import (
+    demo_history_delete,
+    demo_history_seed,
 )
 from emails.services.outcomes import (
     difference_interval_newcombe,
