@@ -14,7 +14,6 @@ from emails.dashboard_views import roi_display
 from emails.models import (
     EmailStatus,
     Experiment,
-    ReengagementEmail,
     RetentionAssignment,
 )
 from emails.services.outcomes import Money
@@ -29,6 +28,7 @@ from tests.customers.factories import (
     SuperuserFactory,
     UserFactory,
 )
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +41,9 @@ def _outcomes_book() -> None:
     for i in range(12):
         client = ClientFactory(risk_tier=RiskTier.AT_RISK)
         sent_at = now - dt.timedelta(days=45)
-        ReengagementEmail.objects.create(
+        ReengagementEmailFactory(
             client=client,
             status=EmailStatus.SENT,
-            idempotency_key=f"dash:{i}",
             sent_at=sent_at,
             cost_usd=Decimal("0.50"),
             send_cost_usd=Decimal("0.10"),

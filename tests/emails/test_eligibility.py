@@ -23,6 +23,7 @@ from emails.services.drafting import (
 from emails.services.holdout import holdout_draw, holdout_group
 from tests.customers.factories import ClientFactory
 from tests.emails.conftest import snapshot_make
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +68,8 @@ def test_frequency_cap_blocks_a_client_emailed_recently(settings):
     """A client sent an email within the cap is skipped; one sent before is not."""
     settings.REENGAGEMENT_FREQUENCY_CAP_DAYS = 30
     client = ClientFactory()
-    sent = ReengagementEmail.objects.create(
+    sent = ReengagementEmailFactory(
         client=client,
-        idempotency_key="old",
         status=EmailStatus.SENT,
         sent_at=timezone.now() - dt.timedelta(days=29),
     )
@@ -166,7 +166,7 @@ def test_losing_a_race_reports_what_won(monkeypatch):
     def read_then_lose(**kwargs):
         facts = read(**kwargs)
         if not calls:
-            winner = ReengagementEmail.objects.create(
+            winner = ReengagementEmailFactory(
                 client=snapshot.client,
                 snapshot=snapshot,
                 idempotency_key=kwargs["idempotency_key"],
