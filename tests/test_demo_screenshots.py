@@ -41,6 +41,7 @@ from tests.customers.factories import (
     ReviewerFactory,
     StylistFactory,
 )
+from tests.emails.factories import ReengagementEmailFactory
 from tests.support.browser import chromium_launch
 from tests.support.csp_watch import csp_violations_collect
 
@@ -285,7 +286,7 @@ def _pending_draft(client: Client, *, snapshot=None, key: str) -> ReengagementEm
     draft = draft_compose_offline(
         profile=client_profile_build(client=client), prompt_version="v1"
     )
-    email = ReengagementEmail.objects.create(
+    email = ReengagementEmailFactory(
         client=client,
         snapshot=snapshot,
         idempotency_key=key,
