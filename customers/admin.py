@@ -6,12 +6,13 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 
+from scoring.presentation import tier_badge
+from stitchengage.admin_mixins import NotFoundOutsideBookMixin
 from stitchengage.admin_query import SafeListQueryMixin
 
 from . import selectors
@@ -24,30 +25,11 @@ from .admin_filters import (
 from .admin_import import AllOrNothingImportMixin
 from .date_ranges import with_date_ranges
 from .forms import ClientAdminForm
-from .models import Client, Order, RiskTier
+from .models import Client, Order
 from .pagination import CappedCountPaginator
 from .resources import ClientResource, OrderResource
 
 RECENT_ORDERS = 12
-
-TIER_COLOURS = {
-    RiskTier.HEALTHY: "#1e7e34",
-    RiskTier.COOLING: "#b8860b",
-    RiskTier.AT_RISK: "#c0392b",
-    RiskTier.LAPSED: "#6c757d",
-    RiskTier.UNSCORED: "#adb5bd",
-}
-
-
-def tier_badge(tier: str) -> str:
-    """Render a risk tier as a coloured pill."""
-    label = RiskTier(tier).label if tier in RiskTier.values else tier
-    return format_html(
-        '<span class="tier-badge" style="background:{};color:#fff;padding:2px 8px;'
-        'border-radius:10px;font-size:11px;white-space:nowrap">{}</span>',
-        TIER_COLOURS.get(tier, "#adb5bd"),
-        label,
-    )
 
 
 class FastActionCheckboxMixin:
@@ -94,18 +76,6 @@ class ClientChangeList(ChangeList):
         return qs.filter(score__isnull=False) if by_score else qs
 
 
-class OwnClientsMixin:
-    """Narrow an admin to the rows a user's role lets them see, also by URL."""
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            # Another stylist's client (or a missing row): 404 rather than the admin's
-            # default redirect, so a URL never reveals whether the row exists.
-            raise Http404("No such record in your book.")
-        return obj
-
-
 class NewOrderInline(admin.TabularInline):
     """Add a Fix from the client page; past Fixes show in "Recent Fixes" above.
 
@@ -138,7 +108,7 @@ class NewOrderInline(admin.TabularInline):
 class ClientAdmin(
     SafeListQueryMixin,
     FastActionCheckboxMixin,
-    OwnClientsMixin,
+    NotFoundOutsideBookMixin,
     AllOrNothingImportMixin,
     ImportExportModelAdmin,
 ):
@@ -371,7 +341,7 @@ class ClientAdmin(
 class OrderAdmin(
     SafeListQueryMixin,
     FastActionCheckboxMixin,
-    OwnClientsMixin,
+    NotFoundOutsideBookMixin,
     AllOrNothingImportMixin,
     ImportExportModelAdmin,
 ):

@@ -24,7 +24,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q, QuerySet
 
-from .admin import OwnClientsMixin
+from stitchengage.admin_mixins import NotFoundOutsideBookMixin
 
 User = get_user_model()
 
@@ -37,7 +37,7 @@ def permissions_beyond(user) -> QuerySet[Permission]:
     return Permission.objects.exclude(pk__in=held)
 
 
-class StaffUserAdmin(OwnClientsMixin, UserAdmin):
+class StaffUserAdmin(NotFoundOutsideBookMixin, UserAdmin):
     """The stock user admin, narrowed to the power the editing user holds."""
 
     def get_queryset(self, request):

@@ -12,13 +12,15 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
+from stitchengage.admin_mixins import ReadOnlyAdminMixin
+
 from . import selectors
 from .models import ImportJob, ImportJobStatus
 from .services.background_import import MAX_JOB_ERRORS
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "status",
@@ -53,15 +55,6 @@ class ImportJobAdmin(admin.ModelAdmin):
         return super().has_view_permission(request, obj) and (
             selectors.user_sees_all_clients(request.user)
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="progress")
     def progress_display(self, job: ImportJob) -> str:

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from customers.models import Order, RiskTier
 from customers.selectors import User, user_is_stylist_only, user_sees_all_clients
-from emails.management.commands.seed_demo_history import (
+from emails.models import EmailStatus, ReengagementEmail, RetentionAssignment
+from emails.services.demo_history import (
     HISTORY_EXPERIMENT,
     HISTORY_RUN_KEY,
 )
-from emails.models import EmailStatus, ReengagementEmail, RetentionAssignment
 from emails.services.drafting import DRAFT_NOT_QUEUED, QUEUED_STRANDED_SECONDS
 from scoring.models import ClientScore, ScoringRun
 

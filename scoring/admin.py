@@ -6,25 +6,16 @@ from django.contrib import admin
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from customers.admin import OwnClientsMixin, tier_badge
 from customers.selectors import user_is_stylist_only, user_sees_all_clients
+from stitchengage.admin_mixins import NotFoundOutsideBookMixin, ReadOnlyAdminMixin
 from stitchengage.admin_query import SafeListQueryMixin
 
 from .models import ModelFit, ScoreSnapshot, ScoringRun
-from .presentation import model_fit_quality_html
+from .presentation import model_fit_quality_html, tier_badge
 
 
-class ReadOnlyAdmin(SafeListQueryMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, SafeListQueryMixin, admin.ModelAdmin):
     """Audit data is written by the scoring service only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ModelFit)
@@ -82,7 +73,7 @@ class ScoringRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(OwnClientsMixin, ReadOnlyAdmin):
+class ScoreSnapshotAdmin(NotFoundOutsideBookMixin, ReadOnlyAdmin):
     list_display = (
         "scored_at",
         "client",

@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from .charts import bars_svg, sparkline_svg
+from customers.models import RiskTier
+from stitchengage.charts import bars_svg, sparkline_svg
+
 from .engagement import DEFAULT_WEIGHTS
 from .models import ScoreSnapshot
+from .tiers import TIER_COLOURS, UNKNOWN_TIER_COLOUR
 
 
 def snapshot_explanation_html(snapshot: ScoreSnapshot | None) -> SafeString:
@@ -181,4 +184,15 @@ def model_fit_quality_html(fit) -> SafeString:
         bars_svg(bars=bars),
         calibration,
         importances or "-",
+    )
+
+
+def tier_badge(tier: str) -> SafeString:
+    """Render a risk tier as a coloured pill, as every admin list shows it."""
+    label = RiskTier(tier).label if tier in RiskTier.values else tier
+    return format_html(
+        '<span class="tier-badge" style="background:{};color:#fff;padding:2px 8px;'
+        'border-radius:10px;font-size:11px;white-space:nowrap">{}</span>',
+        TIER_COLOURS.get(tier, UNKNOWN_TIER_COLOUR),
+        label,
     )

@@ -9,6 +9,17 @@ from django.conf import settings
 
 from customers.models import RiskTier
 
+# The one palette for tiers: badges in the admin lists and the dashboard's charts.
+# Dark enough to carry white text on a badge.
+TIER_COLOURS = {
+    RiskTier.HEALTHY: "#1e7e34",
+    RiskTier.COOLING: "#b8860b",
+    RiskTier.AT_RISK: "#c0392b",
+    RiskTier.LAPSED: "#6c757d",
+    RiskTier.UNSCORED: "#adb5bd",
+}
+UNKNOWN_TIER_COLOUR = "#adb5bd"
+
 
 @dataclass(frozen=True)
 class TierThresholds:

@@ -26,11 +26,11 @@ from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus, RiskTier
 from emails.drafting import draft_compose_offline
-from emails.management.commands.seed_demo_history import (
+from emails.models import EmailStatus, EmailTransition, ReengagementEmail
+from emails.services.demo_history import (
     HISTORY_RUN_KEY,
     demo_history_seed,
 )
-from emails.models import EmailStatus, EmailTransition, ReengagementEmail
 from emails.services.drafting import client_profile_build
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 from tests.customers.factories import (
@@ -41,6 +41,7 @@ from tests.customers.factories import (
     ReviewerFactory,
     StylistFactory,
 )
+from tests.emails.factories import ReengagementEmailFactory
 from tests.support.browser import chromium_launch
 from tests.support.csp_watch import csp_violations_collect
 
@@ -285,7 +286,7 @@ def _pending_draft(client: Client, *, snapshot=None, key: str) -> ReengagementEm
     draft = draft_compose_offline(
         profile=client_profile_build(client=client), prompt_version="v1"
     )
-    email = ReengagementEmail.objects.create(
+    email = ReengagementEmailFactory(
         client=client,
         snapshot=snapshot,
         idempotency_key=key,

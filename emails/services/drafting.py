@@ -149,11 +149,6 @@ def draft_request_evaluate(
     return DraftRequest(QUEUED, email=email)
 
 
-def draft_request_for_snapshot(*, snapshot_id: int) -> ReengagementEmail | None:
-    """Return the email queued for a snapshot, creating it if the client qualifies."""
-    return draft_request_evaluate(snapshot_id=snapshot_id).email
-
-
 _RECENT_ORDERS = 12
 
 

@@ -72,6 +72,15 @@ def _require_pending(email: ReengagementEmail, *, verb: str) -> None:
         )
 
 
+def email_edit_check(*, email: ReengagementEmail) -> None:
+    """Raise ``IllegalTransition`` unless the email's texts may still be edited.
+
+    Only a draft pending review can be; the edit page asks before it shows the
+    form, and ``email_approve`` asks again when the edits arrive.
+    """
+    _require_pending(email, verb="edited")
+
+
 def _edit_changes(
     email: ReengagementEmail, edits: dict[str, str | None]
 ) -> dict[str, Any]:

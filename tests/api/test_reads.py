@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from emails.models import EmailStatus, ReengagementEmail
 from tests.customers.factories import ClientFactory, OrderFactory
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +19,9 @@ def _get(client, url: str, token: str):
 
 
 def _email(c, n: int, status: str = EmailStatus.SENT, **fields) -> ReengagementEmail:
-    return ReengagementEmail.objects.create(
-        client=c, status=status, idempotency_key=f"test:{c.pk}:{n}",
-        subject=f"Subject {n}", **fields,
-    )  # fmt: skip
+    return ReengagementEmailFactory(
+        client=c, status=status, subject=f"Subject {n}", **fields
+    )
 
 
 def test_client_standing(client, token):

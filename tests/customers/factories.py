@@ -1,4 +1,8 @@
-"""factory_boy factories for the client book: users by role, clients, orders."""
+"""factory_boy factories for the client book: users by role, clients, orders.
+
+Scores and snapshots: ``tests/scoring/factories.py``; emails:
+``tests/emails/factories.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from django.utils import timezone
 
 from customers.models import BudgetBand, Client, Order, OrderStatus, RiskTier
 from customers.roles import MANAGERS, REVIEWERS, STYLISTS
-from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 
 PASSWORD = "correct-horse-battery-staple"  # test-only
 
@@ -101,56 +104,10 @@ class ClientFactory(factory.django.DjangoModelFactory):
     def risk_tier(obj: Client, create: bool, extracted: str | None, **kwargs) -> None:  # noqa: N805
         """``ClientFactory(risk_tier="at_risk")`` also gives the client a score."""
         if create and extracted and extracted != RiskTier.UNSCORED:
+            # Scores are the scoring app's factories; they build on clients.
+            from tests.scoring.factories import ClientScoreFactory
+
             ClientScoreFactory(client=obj, risk_tier=extracted, **kwargs)
-
-
-class ClientScoreFactory(factory.django.DjangoModelFactory):
-    """A client's current score (what a scoring run leaves behind)."""
-
-    class Meta:
-        model = ClientScore
-
-    client = factory.SubFactory(ClientFactory)
-    risk_tier = RiskTier.HEALTHY
-    engagement_score = 60
-    churn_risk = 0.3
-    p_alive = 0.8
-    expected_orders = 1.2
-    clv = Decimal("250.00")
-    scored_at = factory.LazyFunction(timezone.now)
-
-
-class ScoringRunFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ScoringRun
-
-    trigger = ScoringRun.Trigger.NIGHTLY
-    n_clients = 1
-
-
-class ScoreSnapshotFactory(factory.django.DjangoModelFactory):
-    """An at-risk snapshot (saved with ``save()``, so its post_save fires)."""
-
-    class Meta:
-        model = ScoreSnapshot
-
-    client = factory.SubFactory(ClientFactory)
-    run = factory.SubFactory(ScoringRunFactory)
-    scored_at = factory.LazyFunction(timezone.now)
-    previous_tier = RiskTier.COOLING
-    risk_tier = RiskTier.AT_RISK
-    engagement_score = 22
-    recency_component = 10.0
-    frequency_component = 30.0
-    orders = 4
-    repeat_orders = 3
-    days_since_last_order = 140
-    tenure_days = 400
-    average_order_value = Decimal("120.00")
-    p_alive = 0.2
-    expected_orders = 0.3
-    churn_risk = 0.8
-    clv = Decimal("150.00")
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

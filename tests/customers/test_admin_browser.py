@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 
 from customers.models import Client, RiskTier
 from customers.roles import STYLISTS
-from tests.customers.factories import ClientScoreFactory
+from tests.scoring.factories import ClientScoreFactory
 from tests.support.browser import chromium_launch
 from tests.support.csp_watch import csp_violations_collect
 

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from customers.models import RiskTier
+from tests.scoring.factories import ClientScoreFactory
 
-from .factories import ClientFactory, ClientScoreFactory, ManagerFactory
+from .factories import ClientFactory, ManagerFactory
 
 pytestmark = pytest.mark.django_db
 

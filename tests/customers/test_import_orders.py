@@ -169,6 +169,7 @@ def test_error_list_is_truncated(tmp_path):
     assert "... and 5 more" in message
 
 
+@pytest.mark.slow
 def test_cdnow_sample_imports_every_transaction():
     """CDNOW's 6,919 rows become 2,357 clients and 6,919 orders, idempotently."""
     summary = orders_import_csv(path=CDNOW, batch_size=2000)

@@ -68,6 +68,7 @@ def data_digest() -> str:
     return h.hexdigest()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_data():
     """Seeding twice with the same arguments (after a reset) gives the same data."""
     demo_seed(clients=300, seed=7, today=TODAY)

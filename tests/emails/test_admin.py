@@ -5,29 +5,21 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from emails.models import EmailStatus, ReengagementEmail
-from emails.services.transitions import email_transition
+from emails.models import ReengagementEmail
 from tests.customers.factories import (
     PASSWORD,
     ClientFactory,
     StylistFactory,
     SuperuserFactory,
 )
+from tests.emails.factories import pending_review_email
 
 pytestmark = pytest.mark.django_db
 
 
 def _drafted(client, body: str) -> ReengagementEmail:
-    email = ReengagementEmail.objects.create(
-        client=client, idempotency_key=f"test:{client.pk}"
-    )
-    email_transition(email=email, to=EmailStatus.DRAFTING)
-    return email_transition(
-        email=email,
-        to=EmailStatus.PENDING_REVIEW,
-        subject="Your next Fix",
-        body=body,
-        provider="openrouter",
+    return pending_review_email(
+        client=client, subject="Your next Fix", body=body, provider="openrouter"
     )
 
 

@@ -91,6 +91,7 @@ def _manage_check(**env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_manage_py_stops_in_production_without_a_topic():
     """A production manage.py command exits with emails.E001; DEBUG or a topic pass."""
     blocked = _manage_check(DEBUG="false")

@@ -14,7 +14,6 @@ from emails.dashboard_views import roi_display
 from emails.models import (
     EmailStatus,
     Experiment,
-    ReengagementEmail,
     RetentionAssignment,
 )
 from emails.services.outcomes import Money
@@ -29,6 +28,7 @@ from tests.customers.factories import (
     SuperuserFactory,
     UserFactory,
 )
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +41,9 @@ def _outcomes_book() -> None:
     for i in range(12):
         client = ClientFactory(risk_tier=RiskTier.AT_RISK)
         sent_at = now - dt.timedelta(days=45)
-        ReengagementEmail.objects.create(
+        ReengagementEmailFactory(
             client=client,
             status=EmailStatus.SENT,
-            idempotency_key=f"dash:{i}",
             sent_at=sent_at,
             cost_usd=Decimal("0.50"),
             send_cost_usd=Decimal("0.10"),
@@ -184,7 +183,7 @@ def _demo_clients(n: int) -> None:
 
 def test_demo_history_is_labelled_simulated(client):
     """Figures seeded by seed_demo_history carry a notice that they are generated."""
-    from emails.management.commands.seed_demo_history import demo_history_seed
+    from emails.services.demo_history import demo_history_seed
 
     _demo_clients(20)
     demo_history_seed(weeks=4, seed=3)
@@ -208,7 +207,7 @@ def test_real_outcomes_carry_no_simulated_notice(client):
 
 def test_a_real_experiment_beside_the_demo_says_only_the_trend_is_simulated(client):
     """Narrowed to a real experiment, only the seeded tier trend is flagged."""
-    from emails.management.commands.seed_demo_history import demo_history_seed
+    from emails.services.demo_history import demo_history_seed
 
     _demo_clients(20)
     demo_history_seed(weeks=4, seed=3)

@@ -25,6 +25,7 @@ from emails.services.dispatch import (
 from emails.services.transitions import IllegalTransition
 from stitchengage.celery import app
 from tests.customers.factories import ClientFactory, ReviewerFactory, StylistFactory
+from tests.emails.factories import ReengagementEmailFactory
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 # Wednesday noon in Chicago: inside every test client's window.
@@ -33,9 +34,8 @@ NOON = dt.datetime(2026, 6, 10, 12, 0, tzinfo=CHICAGO)
 
 def approved(*, send_after: dt.datetime | None = None, **fields) -> ReengagementEmail:
     client = fields.pop("client", None) or ClientFactory()
-    return ReengagementEmail.objects.create(
+    return ReengagementEmailFactory(
         client=client,
-        idempotency_key=f"approved:{client.pk}",
         status=fields.pop("status", EmailStatus.APPROVED),
         subject="A few pieces picked for you",
         body="Hi",

@@ -29,6 +29,7 @@ from emails.services.eligibility import (
 from emails.services.transitions import IllegalTransition, email_transition
 from tests.customers.factories import ClientFactory, StylistFactory
 from tests.emails.conftest import snapshot_make
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,12 +68,9 @@ def _facts(snapshot):
 
 
 def _email(client, status=EmailStatus.QUEUED, key=None, **fields):
-    return ReengagementEmail.objects.create(
-        client=client,
-        status=status,
-        idempotency_key=key or f"test:{ReengagementEmail.objects.count()}",
-        **fields,
-    )
+    if key is not None:
+        fields["idempotency_key"] = key
+    return ReengagementEmailFactory(client=client, status=status, **fields)
 
 
 def test_client_and_stylist_come_back_as_the_orm_reads_them():

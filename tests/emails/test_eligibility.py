@@ -19,11 +19,11 @@ from emails.services.drafting import (
     QUEUED,
     SKIPPED,
     draft_request_evaluate,
-    draft_request_for_snapshot,
 )
 from emails.services.holdout import holdout_draw, holdout_group
 from tests.customers.factories import ClientFactory
 from tests.emails.conftest import snapshot_make
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,9 +68,8 @@ def test_frequency_cap_blocks_a_client_emailed_recently(settings):
     """A client sent an email within the cap is skipped; one sent before is not."""
     settings.REENGAGEMENT_FREQUENCY_CAP_DAYS = 30
     client = ClientFactory()
-    sent = ReengagementEmail.objects.create(
+    sent = ReengagementEmailFactory(
         client=client,
-        idempotency_key="old",
         status=EmailStatus.SENT,
         sent_at=timezone.now() - dt.timedelta(days=29),
     )
@@ -86,7 +85,7 @@ def test_frequency_cap_blocks_a_client_emailed_recently(settings):
 def test_open_email_blocks_a_second_draft():
     """A client with an email in flight gets no second one from a new snapshot."""
     client = ClientFactory()
-    first = draft_request_for_snapshot(snapshot_id=snapshot_make(client).pk)
+    first = draft_request_evaluate(snapshot_id=snapshot_make(client).pk).email
     request = draft_request_evaluate(snapshot_id=snapshot_make(client).pk)
     assert request.reason == eligibility.OPEN_EMAIL
     assert list(ReengagementEmail.objects.all()) == [first]
@@ -95,8 +94,8 @@ def test_open_email_blocks_a_second_draft():
 def test_same_snapshot_twice_makes_one_email():
     """Requesting a draft for the same snapshot again returns the same row."""
     snapshot = snapshot_make(ClientFactory())
-    first = draft_request_for_snapshot(snapshot_id=snapshot.pk)
-    second = draft_request_for_snapshot(snapshot_id=snapshot.pk)
+    first = draft_request_evaluate(snapshot_id=snapshot.pk).email
+    second = draft_request_evaluate(snapshot_id=snapshot.pk).email
     assert first == second
     assert ReengagementEmail.objects.count() == 1
     assert RetentionAssignment.objects.count() == 1
@@ -105,7 +104,7 @@ def test_same_snapshot_twice_makes_one_email():
 def test_snapshot_not_at_risk_gets_no_draft():
     """Only at-risk snapshots are drafted for."""
     snapshot = snapshot_make(ClientFactory(), risk_tier="cooling")
-    assert draft_request_for_snapshot(snapshot_id=snapshot.pk) is None
+    assert draft_request_evaluate(snapshot_id=snapshot.pk).email is None
 
 
 def test_holdout_assignment_is_reproducible_and_near_the_share():
@@ -145,7 +144,7 @@ def test_holdout_client_is_recorded_and_never_emailed(settings):
 def test_treatment_client_is_recorded_too():
     """Emailed clients are recorded as the treatment group for the comparison."""
     snapshot = snapshot_make(ClientFactory())
-    draft_request_for_snapshot(snapshot_id=snapshot.pk)
+    draft_request_evaluate(snapshot_id=snapshot.pk)
     (assignment,) = RetentionAssignment.objects.all()
     assert assignment.group == RetentionAssignment.Group.TREATMENT
 
@@ -167,7 +166,7 @@ def test_losing_a_race_reports_what_won(monkeypatch):
     def read_then_lose(**kwargs):
         facts = read(**kwargs)
         if not calls:
-            winner = ReengagementEmail.objects.create(
+            winner = ReengagementEmailFactory(
                 client=snapshot.client,
                 snapshot=snapshot,
                 idempotency_key=kwargs["idempotency_key"],
@@ -193,7 +192,7 @@ def test_losing_the_open_email_race_to_another_snapshot_skips():
     mine, theirs = snapshot_make(client), snapshot_make(client)
     read = drafting.drafting_facts
     stale = read(snapshot_id=mine.pk, idempotency_key=f"snapshot:{mine.pk}")
-    draft_request_for_snapshot(snapshot_id=theirs.pk)  # wins meanwhile
+    draft_request_evaluate(snapshot_id=theirs.pk)  # wins meanwhile
     with mock.patch.object(
         drafting,
         "drafting_facts",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -186,6 +187,7 @@ def profiles(draw: st.DrawFn) -> ClientProfile:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(profile=profiles())
 def test_any_realistic_profile_gives_a_valid_offer_free_draft(

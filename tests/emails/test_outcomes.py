@@ -14,15 +14,15 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.models import Order, OrderStatus
 from customers.services.demo_seed import demo_seed
-from emails.management.commands.seed_demo_history import (
-    demo_history_delete,
-    demo_history_seed,
-)
 from emails.models import (
     EmailStatus,
     EmailTransition,
     ReengagementEmail,
     RetentionAssignment,
+)
+from emails.services.demo_history import (
+    demo_history_delete,
+    demo_history_seed,
 )
 from emails.services.outcomes import (
     difference_interval_newcombe,
@@ -31,6 +31,7 @@ from emails.services.outcomes import (
 )
 from scoring.models import ScoringRun
 from tests.customers.factories import ClientFactory, OrderFactory
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,12 +51,7 @@ def _email(client, *, status: str = EmailStatus.SENT, **fields) -> ReengagementE
     fields.setdefault("cost_usd", Decimal("0.01"))
     if status == EmailStatus.SENT:
         fields.setdefault("send_cost_usd", Decimal("0.0001"))
-    return ReengagementEmail.objects.create(
-        client=client,
-        status=status,
-        idempotency_key=f"test:{client.pk}:{ReengagementEmail.objects.count()}",
-        **fields,
-    )
+    return ReengagementEmailFactory(client=client, status=status, **fields)
 
 
 def _sent(*, days_ago: int, orders: tuple = ()) -> ReengagementEmail:
@@ -340,10 +336,9 @@ def _experiment_arm(experiment: str, *, emailed: int, converted: int, held: int)
         )
         if group == Group.TREATMENT:
             sent_at = assigned_at + dt.timedelta(days=1)
-            ReengagementEmail.objects.create(
+            ReengagementEmailFactory(
                 client=client,
                 snapshot=snapshot,
-                idempotency_key=f"{experiment}:{i}",
                 status=EmailStatus.SENT,
                 sent_at=sent_at,
                 cost_usd=Decimal("0.01"),

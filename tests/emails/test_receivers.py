@@ -18,6 +18,7 @@ from scoring.models import ScoringRun
 from scoring.signals import clients_moved_into_at_risk
 from tests.customers.factories import ClientFactory
 from tests.emails.conftest import snapshot_make
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -140,11 +141,9 @@ def test_unreachable_broker_does_not_fail_the_saving_request(
 
 
 def _regenerated(*, status: str, age_seconds: float) -> ReengagementEmail:
-    old = ReengagementEmail.objects.create(
-        client=ClientFactory(), idempotency_key=f"old:{timezone.now()}"
-    )
+    old = ReengagementEmailFactory()
     ReengagementEmail.objects.filter(pk=old.pk).update(status=EmailStatus.REJECTED)
-    new = ReengagementEmail.objects.create(
+    new = ReengagementEmailFactory(
         client=old.client,
         regenerated_from=old,
         idempotency_key=f"regenerate:{old.pk}",

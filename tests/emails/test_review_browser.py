@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from customers.roles import REVIEWERS
-from emails.models import EmailStatus, EmailTransition, ReengagementEmail
+from emails.models import EmailStatus, EmailTransition
 from tests.customers.factories import ClientFactory
+from tests.emails.factories import ReengagementEmailFactory
 from tests.support.csp_watch import csp_violations_collect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -49,9 +50,8 @@ def test_reviewer_edits_then_approves_a_draft(live_server, page):
         "rita", password="a-long-pass-123", is_staff=True
     )
     reviewer.groups.add(Group.objects.get(name=REVIEWERS))
-    email = ReengagementEmail.objects.create(
+    email = ReengagementEmailFactory(
         client=ClientFactory(first_name="Maya", email="maya@example.com"),
-        idempotency_key="browser:1",
         status=EmailStatus.PENDING_REVIEW,
         subject="A few new ideas for you, Maya",
         preheader="Sara has a few pieces in mind for you",

@@ -29,6 +29,7 @@ from tests.customers.factories import (
     UserFactory,
 )
 from tests.emails.conftest import snapshot_make
+from tests.emails.factories import pending_review_email
 
 pytestmark = pytest.mark.django_db
 
@@ -42,14 +43,8 @@ BODY = (
 
 def pending_email(client=None, **fields) -> ReengagementEmail:
     """Return a draft awaiting review, for a consenting client named Ana."""
-    client = client or ClientFactory(first_name="Ana")
-    email = ReengagementEmail.objects.create(
-        client=client, idempotency_key=f"test:{client.pk}:{timezone.now()}"
-    )
-    email_transition(email=email, to=EmailStatus.DRAFTING)
-    return email_transition(
-        email=email,
-        to=EmailStatus.PENDING_REVIEW,
+    return pending_review_email(
+        client=client or ClientFactory(first_name="Ana"),
         subject=fields.get("subject", "A few pieces picked for you"),
         preheader=fields.get("preheader", "Your stylist has some ideas for spring"),
         body=fields.get("body", BODY),

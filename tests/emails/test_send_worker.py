@@ -10,11 +10,12 @@ from functools import partial
 import pytest
 from django.db import transaction
 
-from emails.models import EmailStatus, ReengagementEmail
+from emails.models import EmailStatus
 from emails.sending_tasks import send_email_task
 from emails.services.transitions import email_transition
 from emails.services.unsubscribe import unsubscribe_token_client
 from tests.customers.factories import ClientFactory
+from tests.emails.factories import ReengagementEmailFactory
 
 WAIT_SECONDS = 30.0
 
@@ -35,9 +36,8 @@ def test_approval_is_sent_once_by_a_real_worker(celery_worker, tmp_path):
             "SITE_URL": "https://engage.example.com",
         }
     )
-    email = ReengagementEmail.objects.create(
+    email = ReengagementEmailFactory(
         client=ClientFactory(email="ann@example.com"),
-        idempotency_key="worker:1",
         status=EmailStatus.PENDING_REVIEW,
         subject="A few pieces picked for you",
         body="Hi Ann,\n\nYour stylist set aside a denim jacket.",

@@ -9,10 +9,11 @@ import pytest
 import redis
 from django.db import transaction
 
-from emails.models import EmailStatus, EmailTransition, ReengagementEmail
+from emails.models import EmailStatus, EmailTransition
 from emails.sending_tasks import send_email_task
 from emails.services.transitions import email_transition
 from tests.customers.factories import ClientFactory
+from tests.emails.factories import ReengagementEmailFactory
 
 WAIT_SECONDS = 45.0
 
@@ -50,9 +51,8 @@ def test_worker_killed_mid_send_never_sends_twice(
             "STALL_SECONDS": "120",
         }
     )
-    email = ReengagementEmail.objects.create(
+    email = ReengagementEmailFactory(
         client=ClientFactory(email="kim@example.com"),
-        idempotency_key="worker-killed:1",
         status=EmailStatus.PENDING_REVIEW,
         subject="A few pieces picked for you",
         body="Hi Kim,\n\nYour stylist set aside a denim jacket.",

@@ -23,6 +23,7 @@ from emails.services.sending import email_send, emails_stuck_in_sending
 from emails.services.transitions import email_transition
 from emails.services.unsubscribe import unsubscribe_token_client
 from tests.customers.factories import ClientFactory
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +73,8 @@ def _ses_ok(message_id: str) -> dict:
 
 
 def _approved(**client_fields) -> ReengagementEmail:
-    return ReengagementEmail.objects.create(
+    return ReengagementEmailFactory(
         client=ClientFactory(**client_fields),
-        idempotency_key=f"test:{ReengagementEmail.objects.count()}",
         status=EmailStatus.APPROVED,
         subject="We picked a few things for you",
         preheader="A fresh Fix",

@@ -15,8 +15,9 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from emails.models import EmailStatus, ReengagementEmail, Suppression
+from emails.models import EmailStatus, Suppression
 from tests.customers.factories import ClientFactory
+from tests.emails.factories import ReengagementEmailFactory
 from tests.support.sns import (
     OTHER_KEY,
     SUBSCRIBE_URL,
@@ -56,9 +57,7 @@ def test_signed_hard_bounce_suppresses_address_and_open_email(
 ):
     """A verified Permanent bounce adds the address and suppresses the open email."""
     customer = ClientFactory(email="gone@example.com")
-    email = ReengagementEmail.objects.create(
-        client=customer, idempotency_key="b:1", status=EmailStatus.APPROVED
-    )
+    email = ReengagementEmailFactory(client=customer, status=EmailStatus.APPROVED)
     body = notification(ses_bounce("GONE@example.com", field=field), version=version)
     assert _post(client, body).status_code == 200
     sns.assert_called_once()

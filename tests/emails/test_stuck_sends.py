@@ -15,14 +15,14 @@ from tests.customers.factories import (
     ReviewerFactory,
     StylistFactory,
 )
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def stuck(**fields) -> ReengagementEmail:
-    return ReengagementEmail.objects.create(
+    return ReengagementEmailFactory(
         client=fields.pop("client", None) or ClientFactory(),
-        idempotency_key=f"stuck:{ReengagementEmail.objects.count()}",
         status=EmailStatus.SENDING,
         subject="Hello",
         body="Hi",

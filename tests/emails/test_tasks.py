@@ -114,7 +114,7 @@ def test_transient_failure_goes_back_to_queued_and_retries(llm_settings, monkeyp
     """A rate limit returns the email to queued and retries after the asked wait."""
     llm_settings.enqueue(rate_limited(retry_after=120))
     snapshot = snapshot_make(_at_risk_client())
-    email = drafting.draft_request_for_snapshot(snapshot_id=snapshot.pk)
+    email = drafting.draft_request_evaluate(snapshot_id=snapshot.pk).email
     outcome = drafting.draft_generate(email=email, retries=0, max_retries=3)
     email.refresh_from_db()
     assert email.status == EmailStatus.QUEUED
@@ -144,7 +144,7 @@ def test_last_transient_failure_fails_the_draft(llm_settings):
     """Once retries are spent a transient failure ends in failed."""
     llm_settings.enqueue(rate_limited(retry_after=120))
     snapshot = snapshot_make(_at_risk_client())
-    email = drafting.draft_request_for_snapshot(snapshot_id=snapshot.pk)
+    email = drafting.draft_request_evaluate(snapshot_id=snapshot.pk).email
     outcome = drafting.draft_generate(email=email, retries=3, max_retries=3)
     assert outcome.retry_in is None
     assert outcome.email.status == EmailStatus.FAILED
@@ -164,7 +164,7 @@ def test_client_suppressed_before_drafting_is_suppressed(llm_settings):
     """An address suppressed after queuing is never drafted for."""
     client = _at_risk_client()
     snapshot = snapshot_make(client)
-    drafting.draft_request_for_snapshot(snapshot_id=snapshot.pk)
+    drafting.draft_request_evaluate(snapshot_id=snapshot.pk)
     Suppression.objects.create(
         email=client.email.upper(), reason=Suppression.Reason.COMPLAINT
     )

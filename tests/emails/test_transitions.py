@@ -6,15 +6,13 @@ import pytest
 
 from emails.models import EmailStatus, EmailTransition, ReengagementEmail
 from emails.services.transitions import IllegalTransition, email_transition
-from tests.customers.factories import ClientFactory
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _email() -> ReengagementEmail:
-    return ReengagementEmail.objects.create(
-        client=ClientFactory(), idempotency_key="test:1"
-    )
+    return ReengagementEmailFactory()
 
 
 def test_allowed_transition_updates_status_and_records_it():

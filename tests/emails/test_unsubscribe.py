@@ -17,6 +17,7 @@ from emails.services.unsubscribe import (
     unsubscribe_token_make,
 )
 from tests.customers.factories import ClientFactory
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +28,7 @@ def _url(client_id: int) -> str:
 
 
 def _approved_email(client) -> ReengagementEmail:
-    return ReengagementEmail.objects.create(
-        client=client, idempotency_key=f"u:{client.pk}", status=EmailStatus.APPROVED
-    )
+    return ReengagementEmailFactory(client=client, status=EmailStatus.APPROVED)
 
 
 def test_get_shows_confirmation_without_login_and_records_nothing(client):

@@ -10,15 +10,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from customers.models import RiskTier
-from emails.models import ReengagementEmail, RetentionAssignment
+from emails.models import RetentionAssignment
 from scoring.models import ScoreSnapshot, ScoringRun
 from scoring.services.snapshot_retention import snapshots_prune
 from tests.customers.factories import (
     ClientFactory,
-    ClientScoreFactory,
-    ScoreSnapshotFactory,
 )
+from tests.emails.factories import ReengagementEmailFactory
 from tests.scoring.book import book_create
+from tests.scoring.factories import ClientScoreFactory, ScoreSnapshotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,9 +68,7 @@ def test_tier_changes_and_referenced_snapshots_are_kept():
         _snap(client, _monday_noon(14) + dt.timedelta(hours=h)) for h in range(6)
     )
     ScoreSnapshot.objects.filter(pk=change.pk).update(risk_tier=AT_RISK)
-    ReengagementEmail.objects.create(
-        client=client, snapshot=emailed, idempotency_key="t:1", status="rejected"
-    )
+    ReengagementEmailFactory(client=client, snapshot=emailed, status="rejected")
     RetentionAssignment.objects.create(
         client=client, snapshot=assigned, group="holdout", holdout_share=0.1
     )

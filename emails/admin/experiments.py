@@ -67,7 +67,6 @@ class ExperimentStartForm(forms.ModelForm):
         """Leave the one-running rule to ``clean``, which says it in words."""
 
 
-@admin.register(Experiment)
 class ExperimentAdmin(SafeListQueryMixin, admin.ModelAdmin):
     list_display = (
         "name",

@@ -1,6 +1,6 @@
 """The inline SVG chart on the client page."""
 
-from scoring.charts import sparkline_svg
+from stitchengage.charts import sparkline_svg
 
 
 def test_sparkline_draws_lines_and_dots():
