@@ -515,6 +515,10 @@ AWS_SNS_EVENT_CERT_TRUSTED_DOMAINS = env.list(
 AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = env.list(
     "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS", default=[]
 )
+# SNS messages are at most 256 KB; a larger body is refused (413) unread.
+AWS_SNS_EVENT_MAX_BODY_BYTES = env.int(
+    "AWS_SNS_EVENT_MAX_BODY_BYTES", default=256 * 1024
+)
 
 # --- Outcomes -----------------------------------------------------------------------
 # A sent email (or a holdout entry) counts as re-engaged when the client orders
