@@ -575,3 +575,23 @@ def test_unique_clashes_name_row_and_field_on_both_paths(
     page = page_text(post_file(client, CLIENT_IMPORT, Client, content))
     assert expected[0].split(": ", 1)[1].split(": ", 1)[1] in page
     assert Client.objects.count() == 2
+
+
+def test_a_second_upload_of_the_same_file_changes_nothing(manager):
+    """With no per-row diff, an unchanged row is still reported and not written."""
+    StylistFactory(username="bench-a")
+    job_of(manager, "clients", clients_csv(6))
+    stamps = dict(Client.objects.values_list("email", "updated_at"))
+    content = clients_csv(6).replace(b"First5,", b"Fifth,")
+
+    again = job_of(manager, "clients", content)
+
+    assert again.status == ImportJobStatus.SUCCEEDED, again.errors
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (
+        0,
+        1,
+        5,
+    )
+    after = dict(Client.objects.values_list("email", "updated_at"))
+    assert [e for e in stamps if after[e] != stamps[e]] == ["client5@example.com"]
+    assert Client.objects.get(email="client5@example.com").first_name == "Fifth"
