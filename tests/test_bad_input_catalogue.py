@@ -69,6 +69,7 @@ SINGLE = [
     "test_deleted_client_page_is_the_garbage_page",
     "test_already_unsubscribed_one_click_keeps_the_first_opt_out",
     "test_a_link_life_under_30_days_stops_the_deploy",
+    "test_no_token_reaches_the_log",
     "test_unknown_type_is_named",
     "test_five_megabyte_body_is_refused_unread",
     "test_body_limit_is_a_setting",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 import time
 from unittest import mock
@@ -319,3 +321,27 @@ def test_a_link_life_under_30_days_stops_the_deploy(settings, days, ids):
     """UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS under 30 is a system check error."""
     settings.UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = days
     assert [m.id for m in unsubscribe_link_age_check()] == ids
+
+
+@pytest.mark.parametrize("method", ["get", "put"])
+def test_no_token_reaches_the_log(method):
+    """Django logs each 4xx with its path; the console shows /u/<redacted>/."""
+    customer = ClientFactory()
+    token = unsubscribe_token_make(client_id=customer.pk)
+    if method == "get":
+        token = token[:-1]  # a 400 for a token one character off
+    (console,) = [
+        h for h in logging.getLogger().handlers if type(h) is logging.StreamHandler
+    ]
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    try:
+        http = HttpClient()
+        http.raise_request_exception = False
+        getattr(http, method)(reverse("emails:unsubscribe", args=[token]))
+    finally:
+        console.setStream(previous)
+    logged = stream.getvalue()
+    assert "/u/<redacted>/" in logged
+    assert token not in logged
+    assert token.split(":")[-1] not in logged
