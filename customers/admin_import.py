@@ -37,13 +37,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
+from import_export.tmp_storages import MediaStorage
 
 from . import selectors
 from .csv_rows import CsvFileError, CsvRows, binary_file_check
 from .export_formats import EXPORT_FORMATS
 from .models import ImportJobModel
 from .resources import MAX_LISTED, ImportFileError
-from .services.background_import import import_job_start
+from .services.background_import import STORAGE_PREFIX, import_job_start
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,14 @@ class AllOrNothingImportMixin:
     import_template_name = "admin/customers/import.html"
     import_error_display = ("message",)
     import_form_class = BookImportForm
+    # The preview's upload waits for the confirm request in default storage (S3
+    # in production), not in this instance's /tmp: on Lambda the confirm may
+    # reach another instance. The posted name is reduced to its basename by
+    # import-export's ConfirmImportForm, so it stays inside this folder.
+    tmp_storage_class = MediaStorage
+
+    def get_tmp_storage_class_kwargs(self):
+        return {"MEDIA_FOLDER": f"{STORAGE_PREFIX}/confirm"}
 
     def has_import_permission(self, request) -> bool:
         return (

@@ -155,11 +155,18 @@ class Client(models.Model):
         return f"{self.full_name} <{self.email}>"
 
     def save(self, *args, **kwargs) -> None:
-        self.email = self.email.strip().lower()
-        # No external id is NULL, not '': the unique constraint lets any number
-        # of clients have NULL but only one have ''.
-        self.external_id = (self.external_id or "").strip() or None
+        self.fields_normalise()
         super().save(*args, **kwargs)
+
+    def fields_normalise(self) -> None:
+        """Store the email lower-case and no external id as NULL.
+
+        ``save()`` calls it; a bulk write (the background import) must too.
+        No external id is NULL, not '': the unique constraint lets any number
+        of clients have NULL but only one have ''.
+        """
+        self.email = self.email.strip().lower()
+        self.external_id = (self.external_id or "").strip() or None
 
     @property
     def full_name(self) -> str:

@@ -51,3 +51,22 @@ def sns_events_check(app_configs=None, **kwargs) -> list[CheckMessage]:
         if not _TOPIC_ARN.fullmatch(topic)
     )
     return messages
+
+
+@register()
+def unsubscribe_link_age_check(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """Refuse unsubscribe links that expire sooner than CAN-SPAM's 30 days."""
+    from emails.services.unsubscribe import MIN_TOKEN_MAX_AGE_DAYS
+
+    days = settings.UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS
+    if days >= MIN_TOKEN_MAX_AGE_DAYS:
+        return []
+    return [
+        Error(
+            f"UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS is {days}: an unsubscribe link must "
+            f"keep working for at least {MIN_TOKEN_MAX_AGE_DAYS} days after the "
+            "email is sent (CAN-SPAM).",
+            hint="Unset it (365 days) or set it to 30 or more.",
+            id="emails.E003",
+        )
+    ]

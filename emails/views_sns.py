@@ -7,22 +7,41 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from emails.services.ses_events import ses_event_receive
-from emails.services.sns_verify import MAX_BODY_BYTES, SnsMessageRefused, SnsUnavailable
-
-_ANSWERS = {400: "Refused.", 413: "Body too large.", 503: "Unavailable, retry."}
+from emails.services.sns_verify import (
+    SnsBodyTooLarge,
+    SnsMessageRefused,
+    SnsUnavailable,
+    sns_body_limit,
+)
 
 
 # SNS cannot send a CSRF token; the message signature is what authenticates it.
 @csrf_exempt
 @require_POST
 def ses_events(request: HttpRequest) -> HttpResponse:
-    """Verify and handle one SNS message; the reason of a refusal is only logged."""
-    # One byte over the limit is enough to know the body is too large.
-    body = request.read(MAX_BODY_BYTES + 1)
+    """Verify and handle one SNS message; a refusal names its reason.
+
+    The reasons are fixed words naming a field ("TopicArn is missing or not a
+    string"), never a value from the body, and tell a forger nothing AWS's
+    documentation does not.
+    """
+    limit = sns_body_limit()
     try:
-        ses_event_receive(body=body)
-    except (SnsMessageRefused, SnsUnavailable) as exc:
-        return HttpResponse(
-            _ANSWERS[exc.status], status=exc.status, content_type="text/plain"
-        )
-    return HttpResponse("OK", content_type="text/plain")
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    try:
+        if declared > limit:
+            # Refused before a byte of the body is read.
+            raise SnsBodyTooLarge(f"body over {limit} bytes")
+        # One byte over the limit is enough to know the body is too large.
+        ses_event_receive(body=request.read(limit + 1))
+    except SnsUnavailable as exc:
+        return _answer(f"Unavailable, retry: {exc}.", exc.status)
+    except SnsMessageRefused as exc:
+        return _answer(f"Refused: {exc.reason}.", exc.status)
+    return _answer("OK", 200)
+
+
+def _answer(text: str, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain")

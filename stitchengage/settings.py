@@ -351,7 +351,17 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Django logs the path of each 4xx: no unsubscribe token may reach the log.
+    "filters": {
+        "unsubscribe_tokens": {"()": "emails.log_filters.UnsubscribeTokenFilter"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["unsubscribe_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
@@ -514,6 +524,10 @@ AWS_SNS_EVENT_CERT_TRUSTED_DOMAINS = env.list(
 )
 AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = env.list(
     "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS", default=[]
+)
+# SNS messages are at most 256 KB; a larger body is refused (413) unread.
+AWS_SNS_EVENT_MAX_BODY_BYTES = env.int(
+    "AWS_SNS_EVENT_MAX_BODY_BYTES", default=256 * 1024
 )
 
 # --- Outcomes -----------------------------------------------------------------------

@@ -92,3 +92,9 @@ def _fast_tests(settings, request) -> None:
     # turns it on itself.
     if request.node.get_closest_marker("browser") is None:
         settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory) -> None:
+    """Keep uploads (import previews, background imports) out of the worktree."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))

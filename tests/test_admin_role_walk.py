@@ -47,7 +47,7 @@ from django_celery_beat.models import (
     PeriodicTask,
     SolarSchedule,
 )
-from import_export.tmp_storages import TempFolderStorage
+from import_export.tmp_storages import MediaStorage
 
 from api.services.tokens import token_create
 from customers.models import Client, ImportJob, Order
@@ -365,8 +365,8 @@ def import_upload(model: str) -> dict[str, Any]:
 
 
 def import_confirm(model: str) -> dict[str, Any]:
-    storage = TempFolderStorage(
-        name=f"forged-{uuid.uuid4().hex}", encoding="utf-8", read_mode="r"
+    storage = MediaStorage(
+        name=f"forged-{uuid.uuid4().hex}", MEDIA_FOLDER="imports/confirm"
     )
     storage.save(IMPORT_CSV[model])
     return {

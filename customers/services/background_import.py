@@ -29,7 +29,7 @@ from customers.csv_rows import CsvFileError, CsvRows, binary_file_check
 from customers.models import ImportJob, ImportJobModel, ImportJobStatus
 from customers.resources import (
     BookResource,
-    ClientResource,
+    ClientJobResource,
     ImportFileError,
     OrderResource,
 )
@@ -42,7 +42,7 @@ MAX_JOB_ERRORS = 200
 STORAGE_PREFIX = "imports"
 
 RESOURCES: dict[str, type[BookResource]] = {
-    ImportJobModel.CLIENTS: ClientResource,
+    ImportJobModel.CLIENTS: ClientJobResource,
     ImportJobModel.ORDERS: OrderResource,
 }
 

@@ -146,8 +146,9 @@ def ses_event_dispatch(*, message: SnsMessage, raw_body: bytes) -> str:
         return "ignored"
     signal, key, recipients_key = SES_EVENTS[event_type]
     mail_obj, event_obj = event.get("mail"), event.get(key)
-    if not _ses_event_well_formed(mail_obj, event_obj, recipients_key):
-        raise SnsMessageRefused(f"malformed SES {event_type} event")
+    problem = _ses_event_problem(mail_obj, event_obj, key, recipients_key)
+    if problem:
+        raise SnsMessageRefused(f"SES {event_type} event: {problem}")
     logger.info(
         "SES %s for %d recipient(s), message %r, topic %r",
         event_type,
@@ -164,22 +165,31 @@ def ses_event_dispatch(*, message: SnsMessage, raw_body: bytes) -> str:
     return f"{key} handled"
 
 
-def _ses_event_well_formed(mail_obj: Any, event_obj: Any, recipients_key: str) -> bool:
-    """Check what the receivers read, so a receiver cannot raise on a bad type."""
-    if not isinstance(mail_obj, dict) or not isinstance(event_obj, dict):
-        return False
+def _ses_event_problem(
+    mail_obj: Any, event_obj: Any, key: str, recipients_key: str
+) -> str | None:
+    """Name the first field a receiver would trip on (None: well formed).
+
+    The receivers read these fields; checking them here means a receiver never
+    raises on a bad type, and the refusal says which field is wrong.
+    """
+    if not isinstance(mail_obj, dict):
+        return "mail is missing or not an object"
+    if not isinstance(mail_obj.get("messageId", ""), str):
+        return "mail.messageId is not a string"
+    if not isinstance(event_obj, dict):
+        return f"{key} is missing or not an object"
     recipients = event_obj.get(recipients_key)
-    return (
-        isinstance(recipients, list)
-        and all(
-            isinstance(recipient, dict)
-            and isinstance(recipient.get("emailAddress"), str)
-            and recipient["emailAddress"].strip()
-            for recipient in recipients
-        )
-        and all(
-            isinstance(event_obj.get(field, ""), str)
-            for field in ("bounceType", "bounceSubType", "complaintFeedbackType")
-        )
-        and isinstance(mail_obj.get("messageId", ""), str)
-    )
+    if not isinstance(recipients, list):
+        return f"{key}.{recipients_key} is missing or not a list"
+    for index, recipient in enumerate(recipients):
+        address = recipient.get("emailAddress") if isinstance(recipient, dict) else None
+        if not isinstance(address, str) or not address.strip():
+            return (
+                f"{key}.{recipients_key}[{index}].emailAddress is missing or "
+                "not a string"
+            )
+    for field in ("bounceType", "bounceSubType", "complaintFeedbackType"):
+        if not isinstance(event_obj.get(field, ""), str):
+            return f"{key}.{field} is not a string"
+    return None

@@ -38,8 +38,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.utils import timezone
 
-# SNS messages are at most 256 KB; SES bounce and complaint events are a few KB.
-MAX_BODY_BYTES = 256 * 1024
 # An SNS signing certificate is about 2 KB.
 MAX_CERTIFICATE_BYTES = 64 * 1024
 # (connect, read) seconds: a slow certificate host must not hold a Lambda.
@@ -79,7 +77,7 @@ class SnsMessageRefused(Exception):  # noqa: N818 - reads as a verdict
 
 
 class SnsBodyTooLarge(SnsMessageRefused):
-    """The body is over ``MAX_BODY_BYTES``: answer 413 without parsing it."""
+    """The body is over ``AWS_SNS_EVENT_MAX_BODY_BYTES``: 413, never parsed."""
 
     status = 413
 
@@ -107,14 +105,20 @@ class SnsMessage:
     signing_cert_url: str | None = None
 
 
+def sns_body_limit() -> int:
+    """Return the largest body accepted (SNS's own limit is 256 KB)."""
+    return settings.AWS_SNS_EVENT_MAX_BODY_BYTES
+
+
 def sns_message_parse(*, body: bytes, signed: bool = True) -> SnsMessage:
     """Return the envelope in ``body``, or raise ``SnsMessageRefused``.
 
     ``signed`` requires the signature fields; only a deployment with signature
     verification switched off passes ``False``.
     """
-    if len(body) > MAX_BODY_BYTES:
-        raise SnsBodyTooLarge(f"body over {MAX_BODY_BYTES} bytes")
+    limit = sns_body_limit()
+    if len(body) > limit:
+        raise SnsBodyTooLarge(f"body over {limit} bytes")
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

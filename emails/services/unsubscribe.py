@@ -18,6 +18,11 @@ from emails.services.transitions import TRANSITIONS, IllegalTransition, email_tr
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "emails.unsubscribe"
+#: A token is ~30 characters ("<id>:<timestamp>:<signature>"); anything much
+#: longer is refused before any signing work is spent on it.
+MAX_TOKEN_CHARS = 100
+#: CAN-SPAM: an opt-out mechanism must work for at least 30 days after sending.
+MIN_TOKEN_MAX_AGE_DAYS = 30
 
 
 class UnsubscribeLinkInvalid(Exception):  # noqa: N818 - reads as a verdict
@@ -41,7 +46,13 @@ def unsubscribe_url_build(*, client_id: int) -> str:
 
 
 def unsubscribe_token_client(*, token: str) -> Client:
-    """Return the client a token names, or raise ``UnsubscribeLinkInvalid``."""
+    """Return the client a token names, or raise ``UnsubscribeLinkInvalid``.
+
+    Garbage, a changed character, an expired token and a deleted client all
+    raise the same exception, so the page never tells whether a client exists.
+    """
+    if len(token) > MAX_TOKEN_CHARS or not token.isascii():
+        raise UnsubscribeLinkInvalid("The token is not one we issue.")
     max_age = dt.timedelta(days=settings.UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS)
     try:
         client_id = int(_signer().unsign(token, max_age=max_age))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import tempfile
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers.admin_import import CheckedCSV
@@ -670,3 +672,23 @@ def test_confirming_twice_is_not_a_500(manager_client):
     assert again.status_code == 200
     assert "no longer available" in page_text(again)
     assert Client.objects.count() == 2
+
+
+def test_the_preview_keeps_the_upload_in_default_storage_for_the_confirm(
+    manager_client, tmp_path, monkeypatch
+):
+    """On Lambda the confirm may reach another instance: the upload waits in
+    default storage (S3 in production), not in this instance's temp folder."""
+    StylistFactory(username="stylist-a")
+    preview = upload(manager_client, CLIENT_IMPORT, Client, GOOD_CLIENTS)
+    confirm = dict(preview.context["confirm_form"].initial)
+    stored = f"imports/confirm/{confirm['import_file_name']}"
+    assert default_storage.exists(stored)
+    # Another instance: an empty temp folder of its own.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    response = manager_client.post(CLIENT_CONFIRM, confirm)
+
+    assert response.status_code == 302
+    assert Client.objects.count() == 2
+    assert not default_storage.exists(stored)

@@ -16,6 +16,7 @@ from emails.drafting.llm_client import llm_clients_clear
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 from tests.scoring.factories import ScoreSnapshotFactory
 from tests.support.celery_worker import celery_worker  # noqa: F401 - fixture
+from tests.support.counting_proxy import counting_proxy  # noqa: F401 - fixture
 from tests.support.fake_llm_server import FakeLlmServer
 from tests.support.sns import sns  # noqa: F401 - fixture
 

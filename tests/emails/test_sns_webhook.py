@@ -16,6 +16,7 @@ import pytest
 from django.urls import reverse
 
 from emails.models import EmailStatus, Suppression
+from emails.services import sns_verify
 from tests.customers.factories import ClientFactory
 from tests.emails.factories import ReengagementEmailFactory
 from tests.support.sns import (
@@ -241,3 +242,192 @@ def test_unsubscribe_confirmation_is_acknowledged_and_logged(
     assert "unsubscribe confirmation" in caplog.text
     assert TOPIC in caplog.text
     assert "sns-sub-1" in caplog.text
+
+
+# --- Bad input (issue 17): every refusal is a 4xx that names the field ----------
+
+
+def _refusal(response) -> str:
+    assert response.status_code == 400, response.content
+    return response.content.decode()
+
+
+ENVELOPE_FIELDS = [
+    "Type",
+    "MessageId",
+    "TopicArn",
+    "Message",
+    "Timestamp",
+    "SignatureVersion",
+    "Signature",
+    "SigningCertURL",
+]
+WRONG_VALUES = {"number": 7, "list": ["x"], "object": {"x": 1}, "null": None}
+
+
+# A null Subject is no Subject (as in AWS's validator), so it is not a wrong type.
+WRONG_TYPES = [
+    pytest.param(field, kind, id=f"{field}-{kind}")
+    for field in [*ENVELOPE_FIELDS, "Subject"]
+    for kind in WRONG_VALUES
+    if (field, kind) != ("Subject", "null")
+]
+
+
+@pytest.mark.parametrize(("field", "kind"), WRONG_TYPES)
+def test_wrong_type_in_each_envelope_field_is_named(client, sns, field, kind):
+    """A number, list, object or null where SNS sends a string: 400 naming it."""
+    body = notification(ses_bounce("a@example.com"))
+    body[field] = WRONG_VALUES[kind]
+    page = _refusal(_post(client, body))
+    assert field in page
+    assert not Suppression.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        pytest.param("", "body is not JSON", id="empty"),
+        pytest.param("{not json", "body is not JSON", id="invalid-json"),
+        pytest.param("[1, 2]", "body is a JSON list", id="json-array"),
+        pytest.param('"text"', "body is a JSON str", id="json-string"),
+        pytest.param("{}", "Type is missing", id="empty-object"),
+    ],
+)
+def test_unreadable_bodies_say_why(client, sns, body, words):
+    """Empty, not JSON, or JSON that is not an object: 400 saying which."""
+    response = client.post(
+        reverse("emails:ses_events"), data=body, content_type="text/plain"
+    )
+    assert words in _refusal(response)
+    sns.assert_not_called()
+
+
+def test_unknown_type_is_named(client, sns):
+    """A Type SNS does not send is refused by name."""
+    body = notification(ses_bounce("a@example.com"))
+    body["Type"] = "Surprise"
+    assert "unknown Type" in _refusal(_post(client, body))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example.com/SimpleNotificationService-a.pem",
+        "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem",
+        "https://sns.us-east-1.amazonaws.com/../SimpleNotificationService-a.pem",
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem?x=1",
+        "https://sns.us-east-1.amazonaws.com/cert.pem",
+    ],
+    ids=["other-host", "http", "dot-dot-path", "query", "other-file"],
+)
+def test_untrusted_certificate_url_is_named_and_not_fetched(client, sns, url):
+    """SigningCertURL on another host, over http or with an odd path: 400, unfetched."""
+    body = notification(ses_bounce("a@example.com"))
+    body["SigningCertURL"] = url
+    assert "untrusted SigningCertURL" in _refusal(_post(client, body))
+    sns.assert_not_called()
+
+
+def test_five_megabyte_body_is_refused_unread(client, sns):
+    """A 5 MB body answers 413 from its Content-Length, before anything parses it."""
+    with mock.patch("emails.views_sns.ses_event_receive") as receive:
+        response = client.post(
+            reverse("emails:ses_events"),
+            data=b"{" + b" " * (5 * 1024 * 1024) + b"}",
+            content_type="text/plain",
+        )
+    assert response.status_code == 413
+    assert "over 262144 bytes" in response.content.decode()
+    receive.assert_not_called()
+
+
+def test_body_limit_is_a_setting(client, sns, settings):
+    """AWS_SNS_EVENT_MAX_BODY_BYTES sets the limit: one byte over is refused."""
+    body = json.dumps(notification(ses_bounce("a@example.com")))
+    settings.AWS_SNS_EVENT_MAX_BODY_BYTES = len(body) - 1
+    assert _post(client, json.loads(body)).status_code == 413
+    settings.AWS_SNS_EVENT_MAX_BODY_BYTES = len(body)
+    assert _post(client, json.loads(body)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"eventType": "Bounce"}, "mail is missing"),
+        ({"eventType": "Bounce", "mail": {}}, "bounce is missing"),
+        (
+            {"eventType": "Bounce", "mail": {}, "bounce": {}},
+            "bounce.bouncedRecipients is missing",
+        ),
+        (
+            {"eventType": "Bounce", "mail": {}, "bounce": {"bouncedRecipients": [{}]}},
+            "bounce.bouncedRecipients[0].emailAddress",
+        ),
+        (
+            {"notificationType": "Complaint", "mail": {"messageId": 5}},
+            "mail.messageId",
+        ),
+        (
+            {
+                "eventType": "Complaint",
+                "mail": {},
+                "complaint": {
+                    "complainedRecipients": [],
+                    "complaintFeedbackType": 1,
+                },
+            },
+            "complaint.complaintFeedbackType",
+        ),
+    ],
+    ids=[
+        "no-mail",
+        "no-bounce",
+        "no-recipients",
+        "recipient-no-address",
+        "message-id-number",
+        "feedback-type-number",
+    ],
+)
+def test_notification_lacking_fields_names_the_field(client, sns, event, field):
+    """A signed SES event missing what the receivers read: 400 naming the field."""
+    assert field in _refusal(_post(client, notification(event)))
+    assert not Suppression.objects.exists()
+
+
+def test_notification_whose_message_is_not_json_is_acknowledged(client, sns):
+    """Plain text (SES's own setup message is) is acknowledged with 200, not
+    refused: SNS would redeliver a refused message for hours to no purpose."""
+    assert _post(client, notification("not json {")).status_code == 200
+    assert not Suppression.objects.exists()
+
+
+@pytest.fixture
+def sns_live(settings):
+    """Trust the test topic but patch nothing: downloads really leave the process."""
+    settings.DEBUG = False
+    settings.AWS_SES_VERIFY_EVENT_SIGNATURES = True
+    settings.AWS_SNS_EVENT_CERT_TRUSTED_DOMAINS = ["sns.us-east-1.amazonaws.com"]
+    settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = [TOPIC]
+    sns_verify.sns_certificate_cache_clear()
+    yield settings
+    sns_verify.sns_certificate_cache_clear()
+
+
+def test_subscription_for_untrusted_topic_makes_no_outbound_request(
+    client, sns_live, counting_proxy
+):
+    """Untrusted topic: 400 and not one request leaves (counted at a local proxy).
+
+    The trusted topic's confirmation, sent the same way, does reach the proxy
+    (its certificate download), which shows the proxy would have seen one.
+    """
+    sns_live.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1:other"]
+    assert "untrusted topic" in _refusal(_post(client, subscription()))
+    assert counting_proxy.requests == []
+
+    sns_live.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = [TOPIC]
+    assert _post(client, subscription()).status_code == 503
+    assert counting_proxy.requests == [
+        "CONNECT sns.us-east-1.amazonaws.com:443 HTTP/1.0"
+    ]
