@@ -167,6 +167,7 @@ def _arrow_read(
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             strings_can_be_null=False,
+            check_utf8=False,  # _text_utf8 has checked it, naming the line
         ),
     )
 
