@@ -18,7 +18,7 @@ runs lifetimes 0.11.3 (pandas read, summary, BG/NBD + Gamma-Gamma fit) on the
 same file in its own virtualenv, built once under the temp dir with versions
 it works with, and prints the ratio.
 Run: ``.venv/bin/python bench/bench_fit.py [--inputs FILE] [--repeat N]
-[--vs-lifetimes] [--no-command]``.
+[--vs-lifetimes] [--no-command] [--models bgnbd,auto]`` (``make bench-fit``).
 """
 
 from __future__ import annotations
@@ -246,12 +246,12 @@ def _lifetimes_python() -> Path:
     return python
 
 
-def _command_run(n: int, vs_lifetimes: bool) -> None:
+def _command_run(n: int, vs_lifetimes: bool, models: list[str]) -> None:
     """Time the whole fit_churn_model command on the CSV, and lifetimes beside it."""
     path = _csv_for(n)
     print(f"\nfit_churn_model on {path.name} ({path.stat().st_size / 1e6:.0f} MB)")
     figures = {}
-    for model in ("bgnbd", "auto"):
+    for model in models:
         wall, cpu, out = _timed(
             [
                 sys.executable,
@@ -267,20 +267,23 @@ def _command_run(n: int, vs_lifetimes: bool) -> None:
                 "text",
             ]
         )
-        figures[model] = wall
+        figures[model] = (wall, cpu)
         lines = out.strip().splitlines()
         print(
             f"  --model {model}: {wall:.2f} s wall, {cpu:.2f} s CPU, "
             f"peak RSS so far {_children_peak_mb():.0f} MB | {lines[1]}"
         )
-    if vs_lifetimes:
+    if vs_lifetimes and "bgnbd" in figures:
         python = _lifetimes_python()
         wall, cpu, out = _timed(
             [str(python), "-c", LIFETIMES_SCRIPT, str(path), CALIBRATION_END]
         )
         print(f"  lifetimes 0.11.3: {wall:.2f} s wall, {cpu:.2f} s CPU | {out.strip()}")
-        ratio = wall / figures["bgnbd"]
-        print(f"  lifetimes / fit_churn_model --model bgnbd: {ratio:.1f}x (wall)")
+        print(
+            "  lifetimes / fit_churn_model --model bgnbd: "
+            f"{wall / figures['bgnbd'][0]:.1f}x wall, "
+            f"{cpu / figures['bgnbd'][1]:.1f}x CPU"
+        )
     print(f"  load average: {os.getloadavg()[0]:.2f} (1 min)")
 
 
@@ -295,6 +298,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--no-command", action="store_true", help="skip the fit_churn_model runs"
+    )
+    parser.add_argument(
+        "--models",
+        default="bgnbd,auto",
+        help="fit_churn_model --model values to time, bgnbd first (default bgnbd,auto)",
     )
     args = parser.parse_args()
 
@@ -324,7 +332,7 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak_mb:.0f} MB (includes the inputs)")
     if not args.no_command:
-        _command_run(args.clients, args.vs_lifetimes)
+        _command_run(args.clients, args.vs_lifetimes, args.models.split(","))
 
 
 if __name__ == "__main__":
