@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard clean
+.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard bench-fit clean
 
 $(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -77,6 +77,10 @@ bench-load: $(STAMP) system-packages
 ## bench-offer-guard: the offer guard against its corpus (misses, false alarms) and its speed
 bench-offer-guard: $(STAMP)
 	$(PY) bench/offer_guard_corpus.py $(BENCH_ARGS)
+
+## bench-fit: fit_churn_model on a 1M-client CSV (whole command) beside lifetimes 0.11.3
+bench-fit: $(STAMP)
+	$(PY) bench/bench_fit.py --vs-lifetimes $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails build

@@ -147,11 +147,14 @@ def _pipeline_risk(
     """Fit the churn pipeline on the calibration period; risk aligned with summary."""
     end = np.datetime64(summary.calibration_end, "D")
     keep = transactions.dates.astype("datetime64[D]") <= end
-    history, ids = order_history_from_transactions(
-        customer_ids=transactions.customer_ids[keep],
+    # Codes sort as the ids do, so grouping them groups the ids in the same
+    # order, without sorting millions of strings again.
+    history, codes = order_history_from_transactions(
+        customer_ids=transactions.customer_codes[keep],
         dates=transactions.dates[keep],
         amounts=transactions.amounts[keep],
     )
+    ids = transactions.customer_index[codes]
     as_of = int(end.astype(np.int64))
     fit = churn_fit(
         history=history,

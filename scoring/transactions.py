@@ -12,13 +12,17 @@ BG/NBD estimates.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from customers.amounts import amount_parse
+from customers.transactions_csv import TransactionsCsvError, transactions_csv_read
 
 TimeUnit = Literal["days", "weeks"]
 
@@ -42,11 +46,21 @@ class TransactionsFileError(ValueError):
 
 @dataclass(frozen=True)
 class Transactions:
-    """One row per purchase line: who, which day, how much."""
+    """One row per purchase line: who, which day, how much.
 
-    customer_ids: np.ndarray  # str
+    Customers are codes into ``customer_index``, the sorted distinct ids, so
+    summaries group integers instead of sorting millions of strings.
+    """
+
+    customer_index: np.ndarray  # str, sorted, distinct
+    customer_codes: np.ndarray  # int64, one per row, into customer_index
     dates: np.ndarray  # datetime64[D]
     amounts: np.ndarray  # float64
+
+    @property
+    def customer_ids(self) -> np.ndarray:
+        """Return each row's customer id (str)."""
+        return self.customer_index[self.customer_codes]
 
 
 @dataclass(frozen=True)
@@ -74,114 +88,114 @@ class RfmSummary:
 def transactions_read_csv(*, path: str | Path) -> Transactions:
     """Read a ``customer_id,date,amount`` CSV (header required, extra columns ignored).
 
-    Parse the columns in bulk and only walk the rows one by one when the bulk
-    parse fails, so a clean 10M-row file costs no per-row Python work beyond
-    the csv module, and a bad file still gets an error naming each line.
+    The file is read by ``customers.transactions_csv`` (pyarrow), as
+    ``import_orders`` reads it, and checked column by column in bulk; only a
+    file with bad rows is walked row by row, to name each line and field. An
+    amount is a plain decimal (``12``, ``12.50``), as in the import.
     """
-    path = Path(path)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise TransactionsFileError(path, [f"cannot open file: {exc}"]) from exc
-    with handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise TransactionsFileError(path, ["file is empty (no header)"]) from None
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise TransactionsFileError(path, [f"line 1: {exc}"]) from exc
-        names = [name.strip().lower() for name in header]
-        missing = [name for name in REQUIRED_COLUMNS if name not in names]
-        if missing:
-            raise TransactionsFileError(
-                path,
-                [f"line 1: header lacks column(s) {', '.join(missing)}; got {header}"],
-            )
-        idx = [names.index(name) for name in REQUIRED_COLUMNS]
-        width = max(idx) + 1
-        ids: list[str] = []
-        dates: list[str] = []
-        amounts: list[str] = []
-        short_rows: list[str] = []
-        try:
-            for row in reader:
-                if len(row) < width:
-                    if not any(cell.strip() for cell in row):
-                        continue  # blank line
-                    short_rows.append(
-                        f"line {reader.line_num}: expected at least {width} fields, "
-                        f"got {len(row)}"
-                    )
-                    row = [*row, *([""] * (width - len(row)))]
-                ids.append(row[idx[0]].strip())
-                dates.append(row[idx[1]].strip())
-                amounts.append(row[idx[2]].strip())
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise TransactionsFileError(
-                path, [f"line {reader.line_num}: {exc}"]
-            ) from exc
-    if short_rows:
-        raise TransactionsFileError(path, short_rows)
-    return _transactions_parse(path=path, ids=ids, dates=dates, amounts=amounts)
-
-
-def _transactions_parse(
-    *, path: Path, ids: list[str], dates: list[str], amounts: list[str]
-) -> Transactions:
-    id_arr = np.asarray(ids, dtype=str)
-    date_arr = np.asarray(dates, dtype=str)
-    errors: list[tuple[int, str]] = []
-
-    for row in np.flatnonzero(np.char.str_len(id_arr) == 0):
-        errors.append((int(row), "customer_id: empty"))
-
-    parsed_dates = _dates_parse(date_arr, errors)
-    parsed_amounts = _amounts_parse(amounts, errors)
+        table = transactions_csv_read(path=path)
+    except TransactionsCsvError as exc:
+        raise TransactionsFileError(path, [_without_path(str(exc), path)]) from exc
+    lines = table.lines
+    errors: list[tuple[int, str]] = [
+        (
+            p.line,
+            f"cells: has {p.cells} cells, the header has {p.width}; an amount "
+            "with a thousands separator must be quoted or written 1000.00",
+        )
+        for p in table.cell_problems
+    ]
+    needed = max(table.positions) + 1
+    errors += [
+        (line, f"expected at least {needed} fields, got {cells}")
+        for line, cells in table.short_rows
+        if cells < needed
+    ]
+    empty_id = pc.equal(table.customer_id, "").to_numpy(zero_copy_only=False)
+    errors += [
+        (int(lines[row]), "customer_id: empty") for row in np.flatnonzero(empty_id)
+    ]
+    dates = _dates_parse(table.date, lines, errors)
+    amounts = _amounts_parse(table.amount, lines, errors)
     if errors:
         errors.sort()
-        # Data rows start on line 2 (line 1 is the header); blank lines are
-        # rare enough that we do not track them for numbering.
-        raise TransactionsFileError(path, [f"line {r + 2}: {m}" for r, m in errors])
-    return Transactions(customer_ids=id_arr, dates=parsed_dates, amounts=parsed_amounts)
+        raise TransactionsFileError(path, [f"line {n}: {m}" for n, m in errors])
+    index, codes = _customers_encode(table.customer_id)
+    return Transactions(
+        customer_index=index, customer_codes=codes, dates=dates, amounts=amounts
+    )
 
 
-def _dates_parse(date_arr: np.ndarray, errors: list[tuple[int, str]]) -> np.ndarray:
-    # numpy also accepts "1997-01" or "1997-01-01T10"; insist on YYYY-MM-DD.
-    well_formed = np.char.str_len(date_arr) == 10
-    if well_formed.all():
+def _without_path(message: str, path: str | Path) -> str:
+    prefix = f"{Path(path)}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _customers_encode(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sorted distinct ids and each row's code into them.
+
+    Hashing first and sorting only the distinct ids gives what
+    ``np.unique(ids, return_inverse=True)`` gives (UTF-8 byte order is code
+    point order) at a fraction of the cost.
+    """
+    encoded = pc.dictionary_encode(ids)
+    order = pc.array_sort_indices(encoded.dictionary)
+    index = encoded.dictionary.take(order).to_numpy(zero_copy_only=False).astype(str)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order.to_numpy()] = np.arange(len(order))
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    return index, codes
+
+
+def _dates_parse(
+    column: pa.Array, lines: np.ndarray, errors: list[tuple[int, str]]
+) -> np.ndarray:
+    # Arrow's cast also reads "1997-01-01T10"; insist on YYYY-MM-DD.
+    well_formed = pc.match_substring_regex(column, r"^\d{4}-\d{2}-\d{2}$")
+    if pc.all(well_formed).as_py():
         try:
-            return date_arr.astype("datetime64[D]")
-        except ValueError:
-            pass
-    out = np.full(date_arr.shape, np.datetime64("NaT"), dtype="datetime64[D]")
-    for row, text in enumerate(date_arr.tolist()):
+            days = column.cast(pa.date32()).cast(pa.int32())
+            return days.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        except pa.ArrowInvalid:
+            pass  # e.g. 2024-13-01: find which below
+    out = np.full(len(column), np.datetime64("NaT"), dtype="datetime64[D]")
+    for row, text in enumerate(column.to_pylist()):
         try:
             if len(text) != 10:
                 raise ValueError(text)
-            out[row] = np.datetime64(dt.datetime.strptime(text, "%Y-%m-%d"), "D")  # noqa: DTZ007 - a calendar day, no time zone
+            out[row] = np.datetime64(dt.date.fromisoformat(text), "D")
         except ValueError:
-            errors.append((row, f"date: {text!r} is not a YYYY-MM-DD date"))
+            line = int(lines[row])
+            errors.append((line, f"date: {text!r} is not a YYYY-MM-DD date"))
     return out
 
 
-def _amounts_parse(amounts: list[str], errors: list[tuple[int, str]]) -> np.ndarray:
-    try:
-        values = np.asarray(amounts, dtype=np.float64)
-    except ValueError:
-        values = np.full(len(amounts), np.nan)
-        for row, text in enumerate(amounts):
+def _amounts_parse(
+    column: pa.Array, lines: np.ndarray, errors: list[tuple[int, str]]
+) -> np.ndarray:
+    plain = pc.match_substring_regex(column, r"^-?\d+(\.\d+)?$")
+    if not pc.all(plain).as_py():
+        bad = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+        for row in bad:
+            text = column[int(row)].as_py()
             try:
-                values[row] = float(text)
-            except ValueError:
-                errors.append((row, f"amount: {text!r} is not a number"))
-                values[row] = 0.0
-    for row in np.flatnonzero(~np.isfinite(values)):
-        errors.append((int(row), f"amount: {amounts[row]!r} is not a finite number"))
-    for row in np.flatnonzero(values < 0):
-        errors.append(
-            (int(row), f"amount: {amounts[row]!r} is negative (net refunds first)")
+                amount_parse(text)
+            except ValueError as exc:
+                errors.append((int(lines[row]), f"amount: {exc}"))
+        column = pc.if_else(plain, column, "0")
+    # Arrow parses decimals to the nearest double, as float() does.
+    values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    texts = None
+    for row in np.flatnonzero(~np.isfinite(values) | (values < 0)):
+        texts = texts or column
+        text = texts[int(row)].as_py()
+        problem = (
+            "is negative (net refunds first)"
+            if values[row] < 0
+            else "is not a finite number"
         )
+        errors.append((int(lines[row]), f"amount: {text!r} {problem}"))
     return values
 
 
@@ -207,8 +221,7 @@ def rfm_summary_build(
     days = transactions.dates.astype("datetime64[D]").astype(np.int64)
     amounts = np.asarray(transactions.amounts, dtype=np.float64)
 
-    uniq_ids, cust = np.unique(transactions.customer_ids, return_inverse=True)
-    cust = cust.astype(np.int64)
+    uniq_ids, cust = transactions.customer_index, transactions.customer_codes
     if days.size == 0:
         day0, span = 0, 1
     else:

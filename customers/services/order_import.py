@@ -25,15 +25,15 @@ What a row must look like, and why:
   is the same customer typed twice far more often than two customers, and
   guessing either way would split or merge someone's history silently. The
   first spelling in the file (or the one already in the database) is kept.
-- The file is text in ``encoding`` (default UTF-8, with or without a BOM), read
-  line by line so that an undecodable byte is reported with its line. The
-  encoding must write ASCII as ASCII (utf-8, latin-1, cp1252 ...).
+- The file is text in ``encoding`` (default UTF-8, with or without a BOM); an
+  undecodable byte is reported with its line. The encoding must write ASCII
+  as ASCII (utf-8, latin-1, cp1252 ...). Reading is ``customers.
+  transactions_csv``'s, shared with the scoring commands.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
 import hashlib
 import re
@@ -52,8 +52,8 @@ from customers.amounts import amount_parse
 from customers.date_bounds import date_bounds_error
 from customers.models import Client, Order, OrderStatus
 from customers.services.order_facts import clients_order_facts_refresh
+from customers.transactions_csv import TransactionsCsvError, transactions_csv_read
 
-REQUIRED_COLUMNS = ("customer_id", "date", "amount")
 DEFAULT_ENCODING = "utf-8-sig"
 MAX_REPORTED_ERRORS = 20
 PLACEHOLDER_FIRST_NAME = "Customer"
@@ -170,8 +170,8 @@ def orders_import_csv(
 def encoding_check(*, encoding: str) -> None:
     """Raise OrderImportError unless ``encoding`` is known and writes ASCII as ASCII.
 
-    The file is split into lines as bytes, before decoding, so that a bad byte
-    can be reported with its line; that needs an ASCII-compatible encoding.
+    Lines are found in the bytes, before decoding, so that a bad byte can be
+    reported with its line; that needs an ASCII-compatible encoding.
     """
     try:
         codecs.lookup(encoding)
@@ -184,118 +184,54 @@ def encoding_check(*, encoding: str) -> None:
         )
 
 
-# Files people pick by mistake, by their first bytes.
-_NOT_CSV = {
-    b"\x1f\x8b": "a gzip-compressed file; decompress it first",
-    b"PK\x03\x04": "a zip file or an Excel workbook; save it as CSV",
-    b"\xd0\xcf\x11\xe0": "an old Excel workbook; save it as CSV",
-    b"%PDF": "a PDF",
-}
-
-
-def _text_lines(handle, encoding: str, path: Path) -> Iterator[str]:
-    """Yield the decoded lines of a binary file, naming the line of a bad byte."""
-    for number, raw in enumerate(handle, start=1):
-        if number == 1:
-            for magic, what in _NOT_CSV.items():
-                if raw.startswith(magic):
-                    raise OrderImportError(
-                        f"{path}: the file is {what}, not a CSV text file."
-                    )
-        if b"\x00" in raw:
-            raise OrderImportError(
-                f"{path}: line {number}: the file has NUL bytes: it is binary, not "
-                "a CSV text file (or UTF-16; re-save it as UTF-8)."
-            )
-        try:
-            yield raw.decode(encoding)
-        except UnicodeDecodeError:
-            hint = (
-                " or pass --encoding latin-1"
-                if codecs.lookup(encoding).name.startswith("utf-8")
-                else ""
-            )
-            raise OrderImportError(
-                f"{path}: line {number}: the file is not {encoding.upper()}; "
-                f"re-save it as UTF-8{hint}."
-            ) from None
-
-
 def _rows_parse(path: Path, encoding: str) -> tuple[list[_Row], list[RowError], int]:
-    """Read and validate every row; return the good rows, the errors and the count."""
+    """Read and validate every row; return the good rows, the errors and the count.
+
+    The file is read by ``customers.transactions_csv`` (as the scoring commands
+    read it); the values are then checked one row at a time, since the rules
+    (Decimal amounts, the business's dates) are per value and the rows are
+    written one by one anyway.
+    """
     try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise OrderImportError(
-            f"{path}: cannot open the file ({exc.strerror})."
-        ) from exc
-    with handle:
-        reader = csv.reader(_text_lines(handle, encoding, path))
-        try:
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise OrderImportError(
-                    f"{path}: the file is empty; a header row with "
-                    f"{', '.join(REQUIRED_COLUMNS)} is required."
-                ) from None
-            columns = [name.strip().lower() for name in header]
-            missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-            if missing:
-                raise OrderImportError(
-                    f"{path}: missing required column(s): {', '.join(missing)} "
-                    f"(the header has: {', '.join(columns) or 'nothing'})."
-                )
-            positions = [columns.index(name) for name in REQUIRED_COLUMNS]
-            width = len(columns)
-            today = timezone.localdate()
-            rows: list[_Row] = []
-            errors: list[RowError] = []
-            rows_read = 0
-            for line, values in _records(reader):
-                rows_read += 1
-                row, row_errors = _row_parse(line, values, positions, width, today)
-                if row_errors:
-                    errors.extend(row_errors)
-                else:
-                    rows.append(row)
-        except csv.Error as exc:
-            raise OrderImportError(
-                f"{path}: line {reader.line_num}: not readable as CSV ({exc})."
-            ) from None
-    return rows, errors, rows_read
-
-
-def _records(reader) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, values) for each non-blank record."""
-    for values in reader:
-        if any(value.strip() for value in values):
-            # line_num is the last physical line of the record; for the usual
-            # one-line record that is the line an editor shows.
-            yield reader.line_num, values
+        table = transactions_csv_read(
+            path=path,
+            encoding=encoding,
+            encoding_hint=" or pass --encoding latin-1"
+            if codecs.lookup(encoding).name.startswith("utf-8")
+            else "",
+        )
+    except TransactionsCsvError as exc:
+        raise OrderImportError(str(exc)) from None
+    today = timezone.localdate()
+    rows: list[_Row] = []
+    errors: list[RowError] = [
+        RowError(
+            problem.line,
+            "cells",
+            f"has {problem.cells} cells, the header has {problem.width}; an amount "
+            "with a thousands separator must be quoted or written 1000.00",
+        )
+        for problem in table.cell_problems
+    ]
+    for line, customer_id, raw_date, raw_amount in zip(
+        table.lines.tolist(),
+        table.customer_id.to_pylist(),
+        table.date.to_pylist(),
+        table.amount.to_pylist(),
+        strict=True,
+    ):
+        row, row_errors = _row_parse(line, customer_id, raw_date, raw_amount, today)
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            rows.append(row)
+    errors.sort(key=lambda error: error.line)
+    return rows, errors, table.rows
 
 
 def _row_parse(
-    line: int,
-    values: list[str],
-    positions: list[int],
-    width: int,
-    today: dt.date,
+    line: int, customer_id: str, raw_date: str, raw_amount: str, today: dt.date
 ) -> tuple[_Row | None, list[RowError]]:
-    cells = len(values)
-    while cells > width and not values[cells - 1].strip():
-        cells -= 1  # trailing empty cells: a spreadsheet's stray commas
-    if cells > width:
-        return None, [
-            RowError(
-                line,
-                "cells",
-                f"has {cells} cells, the header has {width}; an amount with a "
-                "thousands separator must be quoted or written 1000.00",
-            )
-        ]
-    raw = [values[i].strip() if i < len(values) else "" for i in positions]
-    customer_id, raw_date, raw_amount = raw
     errors = []
 
     if not customer_id:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from scoring.transactions import (
+    Transactions,
     TransactionsFileError,
     rfm_summary_build,
     transactions_read_csv,
 )
+
+from .csv_reader_reference import reference_read_csv
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow"
 CDNOW_CSV = CDNOW / "cdnow_sample_transactions.csv"
@@ -174,3 +178,178 @@ def test_cdnow_summary_matches_the_literature_counts():
     assert int((summary.frequency > 0).sum()) == 946
     assert np.all(summary.recency <= summary.T)
     assert summary.T.max() == pytest.approx(272 / 7)
+
+
+# -- The pyarrow reader against the csv-module reader it replaced.
+
+
+def test_cdnow_arrays_match_the_csv_module_reader_bit_for_bit():
+    """Ids, days and amounts of CDNOW are exactly what the old reader returned."""
+    ids, dates, amounts = reference_read_csv(path=CDNOW_CSV)
+
+    transactions = transactions_read_csv(path=CDNOW_CSV)
+
+    assert transactions.customer_ids.dtype == ids.dtype
+    assert np.array_equal(transactions.customer_ids, ids)
+    assert np.array_equal(transactions.dates, dates)
+    assert np.array_equal(transactions.amounts.view(np.int64), amounts.view(np.int64))
+
+
+def test_cdnow_summary_matches_the_csv_module_reader_bit_for_bit():
+    """The RFM summary built from both readers' arrays is the same, bit for bit."""
+    ids, dates, amounts = reference_read_csv(path=CDNOW_CSV)
+    index, codes = np.unique(ids, return_inverse=True)
+    old = Transactions(
+        customer_index=index, customer_codes=codes, dates=dates, amounts=amounts
+    )
+    kwargs = {"calibration_end": dt.date(1997, 9, 30), "holdout_horizon": 39}
+
+    new_summary = rfm_summary_build(
+        transactions=transactions_read_csv(path=CDNOW_CSV), time_unit="weeks", **kwargs
+    )
+    old_summary = rfm_summary_build(transactions=old, time_unit="weeks", **kwargs)
+
+    for name in ("customer_ids", "frequency", "recency", "T", "monetary"):
+        new, was = getattr(new_summary, name), getattr(old_summary, name)
+        assert new.dtype == was.dtype, name
+        assert new.tobytes() == was.tobytes(), name
+    assert np.array_equal(new_summary.holdout_orders, old_summary.holdout_orders)
+
+
+def test_customer_codes_follow_the_sorted_ids(tmp_path):
+    """Codes index the ids in np.unique's order, non-ASCII and case included."""
+    names = ["b", "Zoë", "a", "zoe", "B", "Ångström", "a", "10", "9", "b"]
+    path = _write(
+        tmp_path,
+        "customer_id,date,amount\n"
+        + "".join(f"{name},2024-01-0{i % 9 + 1},1\n" for i, name in enumerate(names)),
+    )
+
+    transactions = transactions_read_csv(path=path)
+
+    index, codes = np.unique(np.asarray(names), return_inverse=True)
+    assert transactions.customer_index.tolist() == index.tolist()
+    assert transactions.customer_codes.tolist() == codes.tolist()
+
+
+# -- Bad input: a sentence naming the line and the field, never a traceback.
+
+BAD_INPUT = [
+    (
+        "latin-1",
+        "customer_id,date,amount\nA1,2024-01-05,1\nZoë,2024-01-06,2\n".encode(
+            "latin-1"
+        ),
+        "line 3: the file is not UTF-8-SIG; re-save it as UTF-8",
+    ),
+    (
+        "missing-column",
+        b"customer_id,amount\nA1,10\n",
+        "line 1: missing required column(s): date",
+    ),
+    (
+        "extra-cell",
+        b"customer_id,date,amount\nA1,2024-01-05,10\nA1,2024-01-06,1,000.00\n",
+        "line 3: cells: has 4 cells, the header has 3",
+    ),
+    (
+        "missing-cell",
+        b"customer_id,date,amount\nA1,2024-01-05,10\nA1,2024-01-06\n",
+        "line 3: expected at least 3 fields, got 2",
+    ),
+    ("empty", b"", "the file is empty"),
+    ("blank", b"\n\n", "the file is empty"),
+    ("gzip", gzip.compress(b"customer_id,date,amount\n"), "gzip-compressed"),
+    ("zip", b"PK\x03\x04\x14\x00", "a zip file or an Excel workbook"),
+    (
+        "nul",
+        b"customer_id,date,amount\nA1,2024-01-05,10\nA1\x00\x00\n",
+        "line 3: the file has NUL bytes",
+    ),
+    ("utf-16", "customer_id,date,amount\n".encode("utf-16"), "NUL bytes"),
+    (
+        "day-month-year",
+        b"customer_id,date,amount\nA1,31/12/2024,10\n",
+        "line 2: date: '31/12/2024' is not a YYYY-MM-DD date",
+    ),
+    (
+        "word-date",
+        b"customer_id,date,amount\nA1,yesterday,10\n",
+        "line 2: date: 'yesterday' is not a YYYY-MM-DD date",
+    ),
+    (
+        "date-and-time",
+        b"customer_id,date,amount\nA1,2024-01-05T10,10\n",
+        "line 2: date: '2024-01-05T10' is not a YYYY-MM-DD date",
+    ),
+    (
+        "negative",
+        b"customer_id,date,amount\nA1,2024-01-05,-10.00\n",
+        "line 2: amount: '-10.00' is negative",
+    ),
+    (
+        "thousands",
+        b'customer_id,date,amount\nA1,2024-01-05,"1,000.00"\n',
+        "line 2: amount: '1,000.00' has a thousands separator",
+    ),
+    (
+        "exponent",
+        b"customer_id,date,amount\nA1,2024-01-05,1e3\n",
+        "line 2: amount: '1e3' is not a number",
+    ),
+    (
+        "infinity",
+        b"customer_id,date,amount\nA1,2024-01-05,inf\n",
+        "line 2: amount: 'inf' is not a number",
+    ),
+    (
+        "blank-lines-keep-line-numbers",
+        b"customer_id,date,amount\r\n\r\nA1,2024-01-05,10\r\n\r\nA1,2024-01-06,x\r\n",
+        "line 5: amount: 'x' is not a number",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [pytest.param(c, e, id=name) for name, c, e in BAD_INPUT],
+)
+def test_bad_input_is_refused_naming_line_and_field(tmp_path, content, expected):
+    """Each bad file raises TransactionsFileError whose message says where and why."""
+    path = tmp_path / "input.csv"
+    path.write_bytes(content)
+
+    with pytest.raises(TransactionsFileError) as info:
+        transactions_read_csv(path=path)
+
+    assert expected in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(
+            b"\xef\xbb\xbfcustomer_id,date,amount\nA1,2024-01-05,10\n", id="bom"
+        ),
+        pytest.param(b"customer_id,date,amount\r\nA1,2024-01-05,10\r\n", id="crlf"),
+        pytest.param(
+            b"customer_id,date,amount,note\nA1,2024-01-05,10,hi\n", id="extra"
+        ),
+        pytest.param(b"customer_id,date,amount\nA1,2024-01-05,10,,\n", id="commas"),
+        pytest.param(b"Customer_ID , Date,AMOUNT\n A1 , 2024-01-05 ,10\n", id="spaces"),
+        pytest.param(
+            b"customer_id,date,amount\n,,\nA1,2024-01-05,10\n", id="empty-row"
+        ),
+        pytest.param(b'customer_id,date,amount\n"A1","2024-01-05","10"\n', id="quoted"),
+    ],
+)
+def test_good_variants_read_the_same(tmp_path, content):
+    """A BOM, CRLF, other columns, stray commas, spaces and quotes read alike."""
+    path = tmp_path / "input.csv"
+    path.write_bytes(content)
+
+    transactions = transactions_read_csv(path=path)
+
+    assert transactions.customer_ids.tolist() == ["A1"]
+    assert transactions.dates.tolist() == [dt.date(2024, 1, 5)]
+    assert transactions.amounts.tolist() == [10.0]
