@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 
 from emails.services.drafting import QUEUED, draft_generate, draft_request_evaluate
+from stitchengage.task_retry import database_retry
 
 GENERATE_DRAFT_MAX_RETRIES = 5
 
@@ -32,9 +32,7 @@ def _retries_allowed(task) -> int:
     max_retries=GENERATE_DRAFT_MAX_RETRIES,
     # Only a lost database connection is retried blindly; model errors are
     # classified by the service, which asks for a retry through `retry_in`.
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
+    **database_retry(),
 )
 def generate_draft_task(self, snapshot_id: int) -> str | None:
     """Queue and draft the re-engagement email of a snapshot, if it gets one."""
@@ -60,9 +58,7 @@ def generate_draft_task(self, snapshot_id: int) -> str | None:
     reject_on_worker_lost=True,
     rate_limit=settings.LLM_RATE_LIMIT or None,
     max_retries=GENERATE_DRAFT_MAX_RETRIES,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
+    **database_retry(),
 )
 def regenerate_draft_task(self, email_id: int) -> str | None:
     """Draft an email a reviewer asked to regenerate; a redelivery does nothing.
