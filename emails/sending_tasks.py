@@ -1,8 +1,10 @@
-"""Celery tasks of the send path: the dispatcher, and one approved email's send."""
+"""Celery tasks of the scheduled and send paths: the dispatcher, the lost-work
+sweep, and one approved email's send."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import asdict
 
 from celery import shared_task
 from django.conf import settings
@@ -74,3 +76,18 @@ def dispatch_sends_task() -> dict[str, int]:
         "not_enqueued": outcome.not_enqueued,
         "rescheduled": outcome.rescheduled,
     }
+
+
+@shared_task(
+    name="emails.sweep_lost_work",
+    queue="default",
+    # Like the dispatcher: idempotent, and the next run is minutes away.
+    max_retries=0,
+    ignore_result=True,
+    **database_retry(max_retries=3),
+)
+def lost_work_sweep_task() -> dict[str, int]:
+    """Publish again the rescores and drafts whose publish was lost (beat)."""
+    from stitchengage.services.lost_work import lost_work_sweep
+
+    return asdict(lost_work_sweep())

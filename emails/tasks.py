@@ -87,5 +87,6 @@ def regenerate_draft_task(self, email_id: int) -> str | None:
 
 from emails.sending_tasks import (  # noqa: E402,F401 - registers the tasks
     dispatch_sends_task,
+    lost_work_sweep_task,
     send_email_task,
 )

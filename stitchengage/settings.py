@@ -495,6 +495,21 @@ SEND_DISPATCH_INTERVAL_MINUTES = env.int("SEND_DISPATCH_INTERVAL_MINUTES", defau
 # lost, or its send retries ran out) is enqueued again. Longer than the send task's
 # retries with backoff (~9 minutes); the claim makes a duplicate message harmless.
 SEND_REDISPATCH_AFTER_SECONDS = env.int("SEND_REDISPATCH_AFTER_SECONDS", default=3600)
+
+# --- Lost-work sweep ------------------------------------------------------------------
+# An on-commit publish can fail after its transaction committed (the broker is
+# down): the order is saved but its rescore never queued, the client turned at
+# risk but its draft never queued. The sweep (Celery beat "Lost-work sweep",
+# created from this interval by emails/migrations/0006; on Lambda the Zappa event
+# `lost_work_sweep`, keep its rate in step) finds and re-publishes them. It leaves
+# alone what changed in the last SWEEP_GRACE_SECONDS (its own publish may be in
+# flight) and looks back SWEEP_RESCORE_LOOKBACK_HOURS for orders newer than the
+# client's score (the nightly run rescoring everyone covers the rest).
+LOST_WORK_SWEEP_INTERVAL_MINUTES = env.int(
+    "LOST_WORK_SWEEP_INTERVAL_MINUTES", default=15
+)
+SWEEP_GRACE_SECONDS = env.int("SWEEP_GRACE_SECONDS", default=120)
+SWEEP_RESCORE_LOOKBACK_HOURS = env.int("SWEEP_RESCORE_LOOKBACK_HOURS", default=48)
 # At most this many emails per dispatcher run (the rest go on the next run).
 SEND_DISPATCH_BATCH_SIZE = env.int("SEND_DISPATCH_BATCH_SIZE", default=500)
 # SES price: $0.10 per 1,000 emails.
