@@ -16,7 +16,11 @@ from emails.management.commands.seed_demo_history import (
     HISTORY_RUN_KEY,
 )
 from emails.models import EmailStatus, ReengagementEmail, RetentionAssignment
-from emails.services.drafting import DRAFT_NOT_QUEUED, QUEUED_STRANDED_SECONDS
+from emails.services.drafting import (
+    DRAFT_NOT_QUEUED,
+    DRAFT_RETRIES_EXHAUSTED,
+    QUEUED_STRANDED_SECONDS,
+)
 from scoring.models import ClientScore, ScoringRun
 
 
@@ -45,13 +49,14 @@ def at_risk_latest_snapshot_ids(*, limit: int | None = None) -> list[int]:
 
 
 def _drafts_stranded(now: dt.datetime) -> Q:
-    """Queued with a failed publish, or queued and untouched for longer than any
-    retry waits (the message was lost), or drafting past the lease (the worker
-    died)."""
+    """Queued with a failed publish or with its retries spent, or queued and
+    untouched for longer than any retry waits (the message was lost), or
+    drafting past the lease (the worker died)."""
     queued_before = now - dt.timedelta(seconds=QUEUED_STRANDED_SECONDS)
     leased_before = now - dt.timedelta(seconds=settings.DRAFTING_LEASE_SECONDS)
     return (
         Q(status=EmailStatus.QUEUED, error=DRAFT_NOT_QUEUED)
+        | Q(status=EmailStatus.QUEUED, error__startswith=DRAFT_RETRIES_EXHAUSTED)
         | Q(status=EmailStatus.QUEUED, updated_at__lt=queued_before)
         | Q(status=EmailStatus.DRAFTING, updated_at__lt=leased_before)
     )

@@ -44,6 +44,7 @@ def generate_draft_task(self, snapshot_id: int) -> str | None:
         retries=self.request.retries,
         max_retries=_retries_allowed(self),
         claimed=request.outcome == QUEUED,
+        sweep_when_exhausted=not self.request.is_eager,
     )
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
@@ -79,6 +80,7 @@ def regenerate_draft_task(self, email_id: int) -> str | None:
         email=email,
         retries=self.request.retries,
         max_retries=_retries_allowed(self),
+        sweep_when_exhausted=not self.request.is_eager,
     )
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)

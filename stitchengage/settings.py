@@ -437,6 +437,14 @@ DRAFTING_LEASE_SECONDS = env.int(
     "DRAFTING_LEASE_SECONDS",
     default=int(LLM_TIMEOUT_SECONDS * LLM_MAX_ATTEMPTS * 2 + 300),
 )
+# A transient model failure (429, 5xx, timeout) after the in-call attempts puts
+# the draft back to queued and retries the task GENERATE_DRAFT_MAX_RETRIES (5)
+# times, waiting DRAFT_RETRY_BASE_SECONDS doubling up to DRAFT_RETRY_MAX_SECONDS,
+# each wait between half and all of that (jitter): 465 to 930 s in all by default,
+# so a 5-minute outage is ridden out. After the last retry the draft stays queued
+# for the lost-work sweep, which drafts it again.
+DRAFT_RETRY_BASE_SECONDS = env.float("DRAFT_RETRY_BASE_SECONDS", default=30.0)
+DRAFT_RETRY_MAX_SECONDS = env.float("DRAFT_RETRY_MAX_SECONDS", default=900.0)
 REENGAGEMENT_FREQUENCY_CAP_DAYS = env.int("REENGAGEMENT_FREQUENCY_CAP_DAYS", default=30)
 REENGAGEMENT_HOLDOUT_SHARE = env.float("REENGAGEMENT_HOLDOUT_SHARE", default=0.10)
 REENGAGEMENT_EXPERIMENT = env.str("REENGAGEMENT_EXPERIMENT", default="reengagement-v1")
