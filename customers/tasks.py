@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from customers.services.background_import import import_job_run
+from stitchengage.task_retry import database_retry
 
 
 @shared_task(
@@ -13,6 +14,9 @@ from customers.services.background_import import import_job_run
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=0,
+    # A lost connection while claiming is retried; once claimed, the job's own
+    # error handling and its lease decide (a redelivery of a claimed job waits).
+    **database_retry(),
 )
 def import_job_run_task(job_id: int) -> str | None:
     """Run a background CSV import; a redelivery for a claimed job does nothing."""

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import Order, RiskTier
@@ -16,7 +16,11 @@ from emails.services.demo_history import (
     HISTORY_EXPERIMENT,
     HISTORY_RUN_KEY,
 )
-from emails.services.drafting import DRAFT_NOT_QUEUED, QUEUED_STRANDED_SECONDS
+from emails.services.drafting import (
+    DRAFT_NOT_QUEUED,
+    DRAFT_RETRIES_EXHAUSTED,
+    QUEUED_STRANDED_SECONDS,
+)
 from scoring.models import ClientScore, ScoringRun
 
 
@@ -44,26 +48,63 @@ def at_risk_latest_snapshot_ids(*, limit: int | None = None) -> list[int]:
     return list(ids)
 
 
-def regenerated_drafts_stranded(*, now: dt.datetime | None = None) -> list[int]:
-    """Return the ids of regenerated drafts that no task is coming for.
-
-    Queued with a failed publish, or queued and untouched for longer than any
-    retry waits (the message was lost), or drafting past the lease (the worker
-    died). First drafts are found through their snapshot instead.
-    """
-    now = now or timezone.now()
+def _drafts_stranded(now: dt.datetime) -> Q:
+    """Queued with a failed publish or with its retries spent, or queued and
+    untouched for longer than any retry waits (the message was lost), or
+    drafting past the lease (the worker died)."""
     queued_before = now - dt.timedelta(seconds=QUEUED_STRANDED_SECONDS)
     leased_before = now - dt.timedelta(seconds=settings.DRAFTING_LEASE_SECONDS)
-    stranded = (
+    return (
         Q(status=EmailStatus.QUEUED, error=DRAFT_NOT_QUEUED)
+        | Q(status=EmailStatus.QUEUED, error__startswith=DRAFT_RETRIES_EXHAUSTED)
         | Q(status=EmailStatus.QUEUED, updated_at__lt=queued_before)
         | Q(status=EmailStatus.DRAFTING, updated_at__lt=leased_before)
     )
+
+
+def regenerated_drafts_stranded(*, now: dt.datetime | None = None) -> list[int]:
+    """Return the ids of regenerated drafts that no task is coming for.
+
+    First drafts are found through their snapshot instead.
+    """
+    stranded = _drafts_stranded(now or timezone.now())
     return list(
         ReengagementEmail.objects.filter(stranded, regenerated_from__isnull=False)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def draft_sweep_snapshot_ids(*, now: dt.datetime | None = None) -> list[int]:
+    """Return the snapshots the lost-work sweep drafts for, oldest client first.
+
+    The current snapshot of every at-risk client that nothing was decided for
+    yet (no email keyed to it, no holdout assignment on it), scored more than
+    ``SWEEP_GRACE_SECONDS`` ago so a draft still on its way is not raced; and the
+    snapshot of every first draft stranded as ``regenerated_drafts_stranded``
+    says. The eligibility rules are not read here: the sweep applies them
+    through ``draft_request_evaluate``, as the task does.
+    """
+    now = now or timezone.now()
+    scored_before = now - dt.timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
+    undecided = (
+        ClientScore.objects.filter(
+            risk_tier=RiskTier.AT_RISK,
+            snapshot__isnull=False,
+            scored_at__lt=scored_before,
+        )
+        .exclude(
+            Exists(ReengagementEmail.objects.filter(snapshot_id=OuterRef("snapshot")))
+        )
+        .exclude(
+            Exists(RetentionAssignment.objects.filter(snapshot_id=OuterRef("snapshot")))
+        )
+        .values_list("snapshot_id", flat=True)
+    )
+    stranded = ReengagementEmail.objects.filter(
+        _drafts_stranded(now), regenerated_from__isnull=True, snapshot__isnull=False
+    ).values_list("snapshot_id", flat=True)
+    return sorted(set(undecided) | set(stranded))
 
 
 def email_client_recent_orders(

@@ -1,14 +1,17 @@
-"""Celery tasks of the send path: the dispatcher, and one approved email's send."""
+"""Celery tasks of the scheduled and send paths: the dispatcher, the lost-work
+sweep, and one approved email's send."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import asdict
 
 from celery import shared_task
 from django.conf import settings
 
 from emails.services.dispatch import emails_dispatch
 from emails.services.sending import SendDeferred, email_send
+from stitchengage.task_retry import database_retry
 
 SEND_EMAIL_MAX_RETRIES = 8
 # Exponential backoff for throttled sends: 2, 4, 8 ... seconds, capped, with jitter.
@@ -37,6 +40,9 @@ def send_retry_countdown(*, retries: int) -> float:
     # real ceiling is this rate times the processes consuming the queue.
     rate_limit=settings.SEND_RATE_LIMIT or None,
     max_retries=SEND_EMAIL_MAX_RETRIES,
+    # A lost connection before the claim leaves the email approved, after it in
+    # sending: either way the retry's claim decides, so nothing is sent twice.
+    **database_retry(),
 )
 def send_email_task(self, email_id: int) -> str | None:
     """Send an approved email exactly once; retry later when the provider throttles."""
@@ -56,9 +62,11 @@ def send_email_task(self, email_id: int) -> str | None:
     name="emails.dispatch_sends",
     queue="default",
     # A run that is lost or overlaps the next is harmless (the claim skips locked
-    # and stamped rows), and the next run comes minutes later: no retries.
+    # and stamped rows), and the next run comes minutes later: only a lost
+    # database connection is retried, a few times.
     max_retries=0,
     ignore_result=True,
+    **database_retry(max_retries=3),
 )
 def dispatch_sends_task() -> dict[str, int]:
     """Publish the approved emails that are due (the Celery beat schedule)."""
@@ -68,3 +76,18 @@ def dispatch_sends_task() -> dict[str, int]:
         "not_enqueued": outcome.not_enqueued,
         "rescheduled": outcome.rescheduled,
     }
+
+
+@shared_task(
+    name="emails.sweep_lost_work",
+    queue="default",
+    # Like the dispatcher: idempotent, and the next run is minutes away.
+    max_retries=0,
+    ignore_result=True,
+    **database_retry(max_retries=3),
+)
+def lost_work_sweep_task() -> dict[str, int]:
+    """Publish again the rescores and drafts whose publish was lost (beat)."""
+    from stitchengage.services.lost_work import lost_work_sweep
+
+    return asdict(lost_work_sweep())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 
 from emails.services.drafting import QUEUED, draft_generate, draft_request_evaluate
+from stitchengage.task_retry import database_retry
 
 GENERATE_DRAFT_MAX_RETRIES = 5
 
@@ -32,9 +32,7 @@ def _retries_allowed(task) -> int:
     max_retries=GENERATE_DRAFT_MAX_RETRIES,
     # Only a lost database connection is retried blindly; model errors are
     # classified by the service, which asks for a retry through `retry_in`.
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
+    **database_retry(),
 )
 def generate_draft_task(self, snapshot_id: int) -> str | None:
     """Queue and draft the re-engagement email of a snapshot, if it gets one."""
@@ -46,6 +44,7 @@ def generate_draft_task(self, snapshot_id: int) -> str | None:
         retries=self.request.retries,
         max_retries=_retries_allowed(self),
         claimed=request.outcome == QUEUED,
+        sweep_when_exhausted=not self.request.is_eager,
     )
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
@@ -60,9 +59,7 @@ def generate_draft_task(self, snapshot_id: int) -> str | None:
     reject_on_worker_lost=True,
     rate_limit=settings.LLM_RATE_LIMIT or None,
     max_retries=GENERATE_DRAFT_MAX_RETRIES,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_jitter=True,
+    **database_retry(),
 )
 def regenerate_draft_task(self, email_id: int) -> str | None:
     """Draft an email a reviewer asked to regenerate; a redelivery does nothing.
@@ -83,6 +80,7 @@ def regenerate_draft_task(self, email_id: int) -> str | None:
         email=email,
         retries=self.request.retries,
         max_retries=_retries_allowed(self),
+        sweep_when_exhausted=not self.request.is_eager,
     )
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
@@ -91,5 +89,6 @@ def regenerate_draft_task(self, email_id: int) -> str | None:
 
 from emails.sending_tasks import (  # noqa: E402,F401 - registers the tasks
     dispatch_sends_task,
+    lost_work_sweep_task,
     send_email_task,
 )

@@ -8,6 +8,7 @@ from customers.models import Client
 from scoring.models import ScoringRun
 from scoring.services.nightly import scoring_nightly
 from scoring.services.rescoring import score_client_one, score_clients_all
+from stitchengage.task_retry import database_retry
 
 
 @shared_task(
@@ -15,10 +16,7 @@ from scoring.services.rescoring import score_client_one, score_clients_all
     queue="default",
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=3,
-    autoretry_for=(ConnectionError,),
-    retry_backoff=True,
-    retry_jitter=True,
+    **database_retry(extra=(ConnectionError,)),
 )
 def rescore_client_task(client_id: int) -> str | None:
     """Rescore one client with the latest fit after their orders changed."""
@@ -35,6 +33,9 @@ def rescore_client_task(client_id: int) -> str | None:
     reject_on_worker_lost=True,
     max_retries=0,
     time_limit=60 * 30,
+    # The run writes in one transaction, so a lost connection leaves nothing
+    # half-written; try twice more, not eight times, for a half-hour job.
+    **database_retry(max_retries=2),
 )
 def rescore_all_task(trigger: str = ScoringRun.Trigger.NIGHTLY) -> int:
     """Refit and rescore the whole book; the nightly job also thins snapshots."""

@@ -289,6 +289,9 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# How long a prefork worker waits for the result of a child that died before it
+# requeues the task (reject_on_worker_lost); Celery's default is 10 s.
+CELERY_WORKER_LOST_WAIT = env.float("CELERY_WORKER_LOST_WAIT", default=10.0)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -447,6 +450,14 @@ DRAFTING_LEASE_SECONDS = env.int(
     "DRAFTING_LEASE_SECONDS",
     default=int(LLM_TIMEOUT_SECONDS * LLM_MAX_ATTEMPTS * 2 + 300),
 )
+# A transient model failure (429, 5xx, timeout) after the in-call attempts puts
+# the draft back to queued and retries the task GENERATE_DRAFT_MAX_RETRIES (5)
+# times, waiting DRAFT_RETRY_BASE_SECONDS doubling up to DRAFT_RETRY_MAX_SECONDS,
+# each wait between half and all of that (jitter): 465 to 930 s in all by default,
+# so a 5-minute outage is ridden out. After the last retry the draft stays queued
+# for the lost-work sweep, which drafts it again.
+DRAFT_RETRY_BASE_SECONDS = env.float("DRAFT_RETRY_BASE_SECONDS", default=30.0)
+DRAFT_RETRY_MAX_SECONDS = env.float("DRAFT_RETRY_MAX_SECONDS", default=900.0)
 REENGAGEMENT_FREQUENCY_CAP_DAYS = env.int("REENGAGEMENT_FREQUENCY_CAP_DAYS", default=30)
 REENGAGEMENT_HOLDOUT_SHARE = env.float("REENGAGEMENT_HOLDOUT_SHARE", default=0.10)
 REENGAGEMENT_EXPERIMENT = env.str("REENGAGEMENT_EXPERIMENT", default="reengagement-v1")
@@ -505,6 +516,21 @@ SEND_DISPATCH_INTERVAL_MINUTES = env.int("SEND_DISPATCH_INTERVAL_MINUTES", defau
 # lost, or its send retries ran out) is enqueued again. Longer than the send task's
 # retries with backoff (~9 minutes); the claim makes a duplicate message harmless.
 SEND_REDISPATCH_AFTER_SECONDS = env.int("SEND_REDISPATCH_AFTER_SECONDS", default=3600)
+
+# --- Lost-work sweep ------------------------------------------------------------------
+# An on-commit publish can fail after its transaction committed (the broker is
+# down): the order is saved but its rescore never queued, the client turned at
+# risk but its draft never queued. The sweep (Celery beat "Lost-work sweep",
+# created from this interval by emails/migrations/0006; on Lambda the Zappa event
+# `lost_work_sweep`, keep its rate in step) finds and re-publishes them. It leaves
+# alone what changed in the last SWEEP_GRACE_SECONDS (its own publish may be in
+# flight) and looks back SWEEP_RESCORE_LOOKBACK_HOURS for orders newer than the
+# client's score (the nightly run rescoring everyone covers the rest).
+LOST_WORK_SWEEP_INTERVAL_MINUTES = env.int(
+    "LOST_WORK_SWEEP_INTERVAL_MINUTES", default=15
+)
+SWEEP_GRACE_SECONDS = env.int("SWEEP_GRACE_SECONDS", default=120)
+SWEEP_RESCORE_LOOKBACK_HOURS = env.int("SWEEP_RESCORE_LOOKBACK_HOURS", default=48)
 # At most this many emails per dispatcher run (the rest go on the next run).
 SEND_DISPATCH_BATCH_SIZE = env.int("SEND_DISPATCH_BATCH_SIZE", default=500)
 # SES price: $0.10 per 1,000 emails.

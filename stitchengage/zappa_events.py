@@ -1,7 +1,8 @@
 """Entry points for Zappa scheduled events (see zappa_settings.json).
 
-On Lambda there is no Celery beat process; the nightly rescoring and the send
-dispatcher run from EventBridge schedules that call these functions directly.
+On Lambda there is no Celery beat process; the nightly rescoring, the send
+dispatcher and the lost-work sweep run from EventBridge schedules that call these
+functions directly.
 """
 
 from __future__ import annotations
@@ -28,3 +29,13 @@ def send_dispatch(event: dict, context: object) -> dict[str, int]:
         "not_enqueued": outcome.not_enqueued,
         "rescheduled": outcome.rescheduled,
     }
+
+
+def lost_work_sweep(event: dict, context: object) -> dict[str, int]:
+    """Publish again the rescores and drafts whose publish was lost (every 15 min)."""
+    django.setup()
+    from dataclasses import asdict
+
+    from stitchengage.services.lost_work import lost_work_sweep as sweep
+
+    return asdict(sweep())

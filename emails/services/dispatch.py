@@ -71,7 +71,7 @@ def emails_due(*, now: dt.datetime) -> QuerySet[ReengagementEmail]:
     )
 
 
-def _publish(*, email_ids: list[int], stamp: dt.datetime) -> int:
+def sends_publish(*, email_ids: list[int], stamp: dt.datetime) -> int:
     """Publish the send of each email stamped ``stamp``; return how many went."""
     from emails.sending_tasks import send_email_task
 
@@ -113,7 +113,7 @@ def emails_dispatch(*, now: dt.datetime | None = None) -> DispatchOutcome:
         closed_ids = {e.pk for e in closed}
         due_ids = [e.pk for e in emails if e.pk not in closed_ids]
         ReengagementEmail.objects.filter(pk__in=due_ids).update(dispatched_at=now)
-    published = _publish(email_ids=due_ids, stamp=now)
+    published = sends_publish(email_ids=due_ids, stamp=now)
     return DispatchOutcome(
         enqueued=published,
         not_enqueued=len(due_ids) - published,
@@ -134,7 +134,7 @@ def email_dispatch_if_due(*, email_id: int, now: dt.datetime | None = None) -> b
         .filter(pk=email_id, dispatched_at__isnull=True)
         .update(dispatched_at=now)
     )
-    return bool(claimed) and _publish(email_ids=[email_id], stamp=now) == 1
+    return bool(claimed) and sends_publish(email_ids=[email_id], stamp=now) == 1
 
 
 def email_send_now(
@@ -169,7 +169,7 @@ def email_send_now(
             note=SEND_NOW_NOTE,
             changes={"send_after": {"from": _iso(email.send_after), "to": _iso(now)}},
         )
-        transaction.on_commit(partial(_publish, email_ids=[email.pk], stamp=now))
+        transaction.on_commit(partial(sends_publish, email_ids=[email.pk], stamp=now))
     email.send_after = email.dispatched_at = now
     return email
 

@@ -45,11 +45,13 @@ SKIPPED = "skipped"
 MISSING = "missing"
 NOT_AT_RISK = "not at risk"
 FALLBACK_STYLIST_NAME = "Your stylist"
-RETRY_BASE_SECONDS = 30.0
-RETRY_MAX_SECONDS = 15 * 60.0
-# A queued email untouched for longer than any retry waits has lost its task.
-QUEUED_STRANDED_SECONDS = RETRY_MAX_SECONDS + 5 * 60
+# A queued email untouched for longer than any retry waits (the longest is
+# DRAFT_RETRY_MAX_SECONDS, 15 minutes) has lost its task.
+QUEUED_STRANDED_SECONDS = 15 * 60 + 5 * 60
 DRAFT_NOT_QUEUED = "not queued for drafting: the task queue could not be reached"
+# The start of the error of a draft whose retries ran out on a transient model
+# failure: it stays queued, and the lost-work sweep publishes it again.
+DRAFT_RETRIES_EXHAUSTED = "model unavailable after every retry; drafted again later"
 _DAYS_PER_MONTH = 30.44
 
 
@@ -227,14 +229,26 @@ def draft_compose(*, profile: ClientProfile, prompt_version: str = "") -> DraftR
     return draft_compose_offline(profile=profile, prompt_version=version)
 
 
+def draft_retry_wait_range(*, retries: int) -> tuple[float, float]:
+    """Return the shortest and longest wait before retry number ``retries + 1``.
+
+    ``DRAFT_RETRY_BASE_SECONDS`` doubling per retry up to
+    ``DRAFT_RETRY_MAX_SECONDS``; half of it is jitter.
+    """
+    cap = min(
+        settings.DRAFT_RETRY_MAX_SECONDS, settings.DRAFT_RETRY_BASE_SECONDS * 2**retries
+    )
+    return cap / 2, cap
+
+
 def draft_retry_countdown(*, retries: int, retry_after: float | None = None) -> float:
     """Return seconds to wait before retry number ``retries + 1``.
 
     Exponential with jitter so workers that failed together do not return
     together; a longer wait the provider asked for wins.
     """
-    cap = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2**retries)
-    countdown = cap / 2 + random.uniform(0, cap / 2)  # noqa: S311 - jitter
+    shortest, longest = draft_retry_wait_range(retries=retries)
+    countdown = random.uniform(shortest, longest)  # noqa: S311 - jitter
     return max(countdown, retry_after or 0.0)
 
 
@@ -271,6 +285,7 @@ def draft_generate(
     retries: int = 0,
     max_retries: int = 0,
     claimed: bool = False,
+    sweep_when_exhausted: bool = False,
 ) -> DraftOutcome:
     """Claim a queued email, draft it and put it up for review.
 
@@ -279,7 +294,9 @@ def draft_generate(
     already claimed (``draft_request_evaluate(claim=True)``) moments ago, having
     applied the contact rules. The model call runs outside any transaction. A
     transient failure with retries left goes back to queued and returns
-    ``retry_in``; anything else ends in failed, with a reason free of secrets.
+    ``retry_in``; with none left and ``sweep_when_exhausted`` it stays queued
+    (``DRAFT_RETRIES_EXHAUSTED``) for the lost-work sweep; anything else ends in
+    failed, with a reason free of secrets.
     The contact rules are applied again by the move to pending review itself.
     """
     if not claimed:
@@ -320,6 +337,17 @@ def draft_generate(
                 attempts=email.attempts + exc.attempts,
             )
             return DraftOutcome(email=email, claimed=True, retry_in=countdown)
+        if exc.transient and sweep_when_exhausted:
+            reason = f"{DRAFT_RETRIES_EXHAUSTED}: {exc.reason}"
+            logger.warning("Draft for email #%s: %s", email.pk, reason)
+            email = email_transition(
+                email=email,
+                to=EmailStatus.QUEUED,
+                note=reason,
+                error=reason,
+                attempts=email.attempts + exc.attempts,
+            )
+            return DraftOutcome(email=email, claimed=True)
         email = _draft_fail(email, reason=exc.reason, failure=exc)
         return DraftOutcome(email=email, claimed=True)
     except (DraftValidationError, ValueError) as exc:

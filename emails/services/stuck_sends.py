@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from emails.models import EmailStatus, ReengagementEmail
+from emails.services.dispatch import sends_publish
 from emails.services.review import user_can_review
 from emails.services.transitions import email_transition
 
@@ -38,17 +39,24 @@ def stuck_send_confirm_sent(
 def stuck_send_retry(
     *, email: ReengagementEmail, actor: AbstractBaseUser, note: str = ""
 ) -> ReengagementEmail:
-    """Put an email SES never received back to approved and send it (on commit)."""
+    """Put an email SES never received back to approved and send it (on commit).
+
+    Due now and stamped as dispatched, as "Send now" does: the publish after the
+    commit goes through the dispatcher's ``sends_publish``, which logs a failure
+    (broker down) instead of raising it into the page and clears the stamp, so
+    the next dispatcher run sends it.
+    """
     if not user_can_review(actor):
         raise PermissionDenied
-    from emails.sending_tasks import send_email_task
-
+    now = timezone.now()
     with transaction.atomic():
         email = email_transition(
             email=email,
             to=EmailStatus.APPROVED,
             actor=actor,
             note=note or "not found in SES: sending again",
+            send_after=now,
+            dispatched_at=now,
         )
-        transaction.on_commit(partial(send_email_task.delay, email.pk))
+        transaction.on_commit(partial(sends_publish, email_ids=[email.pk], stamp=now))
     return email

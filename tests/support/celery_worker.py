@@ -35,9 +35,19 @@ def database_url_of_test_db() -> str:
 
 
 def worker_start(
-    *, broker_url: str, env: dict[str, str] | None = None, concurrency: int = 8
+    *,
+    broker_url: str,
+    env: dict[str, str] | None = None,
+    concurrency: int = 8,
+    pool: str = "threads",
+    include: tuple[str, ...] = (),
 ) -> subprocess.Popen:
-    """Start a threads-pool worker on the default and llm queues; wait until ready."""
+    """Start a worker on every queue; wait until ready.
+
+    ``pool="prefork"`` runs tasks in child processes a test can SIGKILL one at
+    a time (the parent requeues the task at once and forks a new child);
+    ``include`` names modules the worker imports at start, before forking.
+    """
     from stitchengage.celery import app
 
     client = redis.Redis.from_url(broker_url)
@@ -64,7 +74,7 @@ def worker_start(
             "-Q",
             ",".join(QUEUES),
             "--pool",
-            "threads",
+            pool,
             "-c",
             str(concurrency),
             "-n",
@@ -74,6 +84,7 @@ def worker_start(
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *(f"--include={module}" for module in include),
         ],
         cwd=ROOT,
         env=full_env,
@@ -83,8 +94,14 @@ def worker_start(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"Celery worker exited with {process.returncode}")
-        if app.control.ping(destination=[hostname], timeout=0.5):
-            return process
+        # A connection of its own: Redis closes clients idle for 15 s
+        # (pytest-redis' --timeout), so a pooled one from an earlier ping in the
+        # same test session may be gone.
+        with app.connection_for_write() as connection:
+            if app.control.ping(
+                destination=[hostname], timeout=0.5, connection=connection
+            ):
+                return process
     worker_stop(process)
     raise RuntimeError("Celery worker did not answer a ping in time")
 

@@ -145,6 +145,9 @@ class FakeLlmServer:
         self.cost = cost
         self.response_model = response_model
         self._queue: deque[Behaviour] = deque()
+        self._statuses: list[int] = []
+        self._outage_until = 0.0
+        self._outage = server_error(status=503)
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -170,6 +173,22 @@ class FakeLlmServer:
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._requests)
+
+    @property
+    def statuses(self) -> list[int]:
+        """Return the HTTP status given to each chat request so far, in order."""
+        with self._lock:
+            return list(self._statuses)
+
+    def outage(self, seconds: float, behaviour: Behaviour | None = None) -> None:
+        """Answer every request with ``behaviour`` (503) for the next ``seconds``.
+
+        A provider down for a while, whatever the number of requests: the
+        scripted queue is left for after it.
+        """
+        with self._lock:
+            self._outage_until = time.monotonic() + seconds
+            self._outage = behaviour or server_error(status=503)
 
     def enqueue(self, *behaviours: Behaviour) -> None:
         """Script the next requests, in order; the default answers after that."""
@@ -205,7 +224,12 @@ class FakeLlmServer:
     def _next_behaviour(self, request: RecordedRequest) -> Behaviour:
         with self._lock:
             self._requests.append(request)
-            return self._queue.popleft() if self._queue else self.default
+            if time.monotonic() < self._outage_until:
+                behaviour = self._outage
+            else:
+                behaviour = self._queue.popleft() if self._queue else self.default
+            self._statuses.append(behaviour.status)
+            return behaviour
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:

@@ -1,0 +1,59 @@
+"""Fixtures of the fault tests: the real worker, the fake model, the test Redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.db import connection
+
+from tests.emails.conftest import (  # noqa: F401 - fixtures
+    _no_holdout,
+    broker,
+    llm_server,
+    llm_settings,
+)
+from tests.support.celery_worker import celery_worker  # noqa: F401 - fixture
+
+WAIT_SECONDS = 45.0
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS):
+    """Poll ``condition`` until true; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def database_backends_terminate(*, waiting_on_lock: bool = False) -> int:
+    """Terminate the other sessions of the test database; return how many.
+
+    What a PostgreSQL restart or an RDS failover does to a worker: its statement
+    in flight fails with ``OperationalError``. With ``waiting_on_lock``, only the
+    sessions blocked on a lock (a task caught mid-work).
+    """
+    with connection.cursor() as cursor:
+        # Inside a transaction the activity view is a snapshot: take a new one.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND (NOT %s OR wait_event_type = 'Lock')",
+            [waiting_on_lock],
+        )
+        return cursor.fetchone()[0]
+
+
+def database_sessions_waiting_on_lock() -> int:
+    """Return how many other sessions of the test database wait on a lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+            " current_database() AND pid <> pg_backend_pid()"
+            " AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
