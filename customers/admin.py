@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 
+from stitchengage.admin_pagination import BigListAdminMixin
 from stitchengage.admin_query import SafeListQueryMixin
 
 from . import selectors
@@ -25,7 +26,6 @@ from .admin_import import AllOrNothingImportMixin
 from .date_ranges import with_date_ranges
 from .forms import ClientAdminForm
 from .models import Client, Order, RiskTier
-from .pagination import CappedCountPaginator
 from .resources import ClientResource, OrderResource
 
 RECENT_ORDERS = 12
@@ -136,6 +136,7 @@ class NewOrderInline(admin.TabularInline):
 
 @admin.register(Client)
 class ClientAdmin(
+    BigListAdminMixin,
     SafeListQueryMixin,
     FastActionCheckboxMixin,
     OwnClientsMixin,
@@ -167,8 +168,6 @@ class ClientAdmin(
     search_help_text = "Search by first or last name, or email."
     list_select_related = ("stylist", "score")
     list_per_page = 50
-    show_full_result_count = False
-    paginator = CappedCountPaginator
     date_hierarchy = "signup_date"
     autocomplete_fields = ("stylist",)
     inlines = (NewOrderInline,)
@@ -369,6 +368,7 @@ class ClientAdmin(
 
 @admin.register(Order)
 class OrderAdmin(
+    BigListAdminMixin,
     SafeListQueryMixin,
     FastActionCheckboxMixin,
     OwnClientsMixin,
@@ -392,8 +392,6 @@ class OrderAdmin(
     search_help_text = "Search by the client's name or exact email."
     list_select_related = ("client",)
     list_per_page = 50
-    show_full_result_count = False
-    paginator = CappedCountPaginator
     autocomplete_fields = ("client",)
     ordering = ("-ordered_at", "-id")
 

@@ -53,6 +53,7 @@ from emails.services.stuck_sends import stuck_send_confirm_sent, stuck_send_retr
 from emails.services.transitions import IllegalTransition
 from scoring.presentation import score_history_html
 from scoring.selectors import client_score_history
+from stitchengage.admin_pagination import BigListAdminMixin
 from stitchengage.admin_query import OfferedChoicesFilter, SafeListQueryMixin
 
 STATUS_COLOURS = {
@@ -171,7 +172,7 @@ class CreatedAgeFilter(OfferedChoicesFilter):
 
 
 @admin.register(ReengagementEmail)
-class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
+class ReengagementEmailAdmin(BigListAdminMixin, SafeListQueryMixin, admin.ModelAdmin):
     """The review desk: the queue, the draft beside its client, the decisions.
 
     Nothing is edited through the model form (a stale save would write back an
@@ -255,7 +256,9 @@ class ReengagementEmailAdmin(SafeListQueryMixin, admin.ModelAdmin):
         ]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("client")
+        # The changelist skips list_select_related on a queryset that already
+        # selects related rows: name them all here (else a score query per row).
+        qs = super().get_queryset(request).select_related(*self.list_select_related)
         return emails_visible_to(request.user, qs)
 
     def get_list_filter(self, request):
