@@ -10,6 +10,7 @@ over the target get the EXPLAIN ANALYZE of their slowest query.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -33,6 +34,8 @@ class PageResult:
     queries: int
     slowest_sql: str
     slowest_ms: float
+    cpu_ms: float = 0.0
+    db_cpu_ms: float = 0.0
 
     @property
     def target(self) -> float:
@@ -44,8 +47,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def backend_cpu_seconds(pid: int) -> float:
+    """Return a PostgreSQL backend's CPU seconds so far (user + system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def page_time(http, label: str, url: str, runs: int, warmup: int = 3) -> PageResult:
-    """Request ``url`` warmup + runs times; return timings and query stats."""
+    """Request ``url`` warmup + runs times; return timings and query stats.
+
+    Besides wall clock, the CPU the page cost here (Django) and in its
+    PostgreSQL backend: on a shared box the wall clock mostly measures the
+    other jobs.
+    """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -53,11 +67,18 @@ def page_time(http, label: str, url: str, runs: int, warmup: int = 3) -> PageRes
         response = http.get(url)
         if response.status_code != 200:
             raise RuntimeError(f"{url} returned {response.status_code}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     timings = []
+    cpu_started = time.process_time()
+    db_started = backend_cpu_seconds(backend)
     for _ in range(runs):
         started = time.perf_counter()
         http.get(url)
         timings.append((time.perf_counter() - started) * 1000)
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / runs
+    db_cpu_ms = (backend_cpu_seconds(backend) - db_started) * 1000 / runs
     with CaptureQueriesContext(connection) as ctx:
         http.get(url)
     slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
@@ -69,6 +90,8 @@ def page_time(http, label: str, url: str, runs: int, warmup: int = 3) -> PageRes
         queries=len(ctx.captured_queries),
         slowest_sql=slowest["sql"],
         slowest_ms=float(slowest["time"]) * 1000,
+        cpu_ms=cpu_ms,
+        db_cpu_ms=db_cpu_ms,
     )
 
 
@@ -95,12 +118,12 @@ def emails_seed(*, pending: int, sent: int) -> int:
             "'A few new ideas for you, ' || c.first_name, 'Your stylist has ideas', "
             "'Hi ' || c.first_name || ', I have been keeping an eye out for pieces "
             "in the spirit of your last Fix.', 'offline-template', '', "
-            "(ARRAY['v1', 'v2'])[1 + c.id % 2], 0, 0, 0, 1, '', '', false, ''"
+            "(ARRAY['v1', 'v2'])[1 + c.id %% 2], 0, 0, 0, 1, '', '', false, ''"
         )
         cursor.execute(
             f"INSERT INTO emails_reengagementemail ({columns}) "  # noqa: S608 - constants only
             f"SELECT c.id, 'pending_review', 'bench-admin:' || c.id, {text}, 0, "
-            "NULL, now() - (c.id % 72) * interval '1 hour', now() "
+            "NULL, now() - (c.id %% 72) * interval '1 hour', now() "
             "FROM customers_client c JOIN scoring_clientscore s ON s.client_id = c.id "
             "WHERE s.risk_tier = 'at_risk' AND c.marketing_consent "
             "ORDER BY c.id LIMIT %s",
@@ -110,8 +133,8 @@ def emails_seed(*, pending: int, sent: int) -> int:
         cursor.execute(
             f"INSERT INTO emails_reengagementemail ({columns}) "  # noqa: S608 - constants only
             f"SELECT c.id, 'sent', 'bench-admin-sent:' || c.id, {text}, 0.0001, "
-            "now() - (c.id % 365) * interval '1 day', "
-            "now() - (c.id % 365) * interval '1 day' - interval '2 hours', now() "
+            "now() - (c.id %% 365) * interval '1 day', "
+            "now() - (c.id %% 365) * interval '1 day' - interval '2 hours', now() "
             "FROM customers_client c WHERE NOT EXISTS (SELECT 1 FROM "
             "emails_reengagementemail e WHERE e.client_id = c.id) "
             "ORDER BY c.id DESC LIMIT %s",
@@ -132,11 +155,21 @@ def explain(sql: str) -> str:
 
 def table_print(results: list[PageResult]) -> None:
     print()
-    print(f"{'page':<46} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}  target")
-    print("-" * 82)
+    print(
+        f"{'page':<46} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>7} {'DB CPU':>7} "
+        f"{'queries':>8}  target"
+    )
+    print("-" * 98)
     for r in results:
         ok = "ok" if r.p95 < r.target else "MISS"
-        print(f"{r.label:<46} {r.p50:8.1f} {r.p95:8.1f} {r.queries:8d}  {ok}")
+        print(
+            f"{r.label:<46} {r.p50:8.1f} {r.p95:8.1f} {r.cpu_ms:7.1f} "
+            f"{r.db_cpu_ms:7.1f} {r.queries:8d}  {ok}"
+        )
+    print(
+        "CPU ms: this process (Django) per request; DB CPU: its PostgreSQL "
+        f"backend's. Load average at the end: {os.getloadavg()[0]:.2f}"
+    )
     print()
 
 

@@ -2,23 +2,27 @@
 
 Django's changelist counts every matching row (``COUNT(*)``) to number its pages:
 about 100 ms for a million clients and a second for ten million orders, on every
-page view. Nobody pages past the first few hundred pages; they search or filter.
-So a list counts at most ``COUNT_CAP`` rows and pages through those, and says how
-many there are in words that do not pretend: "about 1,000,000 clients" (the
-planner's estimate, ``pg_class.reltuples``, kept up to date by autovacuum's
-ANALYZE) for a whole table, "more than 10,000 clients" for a filter that
-reaches the cap, the exact number below it.
+page view. Nobody pages far; they search or filter. So a list counts at most
+``COUNTED_PAGES`` pages of rows (1,000 at 50 a page) and pages through those, and
+says how many there are in words that do not pretend: "about 1,000,000 clients"
+(the planner's estimate, ``pg_class.reltuples``, kept up to date by autovacuum's
+ANALYZE) for a whole table, "more than 1,000 clients" for a filter that reaches
+the cap, the exact number below it. Counting 10,000 rows instead cost 80 ms for
+the at-risk filter at a million clients (a join per row).
 """
 
 from __future__ import annotations
 
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
-# 200 pages of 50: beyond that, searching or filtering beats paging.
-COUNT_CAP = 10_000
+from .admin_query import SearchSortMixin, list_filter_indexed
+
+# Beyond 20 pages, searching or filtering beats paging.
+COUNTED_PAGES = 20
 
 
 def table_row_estimate(queryset: QuerySet) -> int | None:
@@ -53,11 +57,15 @@ def _unfiltered(queryset) -> bool:
 
 
 class BigTablePaginator(Paginator):
-    """Count at most ``COUNT_CAP`` rows; an unfiltered list takes the estimate.
+    """Count at most ``COUNTED_PAGES`` pages; an unfiltered list takes the estimate.
 
     ``count`` is what the pages are numbered by (never above the cap);
     ``count_text`` is what the list shows.
     """
+
+    @cached_property
+    def cap(self) -> int:
+        return max(int(self.per_page), 1) * COUNTED_PAGES
 
     @cached_property
     def estimate(self) -> int | None:
@@ -65,38 +73,72 @@ class BigTablePaginator(Paginator):
         if not _unfiltered(self.object_list):
             return None
         estimate = table_row_estimate(self.object_list)
-        return estimate if estimate is not None and estimate >= COUNT_CAP else None
+        return estimate if estimate is not None and estimate >= self.cap else None
 
     @cached_property
     def _counted(self) -> int:
         """Count up to one row past the cap, to tell "exactly the cap" from more."""
         queryset = self.object_list
         if hasattr(queryset, "query"):
-            return queryset.order_by()[: COUNT_CAP + 1].count()
+            return queryset.order_by()[: self.cap + 1].count()
         return len(queryset)
 
     @cached_property
     def count(self) -> int:
         if self.estimate is not None:
-            return COUNT_CAP
-        return min(self._counted, COUNT_CAP)
+            return self.cap
+        return min(self._counted, self.cap)
 
     @cached_property
     def count_text(self) -> str:
         """Return the number of rows in words: exact, "about N" or "more than N"."""
         if self.estimate is not None:
             return f"about {self.estimate:,}"
-        if self._counted > COUNT_CAP:
-            return f"more than {COUNT_CAP:,}"
+        if self._counted > self.cap:
+            return f"more than {self.cap:,}"
         return f"{self.count:,}"
+
+
+class BigTableChangeList(SearchSortMixin, ChangeList):
+    """The changelist of a big table: no date drill-down on a narrowed list.
+
+    Django picks the drill-down's level and periods from MIN and MAX of the
+    date over the listed rows: two index probes for the whole table or a
+    drill-down, but a scan of the subset for anything narrower. A stylist's
+    order list (half a million orders at a million clients) spent 1 s on it.
+    So the drill-down shows only on the unfiltered list and within itself.
+    """
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        if self.date_hierarchy and self.narrowed():
+            self.date_hierarchy = None
+
+    def narrowed(self) -> bool:
+        """Return whether the rows are fewer than the table (or a drill-down)."""
+        drilldown = {f"{self.date_hierarchy}__{p}" for p in ("year", "month", "day")}
+        others = set(self.get_filters_params()) - drilldown
+        return bool(self.query or others or self.root_queryset.query.where)
 
 
 class BigListAdminMixin:
     """A changelist for a big table: no full count, the big-table paginator.
 
-    The counts show through ``admin/pagination.html`` and
-    ``admin/search_form.html`` (``cl.paginator.count_text``).
+    Plain fields in ``list_filter`` list their values from their index
+    (``list_filter_indexed``); give each one an index. The counts show through
+    ``admin/pagination.html`` and ``admin/search_form.html``
+    (``cl.paginator.count_text``).
     """
 
     paginator = BigTablePaginator
     show_full_result_count = False
+
+    def get_changelist(self, request, **kwargs):
+        return BigTableChangeList
+
+    def get_list_filter(self, request):
+        model = self.model
+        return [
+            list_filter_indexed(model, entry)
+            for entry in super().get_list_filter(request)
+        ]

@@ -1,6 +1,7 @@
 """Big admin lists count no more rows than they can page, and say so honestly."""
 
 import pytest
+from django.contrib import admin
 from django.db import connection
 
 from customers.models import Client
@@ -24,11 +25,11 @@ def analyse() -> None:
 def test_filtered_count_stops_at_the_cap(monkeypatch):
     """Past the cap a filter counts the cap and says "more than"; below, exact."""
     clients_make(7)
-    monkeypatch.setattr(admin_pagination, "COUNT_CAP", 5)
-    many = BigTablePaginator(Client.objects.filter(first_name="C"), 2)
+    monkeypatch.setattr(admin_pagination, "COUNTED_PAGES", 5)
+    many = BigTablePaginator(Client.objects.filter(first_name="C"), 1)
     assert many.count == 5
     assert many.count_text == "more than 5"
-    few = BigTablePaginator(Client.objects.filter(email__lt="c3"), 2)
+    few = BigTablePaginator(Client.objects.filter(email__lt="c3"), 1)
     assert few.count == 3
     assert few.count_text == "3"
 
@@ -36,8 +37,8 @@ def test_filtered_count_stops_at_the_cap(monkeypatch):
 def test_exactly_the_cap_is_not_more_than_the_cap(monkeypatch):
     """A filter matching exactly the cap shows the exact number."""
     clients_make(5)
-    monkeypatch.setattr(admin_pagination, "COUNT_CAP", 5)
-    paginator = BigTablePaginator(Client.objects.filter(first_name="C"), 2)
+    monkeypatch.setattr(admin_pagination, "COUNTED_PAGES", 5)
+    paginator = BigTablePaginator(Client.objects.filter(first_name="C"), 1)
     assert (paginator.count, paginator.count_text) == (5, "5")
 
 
@@ -47,8 +48,8 @@ def test_whole_table_takes_the_estimate_without_counting(
     """An unfiltered big list shows "about N" from the planner and runs no COUNT."""
     clients_make(7)
     analyse()
-    monkeypatch.setattr(admin_pagination, "COUNT_CAP", 5)
-    paginator = BigTablePaginator(Client.objects.all(), 2)
+    monkeypatch.setattr(admin_pagination, "COUNTED_PAGES", 5)
+    paginator = BigTablePaginator(Client.objects.all(), 1)
     with django_assert_num_queries(1) as ctx:
         assert paginator.count_text == "about 7"
         assert paginator.count == 5
@@ -59,7 +60,8 @@ def test_changelist_shows_the_estimate(admin_client, monkeypatch):
     """The client list says "about N clients" when it did not count them."""
     clients_make(7)
     analyse()
-    monkeypatch.setattr(admin_pagination, "COUNT_CAP", 5)
+    monkeypatch.setattr(admin_pagination, "COUNTED_PAGES", 5)
+    monkeypatch.setattr(admin.site._registry[Client], "list_per_page", 1)
     page = admin_client.get("/admin/customers/client/").content.decode()
     assert "about 7 clients" in page
     searched = admin_client.get("/admin/customers/client/?q=C").content.decode()
