@@ -118,9 +118,14 @@ class ReengagementEmail(models.Model):
             ("comment_reengagementemail", "Can comment on re-engagement emails"),
         ]
         indexes = [
-            models.Index(fields=["status", "-created_at"]),
+            # The admin's lists in their default order: the review queue
+            # (status pending_review) and "All emails".
+            models.Index(fields=["status", "-created_at", "-id"]),
+            models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["client", "-created_at"]),
+            # The admin's filters list their values from these (one probe each).
             models.Index(fields=["provider"]),
+            models.Index(fields=["prompt_version"]),
             models.Index(fields=["client", "sent_at"]),
             # The dispatcher's scan: approved emails by send time, a few rows.
             models.Index(

@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import admin, messages
+from django.db import connections, models, router
+from django.db.models.constants import LOOKUP_SEP
+from django.db.models.functions import Lower
 from django.http import HttpRequest, QueryDict
 
 _WARNED = "_stitch_ignored_list_params"
@@ -89,3 +92,88 @@ def _without_bad_drilldown(request: HttpRequest, field: str) -> QueryDict:
     _warn_ignored(request, "date", error)
     cleaned._mutable = False
     return cleaned
+
+
+def _case_insensitive(key, searched: set[str]):
+    """Return ``key`` as ``Lower(field)`` if it sorts by a searched text field."""
+    if not isinstance(key, str):
+        return key
+    name = key.removeprefix("-")
+    if name not in searched:
+        return key
+    return Lower(name).desc() if key.startswith("-") else Lower(name).asc()
+
+
+class SearchSortMixin:
+    """While searching, sort the searched text fields case-insensitively.
+
+    A search narrows the list by the same fields it is sorted by (names), so
+    PostgreSQL's cheapest-looking plan walks the name index in order, filtering,
+    until a page of matches turns up: at a million clients "smith" walked 66,000
+    rows to reach "Blacksmith" (1.7 s), "smith%" 800,000 to reach "S". No index
+    serves ``lower(name)``, so the matches come from the search indexes and only
+    they are sorted. Without a search the index order stays.
+    """
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if not self.query:
+            return ordering
+        searched = {
+            name.lstrip("^=@") for name in self.model_admin.get_search_fields(request)
+        }
+        return [_case_insensitive(key, searched) for key in ordering]
+
+
+def distinct_values_by_index(model, field) -> list:
+    """Return a column's distinct values, one index probe per value.
+
+    ``SELECT DISTINCT`` reads every row (220 ms over 220,000 emails for two
+    prompt variants); this walks the column's index from value to value, as
+    PostgreSQL has no skip scan of its own. The column needs an index of which
+    it is the first column.
+    """
+    connection = connections[router.db_for_read(model)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(field.column)
+    sql = (
+        f"WITH RECURSIVE walk(value) AS (SELECT MIN({column}) FROM {table} "  # noqa: S608 - names from _meta
+        f"UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > "
+        "walk.value) FROM walk WHERE walk.value IS NOT NULL) "
+        "SELECT value FROM walk WHERE value IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
+class IndexedValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """A field's filter whose choices come from its index, not a whole-table scan.
+
+    The choices are the values in the whole table, not only the rows the user's
+    role shows: configuration names such as a prompt variant or a provider, not
+    client data.
+    """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = distinct_values_by_index(model, field)
+
+
+def list_filter_indexed(model, entry):
+    """Return a list_filter entry with a plain field's filter made index-backed.
+
+    Fields with choices, booleans, dates and relations keep Django's filters
+    (none of them scans the table); a plain field would list its values with a
+    ``SELECT DISTINCT`` over every row.
+    """
+    if not isinstance(entry, str) or LOOKUP_SEP in entry:
+        return entry
+    field = model._meta.get_field(entry)
+    if (
+        field.is_relation
+        or field.flatchoices
+        or isinstance(field, models.BooleanField | models.DateField)
+    ):
+        return entry
+    return (entry, IndexedValuesFieldListFilter)

@@ -17,6 +17,7 @@ from emails.selectors import emails_visible_to
 from emails.services.review import user_can_review
 from scoring.presentation import tier_badge
 from stitchengage.admin_mixins import NotFoundOutsideBookMixin, ReadOnlyAdminMixin
+from stitchengage.admin_pagination import BigListAdminMixin
 from stitchengage.admin_query import SafeListQueryMixin
 
 from .actions import ReviewActionsMixin
@@ -28,6 +29,7 @@ SUBJECT_CHARS = 48  # the review queue's subject column
 
 
 class ReengagementEmailAdmin(
+    BigListAdminMixin,
     ReviewViewsMixin,
     ReviewActionsMixin,
     NotFoundOutsideBookMixin,
@@ -112,7 +114,9 @@ class ReengagementEmailAdmin(
         ]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("client")
+        # The changelist skips list_select_related on a queryset that already
+        # selects related rows: name them all here (else a score query per row).
+        qs = super().get_queryset(request).select_related(*self.list_select_related)
         return emails_visible_to(request.user, qs)
 
     def get_list_filter(self, request):

@@ -71,5 +71,7 @@ def test_list_queries_stay_flat_with_scores(client, django_assert_max_num_querie
         ClientScoreFactory()
     client.force_login(ManagerFactory())
     client.get(CHANGELIST)
-    with django_assert_max_num_queries(10):
+    # 11: the unfiltered list also reads the planner's row estimate (one
+    # pg_class row) before deciding whether to count.
+    with django_assert_max_num_queries(11):
         client.get(CHANGELIST)
