@@ -13,6 +13,7 @@ import numpy as np
 from django.conf import settings
 
 from scoring.bgnbd import BgNbdParams
+from scoring.churn_features import OrderHistory
 from scoring.churn_pipeline import (
     ChurnFit,
     churn_features,
@@ -31,16 +32,42 @@ def _day_number(day: dt.date) -> int:
     return (day - _EPOCH).days
 
 
+def history_clients(*, history: OrderHistory, keep: np.ndarray) -> OrderHistory:
+    """Return the history of the clients ``keep`` marks (codes renumbered)."""
+    rows = keep[history.client]
+    code = np.cumsum(keep) - 1
+    return OrderHistory(
+        client=code[history.client[rows]],
+        day=history.day[rows],
+        amount=history.amount[rows],
+        items_sent=history.items_sent[rows],
+        items_kept=history.items_kept[rows],
+        rating=history.rating[rows],
+        n_clients=int(keep.sum()),
+    )
+
+
 def churn_train(
-    *, as_of: dt.datetime, as_of_day: dt.date, n_clients: int, bgnbd: BgNbdParams
+    *,
+    as_of: dt.datetime,
+    as_of_day: dt.date,
+    n_clients: int,
+    bgnbd: BgNbdParams,
+    book: tuple[np.ndarray, OrderHistory] | None = None,
 ) -> ChurnFit:
     """Fit the churn pipeline on a sample of the book (client x cut-off rows).
 
     ``SCORING_GBDT_TRAIN_CLIENTS`` clients (every k-th id) are plenty for the
-    trees; the cut-offs multiply them into training rows.
+    trees; the cut-offs multiply them into training rows. ``book`` (client ids,
+    history) is the run's read of the order summaries; without it the sample
+    is read from the orders.
     """
     every = max(1, n_clients // max(1, settings.SCORING_GBDT_TRAIN_CLIENTS))
-    _, history = order_history(as_of=as_of, sample_every=every)
+    if book is None:
+        _, history = order_history(as_of=as_of, sample_every=every)
+    else:
+        ids, full = book
+        history = history_clients(history=full, keep=ids % every == 0)
     return churn_fit(
         history=history,
         as_of=_day_number(as_of_day),
@@ -71,15 +98,19 @@ def _churn_score_part(
     id_range: tuple[int, int] | None,
     single: bool,
     cap: int,
+    book: tuple[np.ndarray, OrderHistory] | None = None,
 ) -> tuple[np.ndarray, dict[int, list[str]]] | None:
     """Score the clients of one id range (or the few given)."""
     if client_ids.size == 0:
         return np.zeros(0), {}
-    ids, history = order_history(
-        as_of=as_of,
-        client_ids=client_ids.tolist() if single else None,
-        id_range=id_range,
-    )
+    if book is None:
+        ids, history = order_history(
+            as_of=as_of,
+            client_ids=client_ids.tolist() if single else None,
+            id_range=id_range,
+        )
+    else:
+        ids, history = _book_part(book, id_range)
     # Ranks against the fit's grid, so every part is on the whole book's scale.
     rows, _ = churn_features(
         history=history,
@@ -119,6 +150,29 @@ def _churn_score_part(
     return risk, reasons
 
 
+def _book_part(
+    book: tuple[np.ndarray, OrderHistory], id_range: tuple[int, int] | None
+) -> tuple[np.ndarray, OrderHistory]:
+    """Return the ids and history of the book's clients in ``id_range``.
+
+    Sorted by client, so a range is one slice of the rows (no copy).
+    """
+    ids, history = book
+    if id_range is None:
+        return ids, history
+    low, high = np.searchsorted(ids, id_range)
+    first, last = np.searchsorted(history.client, [low, high])
+    return ids[low:high], OrderHistory(
+        client=history.client[first:last] - low,
+        day=history.day[first:last],
+        amount=history.amount[first:last],
+        items_sent=history.items_sent[first:last],
+        items_kept=history.items_kept[first:last],
+        rating=history.rating[first:last],
+        n_clients=int(high - low),
+    )
+
+
 def churn_score(
     *,
     fit: ChurnFit,
@@ -126,13 +180,16 @@ def churn_score(
     as_of_day: dt.date,
     client_ids: np.ndarray,
     single: bool = False,
+    book: tuple[np.ndarray, OrderHistory] | None = None,
 ) -> tuple[np.ndarray, dict[int, list[str]]] | None:
     """Return calibrated churn risk aligned with ``client_ids``, and reasons.
 
     None when BG/NBD ships (its risk is already computed). Reasons are made for
     the clients at risk (the ones a draft is written for), the riskiest
     ``SCORING_REASONS_MAX`` of them in a full run: tree contributions cost
-    ~0.3 ms a client. Rescoring one client always explains it.
+    ~0.3 ms a client. Rescoring one client always explains it. ``book``
+    (client ids, history) is the run's read of the order summaries; without
+    it each part is read from the orders.
     """
     if fit.model == "bgnbd":
         return None
@@ -157,6 +214,7 @@ def churn_score(
             id_range=id_range,
             single=single,
             cap=cap,
+            book=book,
         )
         if scored is None:
             return None

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Client, RiskTier
@@ -26,6 +26,7 @@ from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
 from scoring.selectors import (
     OrderStats,
     model_fit_latest_accepted,
+    order_book,
     order_stats,
     scoring_run_latest_full,
 )
@@ -144,6 +145,7 @@ def _churn_scores(
     client_ids,
     *,
     single: bool = False,
+    book=None,
 ) -> tuple[str, object, dict[int, list[str]]] | None:
     """Return (model, risk, reasons) of the shipped ranking, None for BG/NBD."""
     scored = churn_score(
@@ -152,6 +154,7 @@ def _churn_scores(
         as_of_day=as_of_day,
         client_ids=client_ids,
         single=single,
+        book=book,
     )
     if scored is None:
         return None
@@ -167,7 +170,9 @@ def score_clients_all(
 ) -> ScoringRun:
     """Refit the churn model on the whole order book and rescore every client.
 
-    1. Aggregate the order book per client in one query.
+    1. Read every client's order summary (``customers.ClientOrderSummary``,
+       one row per client, kept current by every order write); on SQLite,
+       aggregate the orders instead.
     2. Fit BG/NBD and Gamma-Gamma. A degenerate fit is recorded as rejected
        and the previous accepted fit scores instead (``run.rejected_fit`` is
        set); with no accepted fit yet, raise ``ModelFitRejectedError`` before
@@ -185,7 +190,14 @@ def score_clients_all(
     phases: dict[str, float] = {}
 
     started = time.perf_counter()
-    stats = order_stats(as_of=as_of)
+    book = None
+    if connection.vendor == "postgresql":
+        # One read of the order summaries feeds the fit, training and predict.
+        read = order_book(as_of=as_of)
+        stats, book = read.stats, (read.stats.client_ids, read.history)
+        del read
+    else:
+        stats = order_stats(as_of=as_of)
     phases["aggregate"] = time.perf_counter() - started
     say(f"aggregated {len(stats):,} clients with orders")
     if len(stats) == 0:
@@ -228,7 +240,11 @@ def score_clients_all(
     started = time.perf_counter()
     if used is None:
         churn = churn_train(
-            as_of=as_of, as_of_day=as_of_day, n_clients=len(stats), bgnbd=bgnbd
+            as_of=as_of,
+            as_of_day=as_of_day,
+            n_clients=len(stats),
+            bgnbd=bgnbd,
+            book=book,
         )
         fields |= {
             "churn_model": churn.model,
@@ -249,8 +265,9 @@ def score_clients_all(
         inputs=inputs,
         bgnbd=bgnbd,
         gamma_gamma=gamma_gamma,
-        churn=_churn_scores(churn, as_of, as_of_day, stats.client_ids),
+        churn=_churn_scores(churn, as_of, as_of_day, stats.client_ids, book=book),
     )
+    del book
     phases["predict"] = time.perf_counter() - started
     at_risk = int((scores.tiers == RiskTier.AT_RISK).sum())
     say(f"predicted churn, orders and CLV; {at_risk:,} at risk")
