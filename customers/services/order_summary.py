@@ -150,14 +150,17 @@ def client_order_summaries_refresh(
 def client_order_summaries_rebuild() -> int:
     """Rebuild every summary row from the orders; return the number of rows.
 
-    For repair, and after a change to what a summary holds. TRUNCATE locks the
-    table until commit, so an order written meanwhile refreshes its client
-    after the rebuild and nothing is lost.
+    For repair, and after a change to what a summary holds. The EXCLUSIVE lock
+    (reads go on) waits for writers that refreshed rows already and holds back
+    the next until commit, whose refresh then runs on top: nothing is lost.
+    DELETE, not TRUNCATE: a caller's transaction may have deferred FK checks
+    pending, which TRUNCATE refuses.
     """
     if connection.vendor != "postgresql":
         return 0
     table = ClientOrderSummary._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {table}")
+        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
         cursor.execute(_upsert_sql(""), [first_countable_instant()])
         return cursor.rowcount
