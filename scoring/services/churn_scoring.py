@@ -79,6 +79,24 @@ def churn_train(
     )
 
 
+def churn_trained_recently(*, fit: ModelFit | None, as_of: dt.datetime) -> bool:
+    """Return whether ``fit``'s churn ranking is young enough to score again.
+
+    Younger than ``SCORING_MODEL_RETRAIN_DAYS``, trained for the same model rule
+    and horizon. Fits stored before the training date was recorded retrain.
+    """
+    days = settings.SCORING_MODEL_RETRAIN_DAYS
+    details = (fit.churn_details or {}) if fit else {}
+    trained = details.get("trained_at")
+    if days <= 0 or not trained:
+        return False
+    return (
+        details.get("trained_for") == settings.SCORING_CHURN_MODEL
+        and details.get("horizon") == settings.SCORING_HORIZON_DAYS
+        and as_of - dt.datetime.fromisoformat(trained) < dt.timedelta(days=days)
+    )
+
+
 def churn_fit_from_model_fit(fit: ModelFit, bgnbd: BgNbdParams) -> ChurnFit:
     """Return the churn ranking a stored fit ships."""
     return churn_fit_load(

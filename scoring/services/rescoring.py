@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ from scoring.services.churn_scoring import (
     churn_fit_from_model_fit,
     churn_score,
     churn_train,
+    churn_trained_recently,
 )
 from scoring.services.predictions import (
     RfmInputs,
@@ -179,7 +181,9 @@ def score_clients_all(
        anything is written.
     3. Train the churn ranking on a sample of client x cut-off rows
        (``scoring.churn_pipeline``: trees, BG/NBD or a baseline, whichever
-       its own backtest ranks best; stored on the fit).
+       its own backtest ranks best; stored on the fit), unless the latest
+       accepted fit's ranking is younger than ``SCORING_MODEL_RETRAIN_DAYS``:
+       then that one scores again and is stored on the new fit.
     4. Predict, vectorised; tiers apply to the shipped calibrated risk.
     5. Write the fit (if accepted), the run and every snapshot and current
        score in one transaction; announce clients newly at risk on commit.
@@ -238,7 +242,17 @@ def score_clients_all(
     # The churn ranking: trained with the BG/NBD fit that scores; a rejected
     # fit's run keeps the ranking of the fit it falls back on.
     started = time.perf_counter()
-    if used is None:
+    latest = model_fit_latest_accepted() if used is None else None
+    if used is None and churn_trained_recently(fit=latest, as_of=as_of):
+        # Steady state: the stored ranking scores; the BG/NBD refit is cheap.
+        churn = churn_fit_from_model_fit(latest, bgnbd)
+        fields |= {
+            "churn_model": latest.churn_model,
+            "churn_booster": latest.churn_booster,
+            "churn_details": latest.churn_details | {"reused_from_fit": latest.pk},
+        }
+        trained = f"reused from fit #{latest.pk}"
+    elif used is None:
         churn = churn_train(
             as_of=as_of,
             as_of_day=as_of_day,
@@ -249,14 +263,20 @@ def score_clients_all(
         fields |= {
             "churn_model": churn.model,
             "churn_booster": churn.booster or "",
-            "churn_details": churn_fit_details(churn),
+            "churn_details": churn_fit_details(churn)
+            | {
+                "trained_at": as_of.isoformat(),
+                "trained_for": settings.SCORING_CHURN_MODEL,
+            },
         }
+        trained = "trained"
     else:
         churn = churn_fit_from_model_fit(used, bgnbd)
+        trained = f"from fit #{used.pk}"
     phases["train"] = time.perf_counter() - started
     say(
-        f"churn ranking: {churn.model} ({churn.reason}); "
-        f"{churn.train_rows:,} training rows in {phases['train']:.1f}s"
+        f"churn ranking: {churn.model} ({churn.reason}); {trained}, "
+        f"{churn.train_rows:,} training rows; {phases['train']:.1f}s"
     )
 
     started = time.perf_counter()
