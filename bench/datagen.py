@@ -93,24 +93,49 @@ class GenerateSummary:
 
 @contextlib.contextmanager
 def bench_database(
-    *, dbname: str = "stitchengage_bench", keep: bool = False
+    *,
+    dbname: str = "stitchengage_bench",
+    keep: bool = False,
+    data_dir: Path | None = None,
 ) -> Iterator[str]:
     """Start a throwaway PostgreSQL, point Django at it, migrate; yield its URL.
 
     The cluster lives in a temp directory on a free port and is stopped and removed
     on exit, also on error or Ctrl-C. It runs with fsync off: it is disposable.
+
+    With ``data_dir`` the cluster lives there instead and is only stopped on exit:
+    a later run with the same directory starts it again with its data (a 1M book
+    takes minutes to generate) and migrates it, so new indexes are built on it.
+    Use ``bench_book_present()`` to see whether the book is already there.
     """
     import port_for
     import psycopg
     from pytest_postgresql.executors import PostgreSQLExecutor
 
-    tmp = Path(tempfile.mkdtemp(prefix="stitch-bench-", dir="/tmp"))
+    class KeptExecutor(PostgreSQLExecutor):
+        """Never initdb over or remove a kept data directory."""
+
+        def init_directory(self) -> None:
+            if not (Path(self.datadir) / "PG_VERSION").exists():
+                super().init_directory()
+
+        def clean_directory(self) -> None:
+            pass
+
+    kept = data_dir is not None
+    if kept:
+        tmp = Path(data_dir).resolve()
+        tmp.mkdir(parents=True, exist_ok=True)
+        keep = True
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="stitch-bench-", dir="/tmp"))
     port = port_for.get_port(None)
-    executor = PostgreSQLExecutor(
+    executor_class = KeptExecutor if kept else PostgreSQLExecutor
+    executor = executor_class(
         executable=str(REPO / "scripts" / "pg_ctl"),
         host="127.0.0.1",
         port=port,
-        datadir=str(tmp / f"data-{port}"),
+        datadir=str(tmp / ("data" if kept else f"data-{port}")),
         unixsocketdir=str(tmp),
         logfile=str(tmp / f"postgresql.{port}.log"),
         startparams="-w",
@@ -129,7 +154,11 @@ def bench_database(
             host="127.0.0.1", port=port, user="postgres", dbname="postgres"
         ) as conn:
             conn.autocommit = True
-            conn.execute(f'CREATE DATABASE "{dbname}"')
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [dbname]
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{dbname}"')
         url = f"postgres://postgres@127.0.0.1:{port}/{dbname}"
         os.environ["DATABASE_URL"] = url
         os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
@@ -158,6 +187,15 @@ def bench_database(
             executor.stop()
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_book_present(*, n_clients: int) -> bool:
+    """Return whether a kept database already holds a bench book of this size."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM customers_client")
+        return cursor.fetchone()[0] == n_clients
 
 
 def bench_data_generate(
