@@ -114,6 +114,7 @@ operations = st.lists(
     st.one_of(
         st.tuples(st.just("create"), st.integers(0, 3), order_fields),
         st.tuples(st.just("edit"), st.integers(0, 30), order_fields),
+        st.tuples(st.just("move"), st.integers(0, 30), st.integers(0, 3)),
         st.tuples(st.just("delete"), st.integers(0, 30)),
         st.tuples(st.just("delete_all"), st.integers(0, 3)),
         st.tuples(
@@ -145,13 +146,14 @@ def _apply(order: Order, fields: dict, now: dt.datetime) -> None:
 
 
 @settings(
-    max_examples=30,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(steps=operations)
 def test_order_summaries_equal_the_orders_after_any_writes(steps, tmp_path):
-    """Inserts, edits, deletes (one and many) and imports all keep the summary."""
+    """Inserts, edits, moves to another client, deletes (one and many) and
+    imports all keep the summary."""
     now = timezone.localtime().replace(minute=0, second=0, microsecond=0)
     batch = next(_serial)
     clients = [
@@ -173,6 +175,11 @@ def test_order_summaries_equal_the_orders_after_any_writes(steps, tmp_path):
             order = orders[step[1] % len(orders)]
             if Order.objects.filter(pk=order.pk).exists():
                 _apply(order, step[2], now)
+                order.save()
+        elif step[0] == "move" and orders:
+            order = orders[step[1] % len(orders)]
+            if Order.objects.filter(pk=order.pk).exists():
+                order.client = clients[step[2]]
                 order.save()
         elif step[0] == "delete" and orders:
             order = orders.pop(step[1] % len(orders))
@@ -199,3 +206,22 @@ def test_rebuild_restores_a_summary_written_past_the_write_paths():
     call_command("score_clients", "--rebuild-summary", verbosity=0)
     assert_summaries_match_orders()
     assert ClientOrderSummary.objects.count() == 40
+
+
+def test_a_fix_moved_to_another_client_leaves_the_first_summary():
+    """Both clients' summaries follow a Fix moved from one to the other."""
+    first, second = (
+        Client.objects.create(first_name=n, email=f"move-{n}@example.com")
+        for n in ("a", "b")
+    )
+    order = Order.objects.create(
+        client=first,
+        ordered_at=timezone.now() - dt.timedelta(days=2),
+        status=OrderStatus.KEPT,
+        amount=Decimal("12.00"),
+    )
+    order.client = second
+    order.save()
+    assert not ClientOrderSummary.objects.filter(client=first).exists()
+    assert ClientOrderSummary.objects.get(client=second).order_days == 1
+    assert_summaries_match_orders()
