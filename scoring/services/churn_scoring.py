@@ -23,7 +23,7 @@ from scoring.churn_pipeline import (
     churn_reasons,
 )
 from scoring.models import ModelFit
-from scoring.selectors import client_id_ranges, order_history
+from scoring.selectors import client_id_ranges, histories_join, order_history
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -53,21 +53,22 @@ def churn_train(
     as_of_day: dt.date,
     n_clients: int,
     bgnbd: BgNbdParams,
-    book: tuple[np.ndarray, OrderHistory] | None = None,
+    book: list[tuple[np.ndarray, OrderHistory]] | None = None,
 ) -> ChurnFit:
     """Fit the churn pipeline on a sample of the book (client x cut-off rows).
 
     ``SCORING_GBDT_TRAIN_CLIENTS`` clients (every k-th id) are plenty for the
     trees; the cut-offs multiply them into training rows. ``book`` (client ids,
-    history) is the run's read of the order summaries; without it the sample
-    is read from the orders.
+    history per part) is the run's read of the order summaries; without it the
+    sample is read from the orders.
     """
     every = max(1, n_clients // max(1, settings.SCORING_GBDT_TRAIN_CLIENTS))
     if book is None:
         _, history = order_history(as_of=as_of, sample_every=every)
     else:
-        ids, full = book
-        history = history_clients(history=full, keep=ids % every == 0)
+        history = histories_join(
+            [history_clients(history=h, keep=ids % every == 0) for ids, h in book]
+        )
     return churn_fit(
         history=history,
         as_of=_day_number(as_of_day),
@@ -116,19 +117,19 @@ def _churn_score_part(
     id_range: tuple[int, int] | None,
     single: bool,
     cap: int,
-    book: tuple[np.ndarray, OrderHistory] | None = None,
+    part: tuple[np.ndarray, OrderHistory] | None = None,
 ) -> tuple[np.ndarray, dict[int, list[str]]] | None:
-    """Score the clients of one id range (or the few given)."""
+    """Score the clients of one id range (or the few given, or one read part)."""
     if client_ids.size == 0:
         return np.zeros(0), {}
-    if book is None:
+    if part is None:
         ids, history = order_history(
             as_of=as_of,
             client_ids=client_ids.tolist() if single else None,
             id_range=id_range,
         )
     else:
-        ids, history = _book_part(book, id_range)
+        ids, history = part
     # Ranks against the fit's grid, so every part is on the whole book's scale.
     rows, _ = churn_features(
         history=history,
@@ -168,29 +169,6 @@ def _churn_score_part(
     return risk, reasons
 
 
-def _book_part(
-    book: tuple[np.ndarray, OrderHistory], id_range: tuple[int, int] | None
-) -> tuple[np.ndarray, OrderHistory]:
-    """Return the ids and history of the book's clients in ``id_range``.
-
-    Sorted by client, so a range is one slice of the rows (no copy).
-    """
-    ids, history = book
-    if id_range is None:
-        return ids, history
-    low, high = np.searchsorted(ids, id_range)
-    first, last = np.searchsorted(history.client, [low, high])
-    return ids[low:high], OrderHistory(
-        client=history.client[first:last] - low,
-        day=history.day[first:last],
-        amount=history.amount[first:last],
-        items_sent=history.items_sent[first:last],
-        items_kept=history.items_kept[first:last],
-        rating=history.rating[first:last],
-        n_clients=int(high - low),
-    )
-
-
 def churn_score(
     *,
     fit: ChurnFit,
@@ -198,7 +176,7 @@ def churn_score(
     as_of_day: dt.date,
     client_ids: np.ndarray,
     single: bool = False,
-    book: tuple[np.ndarray, OrderHistory] | None = None,
+    book: list[tuple[np.ndarray, OrderHistory]] | None = None,
 ) -> tuple[np.ndarray, dict[int, list[str]]] | None:
     """Return calibrated churn risk aligned with ``client_ids``, and reasons.
 
@@ -206,11 +184,33 @@ def churn_score(
     the clients at risk (the ones a draft is written for), the riskiest
     ``SCORING_REASONS_MAX`` of them in a full run: tree contributions cost
     ~0.3 ms a client. Rescoring one client always explains it. ``book``
-    (client ids, history) is the run's read of the order summaries; without
-    it each part is read from the orders.
+    (client ids, history per part; together ``client_ids``) is the run's read
+    of the order summaries; without it each part is read from the orders.
     """
     if fit.model == "bgnbd":
         return None
+    if book is not None:
+        risks, reasons = [], {}
+        cap = max(1, settings.SCORING_REASONS_MAX // max(1, len(book)))
+        for part in book:
+            scored = _churn_score_part(
+                fit=fit,
+                as_of=as_of,
+                as_of_day=as_of_day,
+                client_ids=part[0],
+                id_range=None,
+                single=False,
+                cap=cap,
+                part=part,
+            )
+            if scored is None:
+                return None
+            risks.append(scored[0])
+            reasons |= scored[1]
+        risk = np.concatenate(risks) if risks else np.zeros(0)
+        if not np.array_equal(np.concatenate([p[0] for p in book]), client_ids):
+            return None
+        return risk, reasons
     if single:
         parts: list[tuple[int, int] | None] = [None]
     else:
@@ -232,7 +232,6 @@ def churn_score(
             id_range=id_range,
             single=single,
             cap=cap,
-            book=book,
         )
         if scored is None:
             return None

@@ -198,7 +198,7 @@ def score_clients_all(
     if connection.vendor == "postgresql":
         # One read of the order summaries feeds the fit, training and predict.
         read = order_book(as_of=as_of)
-        stats, book = read.stats, (read.stats.client_ids, read.history)
+        stats, book = read.stats, read.parts
         del read
     else:
         stats = order_stats(as_of=as_of)

@@ -85,10 +85,13 @@ def test_order_book_equals_the_order_aggregations(parts):
         )
     np.testing.assert_allclose(book.stats.total_amount, stats.total_amount, rtol=1e-12)
 
-    np.testing.assert_array_equal(ids, book.stats.client_ids)
-    assert book.history.n_clients == history.n_clients
+    book_ids, book_history = book.history()
+    assert len(book.parts) == parts
+    np.testing.assert_array_equal(book_ids, book.stats.client_ids)
+    np.testing.assert_array_equal(ids, book_ids)
+    assert book_history.n_clients == history.n_clients
     for field in ("client", "day", "amount", "items_sent", "items_kept"):
         np.testing.assert_array_equal(
-            getattr(book.history, field), getattr(history, field), err_msg=field
+            getattr(book_history, field), getattr(history, field), err_msg=field
         )
-    np.testing.assert_allclose(book.history.rating, history.rating, rtol=1e-15)
+    np.testing.assert_allclose(book_history.rating, history.rating, rtol=1e-15)
