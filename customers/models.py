@@ -308,6 +308,43 @@ class Order(models.Model):
         return self.items_kept / self.items_sent if self.items_sent else None
 
 
+class ClientOrderSummary(models.Model):
+    """One row per client with a countable Fix: what the scoring models read.
+
+    Kept current in the transaction of every order write
+    (``customers.services.order_summary``), so a full rescoring reads a million
+    rows instead of ten million orders. Countable: not canceled, dated from
+    ``BUSINESS_STARTED_ON``; scheduled future Fixes are included and left out
+    at scoring time. ``days`` packs one record per order day
+    (``order_summary.DAY_RECORD``), oldest first: the learned model's features
+    (gaps, recent counts, last Fixes' outcome, rating trend) need the days, not
+    only sums. Rebuild it with ``score_clients --rebuild-summary``.
+    """
+
+    client = models.OneToOneField(
+        Client,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="order_summary",
+    )
+    order_days = models.PositiveIntegerField()
+    first_order_on = models.DateField()
+    last_order_on = models.DateField()
+    last_ordered_at = models.DateTimeField()
+    amount_total = models.DecimalField(max_digits=14, decimal_places=2)
+    items_sent = models.PositiveIntegerField()
+    items_kept = models.PositiveIntegerField()
+    rating_sum = models.PositiveIntegerField()
+    rating_count = models.PositiveIntegerField()
+    days = models.BinaryField()
+
+    class Meta:
+        verbose_name_plural = "client order summaries"
+
+    def __str__(self) -> str:
+        return f"Order summary of client {self.client_id}"
+
+
 class ImportJobModel(models.TextChoices):
     CLIENTS = "clients", "Clients"
     ORDERS = "orders", "Orders (Fixes)"

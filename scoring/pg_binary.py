@@ -27,6 +27,11 @@ def _row_dtype(dtypes: dict[str, str]) -> np.dtype:
 
 def binary_copy_encode(columns: dict[str, tuple[np.ndarray, str]]) -> bytes:
     """Encode equal-length arrays as a COPY BINARY payload (name -> (values, dtype))."""
+    return HEADER + binary_copy_rows(columns) + TRAILER
+
+
+def binary_copy_rows(columns: dict[str, tuple[np.ndarray, str]]) -> bytes:
+    """Encode the rows alone (no header or trailer), to stream a payload in chunks."""
     dtypes = {name: dtype for name, (_, dtype) in columns.items()}
     sizes = {len(values) for values, _ in columns.values()}
     if len(sizes) != 1:
@@ -38,7 +43,7 @@ def binary_copy_encode(columns: dict[str, tuple[np.ndarray, str]]) -> bytes:
         # Convert contiguously first: casting straight into the packed,
         # byte-swapped field is three times slower.
         rows[name] = np.asarray(values).astype(dtype)
-    return HEADER + rows.tobytes() + TRAILER
+    return rows.tobytes()
 
 
 def binary_copy_decode(

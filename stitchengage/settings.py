@@ -417,6 +417,9 @@ SCORING_REASONS_MAX = env.int("SCORING_REASONS_MAX", default=20_000)
 # Client-id parts the full run predicts in (memory: ~1 GB per 10M client-days).
 SCORING_PREDICT_PARTS = env.int("SCORING_PREDICT_PARTS", default=4)
 SCORING_CHURN_MODEL = env.str("SCORING_CHURN_MODEL", default="auto")
+# A full run retrains the churn ranking only when the stored one is this many
+# days old (Braze retrains every two weeks); 0 retrains every run.
+SCORING_MODEL_RETRAIN_DAYS = env.int("SCORING_MODEL_RETRAIN_DAYS", default=14)
 SCORING_LAPSED_DAYS = env.int("SCORING_LAPSED_DAYS", default=365)
 SCORING_CLV_MONTHS = env.int("SCORING_CLV_MONTHS", default=12)
 SCORING_CLV_MONTHLY_DISCOUNT = env.float("SCORING_CLV_MONTHLY_DISCOUNT", default=0.01)

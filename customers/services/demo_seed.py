@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from customers.models import BudgetBand, Client, Order, OrderStatus, Style
 from customers.roles import STYLISTS
+from customers.services.order_summary import client_order_summaries_refresh
 
 DEMO_EXTERNAL_ID_PREFIX = "demo-"
 DEMO_CLIENT_DOMAIN = "example.com"
@@ -252,6 +253,8 @@ def demo_seed(
         for row in order_rows:
             row[0] = pks[row[0]]
         rows_insert(model=Order, columns=ORDER_COLUMNS, rows=order_rows)
+        # order_count / last_order_at were set above; the scoring summary here.
+        client_order_summaries_refresh(client_pks=pks.values())
 
     names, counts = np.unique(segments, return_counts=True)
     return SeedSummary(

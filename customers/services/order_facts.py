@@ -8,6 +8,7 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from customers.models import Client, Order
+from customers.services.order_summary import client_order_summaries_refresh
 
 
 def clients_order_facts_refresh(
@@ -16,7 +17,9 @@ def clients_order_facts_refresh(
     """Recompute ``order_count`` and ``last_order_at`` of these clients in SQL.
 
     Every Fix counts, whatever its status: these are the CRM's facts, not the
-    scoring inputs (which skip canceled and future Fixes).
+    scoring inputs (which skip canceled and future Fixes). The same call
+    refreshes the clients' order summaries (the scoring inputs), after the
+    client rows are locked by this update.
     """
     pks = sorted(set(client_pks))
     orders = Order.objects.filter(client=OuterRef("pk")).order_by().values("client")
@@ -29,3 +32,4 @@ def clients_order_facts_refresh(
                 orders.annotate(last=Max("ordered_at")).values("last")
             ),
         )
+    client_order_summaries_refresh(client_pks=pks, batch_size=batch_size)

@@ -13,6 +13,7 @@ import numpy as np
 from django.conf import settings
 
 from scoring.bgnbd import BgNbdParams
+from scoring.churn_features import OrderHistory
 from scoring.churn_pipeline import (
     ChurnFit,
     churn_features,
@@ -22,7 +23,7 @@ from scoring.churn_pipeline import (
     churn_reasons,
 )
 from scoring.models import ModelFit
-from scoring.selectors import client_id_ranges, order_history
+from scoring.selectors import client_id_ranges, histories_join, order_history
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -31,16 +32,43 @@ def _day_number(day: dt.date) -> int:
     return (day - _EPOCH).days
 
 
+def history_clients(*, history: OrderHistory, keep: np.ndarray) -> OrderHistory:
+    """Return the history of the clients ``keep`` marks (codes renumbered)."""
+    rows = keep[history.client]
+    code = np.cumsum(keep) - 1
+    return OrderHistory(
+        client=code[history.client[rows]],
+        day=history.day[rows],
+        amount=history.amount[rows],
+        items_sent=history.items_sent[rows],
+        items_kept=history.items_kept[rows],
+        rating=history.rating[rows],
+        n_clients=int(keep.sum()),
+    )
+
+
 def churn_train(
-    *, as_of: dt.datetime, as_of_day: dt.date, n_clients: int, bgnbd: BgNbdParams
+    *,
+    as_of: dt.datetime,
+    as_of_day: dt.date,
+    n_clients: int,
+    bgnbd: BgNbdParams,
+    book: list[tuple[np.ndarray, OrderHistory]] | None = None,
 ) -> ChurnFit:
     """Fit the churn pipeline on a sample of the book (client x cut-off rows).
 
     ``SCORING_GBDT_TRAIN_CLIENTS`` clients (every k-th id) are plenty for the
-    trees; the cut-offs multiply them into training rows.
+    trees; the cut-offs multiply them into training rows. ``book`` (client ids,
+    history per part) is the run's read of the order summaries; without it the
+    sample is read from the orders.
     """
     every = max(1, n_clients // max(1, settings.SCORING_GBDT_TRAIN_CLIENTS))
-    _, history = order_history(as_of=as_of, sample_every=every)
+    if book is None:
+        _, history = order_history(as_of=as_of, sample_every=every)
+    else:
+        history = histories_join(
+            [history_clients(history=h, keep=ids % every == 0) for ids, h in book]
+        )
     return churn_fit(
         history=history,
         as_of=_day_number(as_of_day),
@@ -49,6 +77,24 @@ def churn_train(
         min_clients=settings.SCORING_GBDT_MIN_CLIENTS,
         min_history_days=settings.SCORING_GBDT_MIN_HISTORY_DAYS,
         bgnbd=bgnbd,
+    )
+
+
+def churn_trained_recently(*, fit: ModelFit | None, as_of: dt.datetime) -> bool:
+    """Return whether ``fit``'s churn ranking is young enough to score again.
+
+    Younger than ``SCORING_MODEL_RETRAIN_DAYS``, trained for the same model rule
+    and horizon. Fits stored before the training date was recorded retrain.
+    """
+    days = settings.SCORING_MODEL_RETRAIN_DAYS
+    details = (fit.churn_details or {}) if fit else {}
+    trained = details.get("trained_at")
+    if days <= 0 or not trained:
+        return False
+    return (
+        details.get("trained_for") == settings.SCORING_CHURN_MODEL
+        and details.get("horizon") == settings.SCORING_HORIZON_DAYS
+        and as_of - dt.datetime.fromisoformat(trained) < dt.timedelta(days=days)
     )
 
 
@@ -71,15 +117,19 @@ def _churn_score_part(
     id_range: tuple[int, int] | None,
     single: bool,
     cap: int,
+    part: tuple[np.ndarray, OrderHistory] | None = None,
 ) -> tuple[np.ndarray, dict[int, list[str]]] | None:
-    """Score the clients of one id range (or the few given)."""
+    """Score the clients of one id range (or the few given, or one read part)."""
     if client_ids.size == 0:
         return np.zeros(0), {}
-    ids, history = order_history(
-        as_of=as_of,
-        client_ids=client_ids.tolist() if single else None,
-        id_range=id_range,
-    )
+    if part is None:
+        ids, history = order_history(
+            as_of=as_of,
+            client_ids=client_ids.tolist() if single else None,
+            id_range=id_range,
+        )
+    else:
+        ids, history = part
     # Ranks against the fit's grid, so every part is on the whole book's scale.
     rows, _ = churn_features(
         history=history,
@@ -126,16 +176,41 @@ def churn_score(
     as_of_day: dt.date,
     client_ids: np.ndarray,
     single: bool = False,
+    book: list[tuple[np.ndarray, OrderHistory]] | None = None,
 ) -> tuple[np.ndarray, dict[int, list[str]]] | None:
     """Return calibrated churn risk aligned with ``client_ids``, and reasons.
 
     None when BG/NBD ships (its risk is already computed). Reasons are made for
     the clients at risk (the ones a draft is written for), the riskiest
     ``SCORING_REASONS_MAX`` of them in a full run: tree contributions cost
-    ~0.3 ms a client. Rescoring one client always explains it.
+    ~0.3 ms a client. Rescoring one client always explains it. ``book``
+    (client ids, history per part; together ``client_ids``) is the run's read
+    of the order summaries; without it each part is read from the orders.
     """
     if fit.model == "bgnbd":
         return None
+    if book is not None:
+        risks, reasons = [], {}
+        cap = max(1, settings.SCORING_REASONS_MAX // max(1, len(book)))
+        for part in book:
+            scored = _churn_score_part(
+                fit=fit,
+                as_of=as_of,
+                as_of_day=as_of_day,
+                client_ids=part[0],
+                id_range=None,
+                single=False,
+                cap=cap,
+                part=part,
+            )
+            if scored is None:
+                return None
+            risks.append(scored[0])
+            reasons |= scored[1]
+        risk = np.concatenate(risks) if risks else np.zeros(0)
+        if not np.array_equal(np.concatenate([p[0] for p in book]), client_ids):
+            return None
+        return risk, reasons
     if single:
         parts: list[tuple[int, int] | None] = [None]
     else:

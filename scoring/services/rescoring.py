@@ -14,7 +14,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Client, RiskTier
@@ -26,6 +27,7 @@ from scoring.models import ModelFit, ScoreSnapshot, ScoringRun
 from scoring.selectors import (
     OrderStats,
     model_fit_latest_accepted,
+    order_book,
     order_stats,
     scoring_run_latest_full,
 )
@@ -33,6 +35,7 @@ from scoring.services.churn_scoring import (
     churn_fit_from_model_fit,
     churn_score,
     churn_train,
+    churn_trained_recently,
 )
 from scoring.services.predictions import (
     RfmInputs,
@@ -144,6 +147,7 @@ def _churn_scores(
     client_ids,
     *,
     single: bool = False,
+    book=None,
 ) -> tuple[str, object, dict[int, list[str]]] | None:
     """Return (model, risk, reasons) of the shipped ranking, None for BG/NBD."""
     scored = churn_score(
@@ -152,6 +156,7 @@ def _churn_scores(
         as_of_day=as_of_day,
         client_ids=client_ids,
         single=single,
+        book=book,
     )
     if scored is None:
         return None
@@ -167,14 +172,18 @@ def score_clients_all(
 ) -> ScoringRun:
     """Refit the churn model on the whole order book and rescore every client.
 
-    1. Aggregate the order book per client in one query.
+    1. Read every client's order summary (``customers.ClientOrderSummary``,
+       one row per client, kept current by every order write); on SQLite,
+       aggregate the orders instead.
     2. Fit BG/NBD and Gamma-Gamma. A degenerate fit is recorded as rejected
        and the previous accepted fit scores instead (``run.rejected_fit`` is
        set); with no accepted fit yet, raise ``ModelFitRejectedError`` before
        anything is written.
     3. Train the churn ranking on a sample of client x cut-off rows
        (``scoring.churn_pipeline``: trees, BG/NBD or a baseline, whichever
-       its own backtest ranks best; stored on the fit).
+       its own backtest ranks best; stored on the fit), unless the latest
+       accepted fit's ranking is younger than ``SCORING_MODEL_RETRAIN_DAYS``:
+       then that one scores again and is stored on the new fit.
     4. Predict, vectorised; tiers apply to the shipped calibrated risk.
     5. Write the fit (if accepted), the run and every snapshot and current
        score in one transaction; announce clients newly at risk on commit.
@@ -185,7 +194,14 @@ def score_clients_all(
     phases: dict[str, float] = {}
 
     started = time.perf_counter()
-    stats = order_stats(as_of=as_of)
+    book = None
+    if connection.vendor == "postgresql":
+        # One read of the order summaries feeds the fit, training and predict.
+        read = order_book(as_of=as_of)
+        stats, book = read.stats, read.parts
+        del read
+    else:
+        stats = order_stats(as_of=as_of)
     phases["aggregate"] = time.perf_counter() - started
     say(f"aggregated {len(stats):,} clients with orders")
     if len(stats) == 0:
@@ -226,21 +242,41 @@ def score_clients_all(
     # The churn ranking: trained with the BG/NBD fit that scores; a rejected
     # fit's run keeps the ranking of the fit it falls back on.
     started = time.perf_counter()
-    if used is None:
+    latest = model_fit_latest_accepted() if used is None else None
+    if used is None and churn_trained_recently(fit=latest, as_of=as_of):
+        # Steady state: the stored ranking scores; the BG/NBD refit is cheap.
+        churn = churn_fit_from_model_fit(latest, bgnbd)
+        fields |= {
+            "churn_model": latest.churn_model,
+            "churn_booster": latest.churn_booster,
+            "churn_details": latest.churn_details | {"reused_from_fit": latest.pk},
+        }
+        trained = f"reused from fit #{latest.pk}"
+    elif used is None:
         churn = churn_train(
-            as_of=as_of, as_of_day=as_of_day, n_clients=len(stats), bgnbd=bgnbd
+            as_of=as_of,
+            as_of_day=as_of_day,
+            n_clients=len(stats),
+            bgnbd=bgnbd,
+            book=book,
         )
         fields |= {
             "churn_model": churn.model,
             "churn_booster": churn.booster or "",
-            "churn_details": churn_fit_details(churn),
+            "churn_details": churn_fit_details(churn)
+            | {
+                "trained_at": as_of.isoformat(),
+                "trained_for": settings.SCORING_CHURN_MODEL,
+            },
         }
+        trained = "trained"
     else:
         churn = churn_fit_from_model_fit(used, bgnbd)
+        trained = f"from fit #{used.pk}"
     phases["train"] = time.perf_counter() - started
     say(
-        f"churn ranking: {churn.model} ({churn.reason}); "
-        f"{churn.train_rows:,} training rows in {phases['train']:.1f}s"
+        f"churn ranking: {churn.model} ({churn.reason}); {trained}, "
+        f"{churn.train_rows:,} training rows; {phases['train']:.1f}s"
     )
 
     started = time.perf_counter()
@@ -249,8 +285,9 @@ def score_clients_all(
         inputs=inputs,
         bgnbd=bgnbd,
         gamma_gamma=gamma_gamma,
-        churn=_churn_scores(churn, as_of, as_of_day, stats.client_ids),
+        churn=_churn_scores(churn, as_of, as_of_day, stats.client_ids, book=book),
     )
+    del book
     phases["predict"] = time.perf_counter() - started
     at_risk = int((scores.tiers == RiskTier.AT_RISK).sum())
     say(f"predicted churn, orders and CLV; {at_risk:,} at risk")

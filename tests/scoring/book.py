@@ -1,4 +1,8 @@
-"""A small, varied order book for scoring tests (bulk-created: no signals fire)."""
+"""A small, varied order book for scoring tests.
+
+Bulk-created (no signals fire), then the clients' order facts and summaries
+refreshed as every bulk write path in the code does.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,14 @@ import numpy as np
 from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus
+from customers.services.order_facts import clients_order_facts_refresh
+
+
+def orders_bulk_create(orders) -> list[Order]:
+    """Insert orders in bulk and refresh their clients' facts and summaries."""
+    created = Order.objects.bulk_create(list(orders))
+    clients_order_facts_refresh(client_pks={order.client_id for order in created})
+    return created
 
 
 def book_create(*, clients: int, seed: int = 7, now: dt.datetime | None = None):
@@ -47,7 +59,7 @@ def book_create(*, clients: int, seed: int = 7, now: dt.datetime | None = None):
             t += rng.exponential(1 / rate)
             if start + dt.timedelta(days=t) > now:
                 break
-    Order.objects.bulk_create(orders)
+    orders_bulk_create(orders)
     return created
 
 
@@ -79,5 +91,5 @@ def regular_book_create(*, clients: int = 200, now: dt.datetime | None = None):
             )
             for k in range(repeats + 1)
         ]
-    Order.objects.bulk_create(orders)
+    orders_bulk_create(orders)
     return created

@@ -25,7 +25,7 @@ from scoring.services.rescoring import (
 )
 from scoring.signals import clients_moved_into_at_risk
 from scoring.tasks import rescore_client_task
-from tests.scoring.book import book_create, regular_book_create
+from tests.scoring.book import book_create, orders_bulk_create, regular_book_create
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_recent_buyer_has_lower_churn_risk_than_lapsed_buyer():
     recent = Client.objects.create(first_name="Recent", email="recent@example.com")
     stale = Client.objects.create(first_name="Stale", email="stale@example.com")
     for client, last in ((recent, 5), (stale, 300)):
-        Order.objects.bulk_create(
+        orders_bulk_create(
             Order(
                 client=client,
                 ordered_at=now - dt.timedelta(days=last + 40 * k),
@@ -99,7 +99,7 @@ def test_canceled_and_future_orders_do_not_count():
     book_create(clients=50)
     now = timezone.now()
     client = Client.objects.create(first_name="C", email="c@example.com")
-    Order.objects.bulk_create(
+    orders_bulk_create(
         [
             Order(
                 client=client,
@@ -170,7 +170,7 @@ def test_single_client_rescore_uses_latest_fit():
     score_clients_all()
     fit = ModelFit.objects.get()
     client = clients[0]
-    Order.objects.bulk_create(
+    orders_bulk_create(
         [
             Order(
                 client=client,
@@ -212,7 +212,7 @@ def test_aggregation_merges_same_day_orders_and_finds_the_first_days_spend():
     """Same-day orders are one transaction; the first day's spend is kept apart."""
     client = Client.objects.create(first_name="S", email="s@example.com")
     base = timezone.now().replace(hour=12) - dt.timedelta(days=50)
-    Order.objects.bulk_create(
+    orders_bulk_create(
         Order(client=client, ordered_at=at, amount=amount, status=OrderStatus.KEPT)
         for at, amount in (
             (base, "100.25"),
@@ -233,7 +233,7 @@ FIT_COLUMNS = ("r", "alpha", "a", "b", "log_likelihood", "gg_p", "gg_q", "gg_gam
 
 def _absurd_orders_add(client: Client) -> None:
     """Give ``client`` orders dated 0001-01-01 and 9999-12-31, skipping validation."""
-    Order.objects.bulk_create(
+    orders_bulk_create(
         Order(client=client, ordered_at=at, amount=75, status=OrderStatus.KEPT)
         for at in (
             dt.datetime(1, 1, 1, 12, tzinfo=dt.UTC),
@@ -271,7 +271,7 @@ def test_only_absurd_orders_leave_a_client_unscored():
     """A client whose only order predates the business is not scored at all."""
     book_create(clients=60)
     client = Client.objects.create(first_name="Old", email="old@example.com")
-    Order.objects.bulk_create(
+    orders_bulk_create(
         [
             Order(
                 client=client,
@@ -397,7 +397,7 @@ def test_aggregation_counts_orders_from_the_first_business_day(settings):
     settings.BUSINESS_STARTED_ON = start
     midnight = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
     client = Client.objects.create(first_name="E", email="edge@example.com")
-    Order.objects.bulk_create(
+    orders_bulk_create(
         Order(client=client, ordered_at=at, amount=20, status=OrderStatus.KEPT)
         for at in (
             midnight - dt.timedelta(seconds=1),

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus, RiskTier
+from customers.services.order_facts import clients_order_facts_refresh
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 from scoring.pg_binary import binary_copy_decode, binary_copy_encode
 from scoring.selectors import order_stats
@@ -82,6 +83,7 @@ def test_a_client_with_no_countable_order_left_loses_the_current_score():
     gone = clients[0]
     assert gone.current_tier != RiskTier.UNSCORED
     Order.objects.filter(client=gone).update(status=OrderStatus.CANCELED)
+    clients_order_facts_refresh(client_pks=[gone.pk])
     score_clients_all()
     assert Client.objects.get(pk=gone.pk).current_tier == RiskTier.UNSCORED
     assert ClientScore.objects.count() == 39

@@ -1,10 +1,12 @@
 """``manage.py score_clients``: rescore every client now."""
 
 import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from customers.services.order_summary import client_order_summaries_rebuild
 from scoring.models import ScoringRun
 from scoring.services.rescoring import (
     PHASES,
@@ -16,8 +18,23 @@ from scoring.services.rescoring import (
 class Command(BaseCommand):
     help = "Refit the churn model on all orders and rescore every client."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--rebuild-summary",
+            action="store_true",
+            help="Rebuild every client's order summary from the orders first "
+            "(repair, or after a change to what the summary holds).",
+        )
+
     def handle(self, *args, **options):
         verbose = options["verbosity"] >= 1
+        if options["rebuild_summary"]:
+            started = time.perf_counter()
+            rows = client_order_summaries_rebuild()
+            self.stdout.write(
+                f"Rebuilt {rows:,} order summaries in "
+                f"{time.perf_counter() - started:.1f}s."
+            )
         # One step per phase (aggregate, fit, predict, write) on a terminal;
         # each finished phase also prints a line, so logs keep the story.
         bar = tqdm(
