@@ -12,11 +12,11 @@ scaling on the log-odds, which keeps the ranking intact); its level is the
 one at ``as_of`` (BG/NBD there, corrected by its held-out error).
 ``churn_predict`` applies a fit.
 
-LightGBM rather than scikit-learn's HistGradientBoosting: a 3.5 MB wheel
-(sklearn is 9.3 MB plus joblib and threadpoolctl) on a Lambda package already
-at ~280 MB, faster training on a million rows, and per-feature contributions
-(tree SHAP, ``pred_contrib=True``) for the per-client reasons; sklearn's HGB
-has none.
+LightGBM rather than scikit-learn's HistGradientBoosting: faster training on
+a million rows, and per-feature contributions (tree SHAP,
+``pred_contrib=True``) for the per-client reasons; sklearn's HGB has none.
+Version 3.3.5, the newest that loads on Lambda's python3.11 (README "Why
+LightGBM").
 """
 
 from __future__ import annotations

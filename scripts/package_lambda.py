@@ -7,20 +7,30 @@ site-packages plus the working directory. Run from the development venv it
 would ship pytest, moto, Playwright and ruff. So this script:
 
 1. builds (once, cached under the temp dir by the hash of the requirements
-   files) a virtualenv holding only ``requirements-deploy.txt`` (the runtime
-   set plus Zappa), with the same pip index as everything else;
+   files and the runtime's glibc) a virtualenv holding only
+   ``requirements-deploy.txt`` (the runtime set plus Zappa), with the same pip
+   index as everything else, but taking only wheels built for the stage's
+   runtime glibc or older (a PEP 600 ``_manylinux`` module on pip's path says
+   so; without it pip on a newer build box picks manylinux_2_28 wheels that
+   Lambda's python3.11, glibc 2.26, cannot load), and leaving out
+   ``LAMBDA_EXCLUDED`` (pip resolves the full set with ``--dry-run --report``,
+   then installs that list minus the exclusions with ``--no-deps``);
 2. runs that venv's ``zappa package <stage>`` with every AWS credential and
    config file hidden, which proves the step needs no AWS account;
 3. prints the package's zipped and unzipped sizes and fails if the unzipped
    size is over Lambda's 250 MB limit for a function's code (a slim-handler
    project archive, unpacked into /tmp at cold start, is checked against the
    function's ephemeral storage instead);
-4. bundles the build box's ``libgomp.so.1`` as ``native/libgomp.so.1`` (LightGBM
-   links it and the Lambda Python runtimes lack it; ``scoring.lightgbm_loader``
-   preloads it) and checks every shared object in the package against the
-   stage's runtime (``scripts/lambda_native.py``: glibc version, libraries
-   neither bundled nor on the runtime), failing on a library that would not
-   load unless ``--allow-native-problems``.
+4. bundles a ``libgomp.so.1`` as ``native/libgomp.so.1`` (LightGBM links it
+   and the Lambda Python runtimes lack it; ``scoring.lightgbm_loader``
+   preloads it): the copy auditwheel vendored into scikit-learn's
+   manylinux2014 wheel (glibc 2.17; installed in the deploy venv as LightGBM
+   3.3.5's requirement), its SONAME set back to ``libgomp.so.1``; the build
+   box's own libgomp needs its newer glibc. Then it checks every shared object
+   in the package against the stage's runtime (``scripts/lambda_native.py``:
+   GLIBC, GLIBCXX and CXXABI versions, libraries neither bundled nor on the
+   runtime), failing on a library that would not load unless
+   ``--allow-native-problems``.
 
 Run on Linux x86_64 with Python 3.11 (what Lambda runs): the wheels pip picks
 are then the manylinux ones Lambda needs. Zappa also tries to swap in manylinux
@@ -48,7 +58,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from lambda_native import native_problems
+from lambda_native import RUNTIME_GLIBC, native_problems, with_soname
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE_DIR = ROOT / "native"  # scoring.lightgbm_loader.NATIVE_DIR
@@ -60,9 +70,29 @@ LAMBDA_DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
 MB = 1024 * 1024
 
 
-def deploy_venv(python: str) -> Path:
-    """Return a venv with requirements-deploy.txt only, building it if needed."""
-    digest = hashlib.sha256()
+# Required by the runtime set but never imported on Lambda, and without a
+# wheel for its glibc (pip would compile it against the build box's).
+LAMBDA_EXCLUDED = {
+    # celery[sqs] -> kombu's SQS *consumer* (an ordinary worker). On Lambda the
+    # SQS event source consumes and the function only publishes (boto3).
+    # 7.45.4+, which celery 5.7 requires, has manylinux_2_28 wheels only.
+    "pycurl",
+}
+# PEP 600: pip asks this module whether a manylinux_x_y wheel may be installed.
+MANYLINUX_POLICY = """\
+def manylinux_compatible(tag_major, tag_minor, tag_arch):
+    return tag_arch == "x86_64" and (tag_major, tag_minor) <= {glibc!r}
+"""
+
+
+def deploy_venv(
+    python: str, glibc: tuple[int, int] = RUNTIME_GLIBC["python3.11"]
+) -> Path:
+    """Return a venv with requirements-deploy.txt only, building it if needed.
+
+    Only wheels for ``glibc`` or older are installed (see the module docstring).
+    """
+    digest = hashlib.sha256(repr((glibc, sorted(LAMBDA_EXCLUDED))).encode())
     for name in REQUIREMENTS:
         digest.update((ROOT / name).read_bytes())
     venv = (
@@ -74,9 +104,32 @@ def deploy_venv(python: str) -> Path:
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, "-r", str(ROOT / "requirements-deploy.txt")], check=True)
+    with tempfile.TemporaryDirectory() as policy_dir:
+        Path(policy_dir, "_manylinux.py").write_text(
+            MANYLINUX_POLICY.format(glibc=glibc)
+        )
+        env = {**os.environ, "PYTHONPATH": policy_dir}
+        report = Path(policy_dir, "report.json")
+        req = ["-r", str(ROOT / "requirements-deploy.txt")]
+        subprocess.run(
+            [*pip, "--dry-run", "--ignore-installed", "--report", str(report), *req],
+            check=True,
+            env=env,
+        )
+        pins = [
+            f"{item['metadata']['name']}=={item['metadata']['version']}"
+            for item in json.loads(report.read_text())["install"]
+            if item["metadata"]["name"].lower() not in LAMBDA_EXCLUDED
+        ]
+        subprocess.run([*pip, "--no-deps", *pins], check=True, env=env)
     stamp.touch()
     return venv
+
+
+def site_packages(venv: Path) -> Path:
+    """Return ``venv``'s site-packages directory."""
+    (path,) = venv.glob("lib/python3*/site-packages")
+    return path
 
 
 def without_aws(environ: dict[str, str], venv: Path) -> dict[str, str]:
@@ -114,38 +167,40 @@ def stage_config(stage: str) -> dict:
     return config
 
 
-def system_library(soname: str) -> Path:
-    """Return the file the build box's dynamic linker loads for ``soname``."""
-    import ctypes
+def vendored_libgomp(packages: Path) -> Path:
+    """Return the libgomp auditwheel vendored into a wheel installed in ``packages``.
 
-    ctypes.CDLL(soname)
-    stem = soname.split(".so")[0] + ".so"
-    for line in Path("/proc/self/maps").read_text().splitlines():
-        path = line.split()[-1] if line.split() else ""
-        if Path(path).name.startswith(stem):
-            return Path(path)
-    raise FileNotFoundError(f"{soname} is not installed on the build box")
+    scikit-learn's manylinux2014 wheel carries one built for glibc 2.17
+    (``scikit_learn.libs/libgomp-<hash>.so.1.0.0``).
+    """
+    found = sorted(packages.glob("*.libs/libgomp-*.so*"))
+    if not found:
+        raise FileNotFoundError(
+            f"no vendored libgomp under {packages}/*.libs/: LightGBM needs one on "
+            "Lambda (scikit-learn's manylinux2014 wheel, pinned in "
+            "requirements.txt, provides it)"
+        )
+    return found[0]
 
 
-def native_bundle(native_dir: Path, sonames: tuple[str, ...]) -> list[Path]:
-    """Copy the build box's ``sonames`` into ``native_dir``; return the copies."""
+def native_bundle(native_dir: Path, packages: Path) -> list[Path]:
+    """Write ``native_dir/libgomp.so.1`` from ``packages``' vendored libgomp."""
     native_dir.mkdir(exist_ok=True)
-    copies = []
-    for soname in sonames:
-        target = native_dir / soname
-        shutil.copyfile(system_library(soname), target)
-        copies.append(target)
-    return copies
+    target = native_dir / "libgomp.so.1"
+    source = vendored_libgomp(packages)
+    target.write_bytes(with_soname(source.read_bytes(), "libgomp.so.1"))
+    return [target]
 
 
 def package(stage: str, output_dir: Path, python: str) -> dict[str, object]:
     """Build the package for ``stage`` into ``output_dir``; return its sizes."""
-    venv = deploy_venv(python)
+    config = stage_config(stage)
+    venv = deploy_venv(python, RUNTIME_GLIBC[config["runtime"]])
     output_dir.mkdir(parents=True, exist_ok=True)
     zip_path = output_dir / f"stitchengage-{stage}.zip"
     zip_path.unlink(missing_ok=True)
     before = set(ROOT.glob("*.tar.gz"))
-    bundled = native_bundle(NATIVE_DIR, ("libgomp.so.1",))
+    bundled = native_bundle(NATIVE_DIR, site_packages(venv))
     try:
         subprocess.run(
             [str(venv / "bin" / "zappa"), "package", stage, "-o", str(zip_path)],
@@ -156,7 +211,6 @@ def package(stage: str, output_dir: Path, python: str) -> dict[str, object]:
     finally:
         for path in bundled:
             path.unlink(missing_ok=True)
-    config = stage_config(stage)
     result: dict[str, object] = {"stage": stage, "venv": str(venv)}
     zipped, unzipped = archive_sizes(zip_path)
     result["handler_zip"] = {
@@ -206,7 +260,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.venv_only:
-        print(deploy_venv(args.python))
+        runtime = stage_config(args.stage)["runtime"]
+        print(deploy_venv(args.python, RUNTIME_GLIBC[runtime]))
         return 0
     if (platform.system(), platform.machine()) != ("Linux", "x86_64"):
         print(
