@@ -9,12 +9,9 @@ import time
 import pytest
 
 from emails.models import EmailStatus, ReengagementEmail
-from tests.customers.factories import (
-    ClientFactory,
-    ScoreSnapshotFactory,
-    StylistFactory,
-)
+from tests.customers.factories import ClientFactory, StylistFactory
 from tests.emails.conftest import TEST_API_KEY
+from tests.scoring.factories import ScoreSnapshotFactory
 from tests.support.fake_llm_server import FakeLlmServer
 
 TIMEOUT_SECONDS = 60
