@@ -624,15 +624,17 @@ def churn_reasons(
     by_family = np.column_stack(
         [contrib[:, [index[f] for f in _FAMILIES[fam]]].sum(axis=1) for fam in names]
     )
-    top = np.argsort(-by_family, axis=1)[:, :MAX_REASONS]
+    top = np.argsort(-by_family, axis=1)
     out = []
     for i in range(n):
         values = dict(zip(FEATURES, rows.X[i].tolist(), strict=True))
-        reasons = []
-        for rank, j in enumerate(top[i]):
-            # The first always: a client at the book's base rate still has a
-            # biggest factor, even if nothing pushes them above it.
-            if rank and by_family[i, j] <= 0:
+        reasons: list[str] = []
+        for j in top[i]:
+            # The first that can be said always: a client at the book's base
+            # rate still has a biggest factor, even if nothing pushes them
+            # above it; a family with nothing to say (no settled Fix, no
+            # rating) gives way to the next one.
+            if (reasons and by_family[i, j] <= 0) or len(reasons) == MAX_REASONS:
                 break
             text = churn_reason_text(names[j], values)
             if text:

@@ -33,6 +33,11 @@ def _run(statements):
         if schema_editor.connection.vendor != "postgresql":
             return
         for sql in statements:
+            if schema_editor.connection.in_atomic_block:
+                # Migrated inside a transaction (a test's, or several migrations
+                # unapplied together): CONCURRENTLY is refused there, and nothing
+                # else writes meanwhile anyway.
+                sql = sql.replace(" CONCURRENTLY", "")
             schema_editor.execute(sql)
 
     return run
