@@ -4,9 +4,9 @@ django-ses (without ``USE_SES_V2``, as this project runs it; IAM allows
 ``ses:SendRawEmail``) posts ``Action=SendRawEmail`` forms and reads XML. moto
 cannot stand in here: it accepts every message and has no way to answer
 ``Throttling`` or a 5xx on script, nor to say when each call arrived. This
-server answers each request with the next scripted status, or accepts it, and
-records the arrival time, the status and the ``X-StitchEngage-Email-Id`` of
-the raw message.
+server answers each request (after ``latency`` seconds) with the next scripted
+status, or accepts it, and records the arrival time, the status and the
+``X-StitchEngage-Email-Id`` of the raw message.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class SesCall:
 class SesStandIn:
     """Serve SendRawEmail on 127.0.0.1; ``script`` the next answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, latency: float = 0.0) -> None:
+        self.latency = latency  # seconds before each answer: a call in flight
         self._lock = threading.Lock()
         self._script: deque[tuple[int, str, str]] = deque()
         self._calls: list[SesCall] = []
@@ -106,6 +107,7 @@ def _handler_for(server: SesStandIn) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             form = parse_qs(self.rfile.read(length).decode())
+            time.sleep(server.latency)
             status, body = server._answer(_email_id(form))
             self.send_response(status)
             self.send_header("Content-Type", "text/xml")
