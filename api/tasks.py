@@ -9,7 +9,6 @@ from api.services.order_events import clients_rescore_enqueue
 
 @shared_task(
     name="api.clients_rescore_enqueue",
-    queue="default",
     acks_late=True,
     reject_on_worker_lost=True,
 )

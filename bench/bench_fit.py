@@ -6,7 +6,7 @@ parameter recovery. ``--inputs FILE.npz`` times a dump of real scoring inputs
 instead (keys: frequency, recency, T, monetary, average_order_value,
 days_since_last_order, items_kept, items_sent, mean_rating; day units).
 
-The phases are timed as ``score_clients_all`` times them, without the
+The phases are timed as ``clients_rescore`` times them, without the
 database: "fit" is the BG/NBD and Gamma-Gamma fits, "predict" the engagement
 reference and ``client_scores`` (predictions, CLV, engagement, tiers).
 Then the whole ``fit_churn_model`` command (a fresh process, start-up
@@ -51,7 +51,7 @@ django.setup()
 
 from scoring.bgnbd import bgnbd_fit, bgnbd_simulate  # noqa: E402
 from scoring.gamma_gamma import gamma_gamma_fit  # noqa: E402
-from scoring.services.predictions import RfmInputs, book_scores  # noqa: E402
+from scoring.services.predictions import RfmInputs, book_score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 N_CLIENTS = 1_000_000
@@ -149,7 +149,7 @@ def _run(inputs: RfmInputs, stats: types.SimpleNamespace) -> dict[str, object]:
     fit_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    _, scores = book_scores(
+    _, scores = book_score(
         stats=stats, inputs=inputs, bgnbd=bgnbd, gamma_gamma=gamma_gamma
     )
     predict_s = time.perf_counter() - started

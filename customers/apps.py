@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class CustomersConfig(AppConfig):
@@ -7,10 +6,6 @@ class CustomersConfig(AppConfig):
     verbose_name = "Client book"
 
     def ready(self) -> None:
-        from . import signals
+        from customers import receivers
 
-        # Keep role groups in step with customers.roles after every migrate, so
-        # permissions of models added by later migrations reach the groups too.
-        post_migrate.connect(
-            signals.roles_resync, sender=self, dispatch_uid="customers.roles_resync"
-        )
+        receivers.connect(self)

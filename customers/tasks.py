@@ -10,7 +10,6 @@ from stitchengage.task_retry import database_retry
 
 @shared_task(
     name="customers.import_job_run",
-    queue="default",
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=0,

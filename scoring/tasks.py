@@ -7,13 +7,12 @@ from celery import shared_task
 from customers.models import Client
 from scoring.models import ScoringRun
 from scoring.services.nightly import scoring_nightly
-from scoring.services.rescoring import score_client_one, score_clients_all
+from scoring.services.rescoring import clients_rescore, score_client_one
 from stitchengage.task_retry import database_retry
 
 
 @shared_task(
     name="scoring.rescore_client",
-    queue="default",
     acks_late=True,
     reject_on_worker_lost=True,
     **database_retry(extra=(ConnectionError,)),
@@ -28,7 +27,6 @@ def rescore_client_task(client_id: int) -> str | None:
 
 @shared_task(
     name="scoring.rescore_all",
-    queue="default",
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=0,
@@ -41,4 +39,4 @@ def rescore_all_task(trigger: str = ScoringRun.Trigger.NIGHTLY) -> int:
     """Refit and rescore the whole book; the nightly job also thins snapshots."""
     if trigger == ScoringRun.Trigger.NIGHTLY:
         return scoring_nightly().pk
-    return score_clients_all(trigger=trigger).pk
+    return clients_rescore(trigger=trigger).pk

@@ -293,6 +293,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # requeues the task (reject_on_worker_lost); Celery's default is 10 s.
 CELERY_WORKER_LOST_WAIT = env.float("CELERY_WORKER_LOST_WAIT", default=10.0)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every task's queue, in one place (the tasks declare none); a task not listed goes
+# to CELERY_TASK_DEFAULT_QUEUE ("default"). Drafting has the llm queue, whose worker
+# concurrency bounds the model calls in flight; sending has a queue of its own, whose
+# Lambda event source concurrency is SES's rate limit and must not also hold back
+# rescoring on "default". Keyed by task name, which queued messages also carry.
+CELERY_TASK_ROUTES = {
+    "emails.generate_draft": {"queue": "llm"},
+    "emails.regenerate_draft": {"queue": "llm"},
+    "emails.send_email": {"queue": "send"},
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -464,7 +474,6 @@ DRAFT_RETRY_MAX_SECONDS = env.float("DRAFT_RETRY_MAX_SECONDS", default=900.0)
 REENGAGEMENT_FREQUENCY_CAP_DAYS = env.int("REENGAGEMENT_FREQUENCY_CAP_DAYS", default=30)
 REENGAGEMENT_HOLDOUT_SHARE = env.float("REENGAGEMENT_HOLDOUT_SHARE", default=0.10)
 REENGAGEMENT_EXPERIMENT = env.str("REENGAGEMENT_EXPERIMENT", default="reengagement-v1")
-CELERY_TASK_ROUTES = {"emails.generate_draft": {"queue": "llm"}}
 
 # --- Sending ------------------------------------------------------------------------
 # Local default: one .eml file per message under sent_emails/, which a demo user can

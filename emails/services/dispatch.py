@@ -73,7 +73,7 @@ def emails_due(*, now: dt.datetime) -> QuerySet[ReengagementEmail]:
 
 def sends_publish(*, email_ids: list[int], stamp: dt.datetime) -> int:
     """Publish the send of each email stamped ``stamp``; return how many went."""
-    from emails.sending_tasks import send_email_task
+    from emails.tasks import send_email_task
 
     published = 0
     for email_id in email_ids:

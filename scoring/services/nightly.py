@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from scoring.models import ScoringRun
-from scoring.services.rescoring import score_clients_all
+from scoring.services.rescoring import clients_rescore
 from scoring.services.snapshot_retention import snapshots_prune
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ def scoring_nightly() -> ScoringRun:
 
     Called by the Celery beat task and the Zappa scheduled event alike.
     """
-    run = score_clients_all(trigger=ScoringRun.Trigger.NIGHTLY)
+    run = clients_rescore(trigger=ScoringRun.Trigger.NIGHTLY)
     pruned = snapshots_prune()
     logger.info(
         "Nightly run #%s scored %s clients; pruned %s snapshots older than %s",

@@ -159,7 +159,7 @@ def engagement_reference_from(inputs: RfmInputs) -> dict[str, list[float]]:
     )
 
 
-def book_scores(
+def book_score(
     *,
     stats: OrderStats,
     inputs: RfmInputs,

@@ -39,12 +39,16 @@ from scoring.services.churn_scoring import (
 )
 from scoring.services.predictions import (
     RfmInputs,
-    book_scores,
+    book_score,
     client_scores,
     engagement_reference_from,
     rfm_inputs,
 )
-from scoring.services.score_writes import score_columns, score_models, scores_write
+from scoring.services.score_writes import (
+    score_columns,
+    score_models_build,
+    scores_write,
+)
 from scoring.signals import clients_moved_into_at_risk
 
 logger = logging.getLogger(__name__)
@@ -164,7 +168,7 @@ def _churn_scores(
     return churn.model, risk, reasons
 
 
-def score_clients_all(
+def clients_rescore(
     *,
     trigger: str = ScoringRun.Trigger.MANUAL,
     as_of: dt.datetime | None = None,
@@ -280,7 +284,7 @@ def score_clients_all(
     )
 
     started = time.perf_counter()
-    reference, scores = book_scores(
+    reference, scores = book_score(
         stats=stats,
         inputs=inputs,
         bgnbd=bgnbd,
@@ -369,7 +373,7 @@ def score_client_one(
             tier_counts={scores.tiers[0]: 1},
             finished_at=timezone.now(),
         )
-        (snapshot,), (current,) = score_models(
+        (snapshot,), (current,) = score_models_build(
             run=run,
             columns=score_columns(stats=stats, scores=scores),
             as_of=as_of,

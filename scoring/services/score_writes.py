@@ -279,7 +279,7 @@ def _value(name: str, value: float, as_of_day: dt.date):
     return value
 
 
-def score_models(
+def score_models_build(
     *,
     run: ScoringRun,
     columns: dict[str, np.ndarray],
@@ -333,7 +333,7 @@ def _write_rows(
     reasons: dict[int, list[str]] | None = None,
 ) -> list[int]:
     """Write through the ORM (the SQLite demo): bulk inserts in batches."""
-    snapshots, scores = score_models(
+    snapshots, scores = score_models_build(
         run=run, columns=columns, as_of=as_of, as_of_day=as_of_day, reasons=reasons
     )
     ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000)

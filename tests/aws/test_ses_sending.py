@@ -16,7 +16,7 @@ import boto3
 import pytest
 import requests
 
-from emails import sending_tasks
+from emails import tasks
 from emails.models import EmailStatus
 from emails.services.dispatch import email_send_now
 from emails.services.review import email_approve
@@ -58,9 +58,9 @@ def test_approved_email_reaches_ses_with_its_headers(
     the reviewer's way past it, through the same publish.)
     """
     monkeypatch.setattr(
-        sending_tasks.send_email_task,
+        tasks.send_email_task,
         "delay",
-        lambda pk: sending_tasks.send_email_task.apply(args=(pk,)),
+        lambda pk: tasks.send_email_task.apply(args=(pk,)),
     )
     draft = pending_email(
         client=ClientFactory(first_name="Ana", email="ana@example.com")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from kombu.exceptions import OperationalError
 
-from emails import sending_tasks
+from emails import tasks
 from emails.models import EmailStatus, ReengagementEmail
 from emails.services import dispatch
 from emails.services.dispatch import (
@@ -62,7 +62,7 @@ class Publishes:
 @pytest.fixture
 def publishes(monkeypatch) -> Publishes:
     recorder = Publishes()
-    monkeypatch.setattr(sending_tasks.send_email_task, "apply_async", recorder)
+    monkeypatch.setattr(tasks.send_email_task, "apply_async", recorder)
     return recorder
 
 
@@ -272,7 +272,7 @@ def test_the_zappa_event_and_the_beat_task_run_the_dispatcher(publishes, setting
     first = approved(send_after=timezone.now() - dt.timedelta(minutes=1))
     assert send_dispatch({}, None)["enqueued"] == 1
     second = approved(send_after=timezone.now() - dt.timedelta(minutes=1))
-    assert sending_tasks.dispatch_sends_task()["enqueued"] == 1
+    assert tasks.dispatch_sends_task()["enqueued"] == 1
     assert publishes.ids == [first.pk, second.pk]
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from emails import sending_tasks
+from emails import tasks
 from emails.models import EmailStatus, ReengagementEmail
 from emails.services import review
 from emails.services.dispatch import emails_dispatch
@@ -64,7 +64,7 @@ def test_reviewer_sends_now_from_the_email_page(
 ):
     published: list[int] = []
     monkeypatch.setattr(
-        sending_tasks.send_email_task,
+        tasks.send_email_task,
         "apply_async",
         lambda args=None, kwargs=None, **options: published.append(args[0]),
     )
@@ -98,9 +98,7 @@ def test_stylists_get_no_send_now(client):
 
 
 def test_bulk_send_now_sends_approved_and_skips_the_rest(client, monkeypatch):
-    monkeypatch.setattr(
-        sending_tasks.send_email_task, "apply_async", lambda *a, **k: None
-    )
+    monkeypatch.setattr(tasks.send_email_task, "apply_async", lambda *a, **k: None)
     waiting = approved(send_after=SEND_AFTER)
     draft = pending_email()
     _login(client, ReviewerFactory())
@@ -126,7 +124,7 @@ def test_approval_with_the_broker_down_is_no_500_and_the_dispatcher_sends_it(
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Refused.")
 
-    monkeypatch.setattr(sending_tasks.send_email_task, "apply_async", refuse)
+    monkeypatch.setattr(tasks.send_email_task, "apply_async", refuse)
     email = pending_email()
     _login(client, ReviewerFactory())
     with django_capture_on_commit_callbacks(execute=True):

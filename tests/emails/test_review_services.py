@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from emails import sending_tasks, tasks
+from emails import tasks
 from emails.models import EmailComment, EmailStatus, ReengagementEmail, Suppression
 from emails.services import review
 from emails.services.review import (
@@ -56,7 +56,7 @@ def pending_email(client=None, **fields) -> ReengagementEmail:
 def sends(monkeypatch) -> list[int]:
     """Record the send task's enqueues instead of publishing them."""
     calls: list[int] = []
-    monkeypatch.setattr(sending_tasks.send_email_task, "delay", calls.append)
+    monkeypatch.setattr(tasks.send_email_task, "delay", calls.append)
     return calls
 
 

@@ -11,9 +11,9 @@ import pytest
 from django.db import transaction
 
 from emails.models import EmailStatus
-from emails.sending_tasks import send_email_task
 from emails.services.transitions import email_transition
 from emails.services.unsubscribe import unsubscribe_token_client
+from emails.tasks import send_email_task
 from tests.customers.factories import ClientFactory
 from tests.emails.factories import ReengagementEmailFactory
 

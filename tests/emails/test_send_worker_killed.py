@@ -10,8 +10,8 @@ import redis
 from django.db import transaction
 
 from emails.models import EmailStatus, EmailTransition
-from emails.sending_tasks import send_email_task
 from emails.services.transitions import email_transition
+from emails.tasks import send_email_task
 from tests.customers.factories import ClientFactory
 from tests.emails.factories import ReengagementEmailFactory
 

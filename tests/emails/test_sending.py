@@ -18,10 +18,10 @@ from django.core import mail
 from django_ses import SESBackend
 
 from emails.models import EmailStatus, EmailTransition, ReengagementEmail, Suppression
-from emails.sending_tasks import send_email_task, send_retry_countdown
 from emails.services.sending import email_send, emails_stuck_in_sending
 from emails.services.transitions import email_transition
 from emails.services.unsubscribe import unsubscribe_token_client
+from emails.tasks import send_email_task, send_retry_countdown
 from tests.customers.factories import ClientFactory
 from tests.emails.factories import ReengagementEmailFactory
 

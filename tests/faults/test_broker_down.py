@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from customers.models import Client, Order, RiskTier
 from emails.models import EmailStatus, ReengagementEmail
-from emails.sending_tasks import lost_work_sweep_task
 from emails.services.stuck_sends import stuck_send_retry
+from emails.tasks import lost_work_sweep_task
 from scoring.models import ClientScore, ScoreSnapshot
-from scoring.services.rescoring import score_clients_all
+from scoring.services.rescoring import clients_rescore
 from tests.emails.conftest import snapshot_make
 from tests.faults.conftest import wait_for
 from tests.scoring.book import book_create
@@ -47,7 +47,7 @@ def _at_risk_ids() -> set[int]:
 def test_broker_down_at_commit_loses_nothing(client, redis_proc, celery_worker):
     """Commits succeed with Redis stopped; the sweep then drafts each client once."""
     book = book_create(clients=40)
-    score_clients_all()  # its drafts are published, then dropped with the queues
+    clients_rescore()  # its drafts are published, then dropped with the queues
     reviewer = get_user_model().objects.create_superuser(
         "reviewer", "reviewer@example.com", "pw"
     )

@@ -10,10 +10,14 @@ from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus
 from customers.tasks import import_job_run_task
-from emails.sending_tasks import dispatch_sends_task, send_email_task
-from emails.tasks import generate_draft_task, regenerate_draft_task
+from emails.tasks import (
+    dispatch_sends_task,
+    generate_draft_task,
+    regenerate_draft_task,
+    send_email_task,
+)
 from scoring.models import ScoreSnapshot
-from scoring.services.rescoring import score_clients_all
+from scoring.services.rescoring import clients_rescore
 from scoring.tasks import rescore_all_task, rescore_client_task
 from stitchengage.task_retry import DATABASE_MAX_RETRIES
 from tests.faults.conftest import (
@@ -54,7 +58,7 @@ def test_rescore_survives_its_connection_terminated_mid_task(celery_worker):
     once the lock is released the retry, on a fresh connection, writes the score.
     """
     clients = book_create(clients=60)
-    score_clients_all()
+    clients_rescore()
     client = clients[0]
     Order.objects.bulk_create(
         [

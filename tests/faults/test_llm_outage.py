@@ -15,9 +15,8 @@ from django.conf import settings
 from django.db import transaction
 
 from emails.models import EmailStatus, ReengagementEmail
-from emails.sending_tasks import lost_work_sweep_task
 from emails.services.drafting import DRAFT_RETRIES_EXHAUSTED, draft_retry_wait_range
-from emails.tasks import GENERATE_DRAFT_MAX_RETRIES
+from emails.tasks import GENERATE_DRAFT_MAX_RETRIES, lost_work_sweep_task
 from tests.customers.factories import ClientFactory
 from tests.emails.conftest import TEST_API_KEY, snapshot_make
 from tests.faults.conftest import wait_for

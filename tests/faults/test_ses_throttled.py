@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from emails.models import EmailStatus, ReengagementEmail
-from emails.sending_tasks import send_email_task
 from emails.services.transitions import email_transition
+from emails.tasks import send_email_task
 from tests.customers.factories import ClientFactory
 from tests.faults.conftest import wait_for
 from tests.support.ses_standin import THROTTLING, UNAVAILABLE, SesStandIn

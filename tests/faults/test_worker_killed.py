@@ -25,10 +25,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from emails.models import EmailStatus, ReengagementEmail
-from emails.sending_tasks import lost_work_sweep_task, send_email_task
 from emails.services.sending import emails_stuck_in_sending
 from emails.services.stuck_sends import stuck_send_retry
 from emails.services.transitions import email_transition
+from emails.tasks import lost_work_sweep_task, send_email_task
 from tests.customers.factories import ClientFactory
 from tests.emails.conftest import TEST_API_KEY, snapshot_make
 from tests.faults.conftest import wait_for

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from customers.models import RiskTier
 from scoring.models import ModelFit, ScoreSnapshot
-from scoring.services.rescoring import score_client_one, score_clients_all
+from scoring.services.rescoring import clients_rescore, score_client_one
 from tests.scoring.book import book_create
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_full_run_stores_the_trees_and_scores_with_them(trees):
     says it was scored by them; tiers follow the calibrated risk."""
     book_create(clients=400)
     now = timezone.now()
-    run = score_clients_all(as_of=now)
+    run = clients_rescore(as_of=now)
     fit = ModelFit.objects.get()
     assert fit.churn_model == "gbdt"
     assert fit.churn_booster.startswith("tree")
@@ -52,7 +52,7 @@ def test_single_client_rescoring_uses_the_stored_model(trees):
     trees (no refit), at the same date."""
     book_create(clients=400)
     now = timezone.now()
-    run = score_clients_all(as_of=now)
+    run = clients_rescore(as_of=now)
     snapshot = (
         ScoreSnapshot.objects.filter(run=run, churn_risk__gte=0.45)
         .order_by("client_id")
@@ -69,7 +69,7 @@ def test_small_book_is_scored_by_bgnbd(settings):
     """Below SCORING_GBDT_MIN_CLIENTS the run scores with BG/NBD and says so."""
     settings.SCORING_GBDT_MIN_CLIENTS = 10_000
     book_create(clients=120)
-    run = score_clients_all()
+    run = clients_rescore()
     assert run.model_fit.churn_model == "bgnbd"
     assert "too small" in run.model_fit.churn_details["reason"]
     assert set(
@@ -83,7 +83,7 @@ def test_fit_admin_page_shows_prediction_quality_and_client_page_the_reasons(
     """The fit's page says how good its churn ranking is against the baselines;
     the client page says why the client is at risk."""
     book_create(clients=400)
-    run = score_clients_all()
+    run = clients_rescore()
     fit = run.model_fit
     page = admin_client.get(reverse("admin:scoring_modelfit_change", args=[fit.pk]))
     text = page.content.decode()
@@ -104,7 +104,7 @@ def test_demo_book_trees_beat_every_baseline_by_a_clear_margin():
     from customers.services.demo_seed import demo_seed
 
     demo_seed(clients=1500, seed=1)
-    run = score_clients_all()
+    run = clients_rescore()
     fit = run.model_fit
     backtest = fit.churn_details["backtest"]
     assert fit.churn_model == "gbdt"

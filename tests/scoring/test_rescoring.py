@@ -20,8 +20,8 @@ from scoring.selectors import order_stats
 from scoring.services.predictions import rfm_inputs
 from scoring.services.rescoring import (
     ModelFitRejectedError,
+    clients_rescore,
     score_client_one,
-    score_clients_all,
 )
 from scoring.signals import clients_moved_into_at_risk
 from scoring.tasks import rescore_client_task
@@ -34,7 +34,7 @@ def test_full_run_scores_every_client_with_orders():
     """Each client with orders gets a snapshot and current scores; a fit is saved."""
     clients = book_create(clients=120)
     Client.objects.create(first_name="NoOrders", email="none@example.com")
-    run = score_clients_all()
+    run = clients_rescore()
     assert ModelFit.objects.count() == 1
     assert run.n_clients == 120
     assert ScoreSnapshot.objects.filter(run=run).count() == 120
@@ -63,7 +63,7 @@ def test_query_count_does_not_grow_with_the_book():
     def queries_for(n: int, seed: int) -> int:
         book_create(clients=n, seed=seed)
         with CaptureQueriesContext(connection) as ctx:
-            score_clients_all()
+            clients_rescore()
         return len(ctx.captured_queries)
 
     small = queries_for(20, seed=1)
@@ -87,7 +87,7 @@ def test_recent_buyer_has_lower_churn_risk_than_lapsed_buyer():
             )
             for k in range(5)
         )
-    score_clients_all()
+    clients_rescore()
     recent, stale = (ClientScore.objects.get(client=c) for c in (recent, stale))
     assert recent.churn_risk < stale.churn_risk
     assert recent.engagement_score > stale.engagement_score
@@ -121,7 +121,7 @@ def test_canceled_and_future_orders_do_not_count():
             ),
         ]
     )
-    run = score_clients_all()
+    run = clients_rescore()
     snapshot = ScoreSnapshot.objects.get(run=run, client=client)
     assert snapshot.orders == 1
     assert snapshot.days_since_last_order == 100
@@ -140,7 +140,7 @@ def test_clients_moving_into_at_risk_are_announced_after_commit(
     clients_moved_into_at_risk.connect(listener, dispatch_uid="test-listener")
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            run = score_clients_all()
+            run = clients_rescore()
         expected = set(
             ScoreSnapshot.objects.filter(run=run, risk_tier=RiskTier.AT_RISK)
             .exclude(previous_tier=RiskTier.AT_RISK)
@@ -151,7 +151,7 @@ def test_clients_moving_into_at_risk_are_announced_after_commit(
         # A second run finds them already at risk: nobody moves again.
         received.clear()
         with django_capture_on_commit_callbacks(execute=True):
-            score_clients_all()
+            clients_rescore()
         latest = ScoringRun.objects.latest("started_at")
         moved_now = set(
             ScoreSnapshot.objects.filter(run=latest, risk_tier=RiskTier.AT_RISK)
@@ -167,7 +167,7 @@ def test_clients_moving_into_at_risk_are_announced_after_commit(
 def test_single_client_rescore_uses_latest_fit():
     """Rescoring one client makes a snapshot with the latest fit and no new fit."""
     clients = book_create(clients=100)
-    score_clients_all()
+    clients_rescore()
     fit = ModelFit.objects.get()
     client = clients[0]
     orders_bulk_create(
@@ -250,11 +250,11 @@ def test_orders_before_the_business_started_do_not_move_the_fit():
     """
     clients = book_create(clients=150)
     as_of = timezone.now()
-    clean = score_clients_all(as_of=as_of).model_fit
+    clean = clients_rescore(as_of=as_of).model_fit
     single_before = order_stats(as_of=as_of, client_ids=[clients[0].pk])
 
     _absurd_orders_add(clients[0])
-    poisoned = score_clients_all(as_of=as_of).model_fit
+    poisoned = clients_rescore(as_of=as_of).model_fit
     single_after = order_stats(as_of=as_of, client_ids=[clients[0].pk])
 
     assert poisoned.status == ModelFit.Status.ACCEPTED
@@ -281,7 +281,7 @@ def test_only_absurd_orders_leave_a_client_unscored():
             )
         ]
     )
-    run = score_clients_all()
+    run = clients_rescore()
     assert run.n_clients == 60
     assert not ClientScore.objects.filter(client=client).exists()
     assert score_client_one(client_id=client.pk) is None
@@ -300,12 +300,12 @@ def test_degenerate_fit_is_rejected_and_the_previous_fit_scores():
     client rescoring keeps reading the accepted one.
     """
     book_create(clients=120)
-    good = score_clients_all().model_fit
+    good = clients_rescore().model_fit
     Order.objects.all().delete()
     regulars = regular_book_create(clients=200)
     as_of = timezone.now()
 
-    run = score_clients_all(as_of=as_of)
+    run = clients_rescore(as_of=as_of)
 
     rejected = ModelFit.objects.get(status=ModelFit.Status.REJECTED)
     assert rejected.a == pytest.approx(1e-6, rel=1e-3)
@@ -341,7 +341,7 @@ def test_degenerate_first_fit_stops_the_run_before_writing():
     """
     regular_book_create(clients=200)
     with pytest.raises(ModelFitRejectedError, match="no earlier accepted fit"):
-        score_clients_all()
+        clients_rescore()
     assert ModelFit.objects.get().status == ModelFit.Status.REJECTED
     assert not ScoringRun.objects.exists()
     assert not ScoreSnapshot.objects.exists()
@@ -352,7 +352,7 @@ def test_degenerate_first_fit_stops_the_run_before_writing():
 def test_score_clients_command_warns_about_a_rejected_fit():
     """score_clients names the rejected fit, why, and the fit it scored with."""
     book_create(clients=120)
-    good = score_clients_all().model_fit
+    good = clients_rescore().model_fit
     Order.objects.all().delete()
     regular_book_create(clients=200)
     out, err = io.StringIO(), io.StringIO()
@@ -379,7 +379,7 @@ def test_model_fit_admin_filters_by_status_and_shows_the_reason(admin_client):
     """The fit list filters rejected fits and shows why each was rejected."""
     regular_book_create(clients=200)
     with pytest.raises(ModelFitRejectedError):
-        score_clients_all()
+        clients_rescore()
     url = reverse("admin:scoring_modelfit_changelist")
     page = admin_client.get(url, {"status__exact": ModelFit.Status.REJECTED})
     assert page.status_code == 200

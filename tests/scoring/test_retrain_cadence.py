@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from scoring.models import ModelFit, ScoreSnapshot
-from scoring.services.rescoring import score_clients_all
+from scoring.services.rescoring import clients_rescore
 from tests.scoring.book import book_create
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +31,8 @@ def test_a_run_within_the_retrain_days_scores_with_the_stored_trees(trees):
     its snapshots are scored by it; 14 days after training it retrains."""
     book_create(clients=300)
     now = timezone.now()
-    score_clients_all(as_of=now - dt.timedelta(days=1))
-    run = score_clients_all(as_of=now)
+    clients_rescore(as_of=now - dt.timedelta(days=1))
+    run = clients_rescore(as_of=now)
     first, second = _fits()
     assert first.churn_details["trained_at"]
     assert second.churn_booster == first.churn_booster
@@ -42,9 +42,9 @@ def test_a_run_within_the_retrain_days_scores_with_the_stored_trees(trees):
         ScoreSnapshot.objects.filter(run=run).values_list("scored_by", flat=True)
     ) == {"gbdt"}
 
-    score_clients_all(as_of=now + dt.timedelta(days=12))  # 13 days after training
+    clients_rescore(as_of=now + dt.timedelta(days=12))  # 13 days after training
     assert "reused_from_fit" in _fits()[-1].churn_details
-    score_clients_all(as_of=now + dt.timedelta(days=13))  # 14 days after
+    clients_rescore(as_of=now + dt.timedelta(days=13))  # 14 days after
     latest = _fits()[-1]
     assert "reused_from_fit" not in latest.churn_details
     assert latest.churn_details["trained_at"] != first.churn_details["trained_at"]
@@ -55,10 +55,10 @@ def test_zero_retrain_days_or_another_model_rule_retrains(trees, settings):
     book_create(clients=300)
     now = timezone.now()
     settings.SCORING_MODEL_RETRAIN_DAYS = 0
-    score_clients_all(as_of=now - dt.timedelta(days=2))
-    score_clients_all(as_of=now - dt.timedelta(days=1))
+    clients_rescore(as_of=now - dt.timedelta(days=2))
+    clients_rescore(as_of=now - dt.timedelta(days=1))
     assert "reused_from_fit" not in _fits()[-1].churn_details
     settings.SCORING_MODEL_RETRAIN_DAYS = 14
     settings.SCORING_CHURN_MODEL = "auto"
-    score_clients_all(as_of=now)
+    clients_rescore(as_of=now)
     assert "reused_from_fit" not in _fits()[-1].churn_details

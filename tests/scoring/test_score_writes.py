@@ -14,7 +14,7 @@ from customers.services.order_facts import clients_order_facts_refresh
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
 from scoring.pg_binary import binary_copy_decode, binary_copy_encode
 from scoring.selectors import order_stats
-from scoring.services.rescoring import score_clients_all
+from scoring.services.rescoring import clients_rescore
 from scoring.services.score_writes import COLUMNS, TIERS, scores_write
 from scoring.services.table_swap import table_swap_begin, table_swap_finish
 from tests.scoring.book import book_create
@@ -46,16 +46,16 @@ def test_swap_keeps_every_index_and_constraint_name():
     before = _schema(table)
     assert any("risk_tier, churn_risk" in d for _, d in before[0])
     book_create(clients=60)
-    score_clients_all()
-    score_clients_all()
+    clients_rescore()
+    clients_rescore()
     assert _schema(table) == before
 
 
 def test_current_scores_point_at_this_runs_snapshots():
     """Every current score equals, and links to, the client's snapshot of the run."""
     clients = book_create(clients=80)
-    score_clients_all()
-    run = score_clients_all()
+    clients_rescore()
+    run = clients_rescore()
     assert ClientScore.objects.count() == len(clients)
     for score in ClientScore.objects.select_related("snapshot"):
         snapshot = score.snapshot
@@ -79,12 +79,12 @@ def test_current_scores_point_at_this_runs_snapshots():
 def test_a_client_with_no_countable_order_left_loses_the_current_score():
     """Once every Fix is canceled, the next full run leaves the client unscored."""
     clients = book_create(clients=40)
-    score_clients_all()
+    clients_rescore()
     gone = clients[0]
     assert gone.current_tier != RiskTier.UNSCORED
     Order.objects.filter(client=gone).update(status=OrderStatus.CANCELED)
     clients_order_facts_refresh(client_pks=[gone.pk])
-    score_clients_all()
+    clients_rescore()
     assert Client.objects.get(pk=gone.pk).current_tier == RiskTier.UNSCORED
     assert ClientScore.objects.count() == 39
 
@@ -124,7 +124,7 @@ def test_a_client_deleted_since_the_aggregation_is_skipped_not_orphaned():
 def test_a_failed_swap_leaves_the_old_table():
     """Nothing of a rebuild is visible if its transaction rolls back."""
     clients = book_create(clients=20)
-    score_clients_all()
+    clients_rescore()
     before = sorted(ClientScore.objects.values_list("client_id", "churn_risk"))
     table = ClientScore._meta.db_table
     seen_inside = []

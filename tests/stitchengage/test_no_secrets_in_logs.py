@@ -24,7 +24,7 @@ from emails.models import EmailStatus, ReengagementEmail
 from emails.services.review import email_approve
 from emails.services.sending import email_send
 from emails.tasks import generate_draft_task
-from scoring.services.rescoring import score_clients_all
+from scoring.services.rescoring import clients_rescore
 from tests.customers.factories import (
     ClientFactory,
     ReviewerFactory,
@@ -131,7 +131,7 @@ def test_no_secret_in_any_log_or_error_page(
     # 1. Score the book (a full run fits the model and writes the scores).
     with django_capture_on_commit_callbacks(execute=False):
         book_create(clients=120)
-        score_clients_all()
+        clients_rescore()
         # 2. A client moves into at risk; the model drafts over HTTP.
         ana = ClientFactory(
             first_name="Ana", stylist=StylistFactory(), marketing_consent=True

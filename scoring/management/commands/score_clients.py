@@ -11,7 +11,7 @@ from scoring.models import ScoringRun
 from scoring.services.rescoring import (
     PHASES,
     ModelFitRejectedError,
-    score_clients_all,
+    clients_rescore,
 )
 
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
 
         try:
             with bar:
-                run = score_clients_all(
+                run = clients_rescore(
                     trigger=ScoringRun.Trigger.MANUAL, progress=progress
                 )
         except ModelFitRejectedError as exc:

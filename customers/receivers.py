@@ -1,8 +1,9 @@
 """Receivers of the customers app: thin, the work is in services."""
 
+from __future__ import annotations
+
 from django.apps import apps as global_apps
-from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 
 from .models import Order
 from .services.order_facts import clients_order_facts_refresh
@@ -15,7 +16,6 @@ def roles_resync(sender, apps=global_apps, **kwargs) -> None:
     roles_sync(apps)
 
 
-@receiver(pre_save, sender=Order, dispatch_uid="customers.order_moving")
 def order_moving(sender, instance: Order, raw: bool = False, **kwargs) -> None:
     """Remember the client a Fix is moved away from, to refresh it too."""
     if not raw and instance.pk:
@@ -27,8 +27,6 @@ def order_moving(sender, instance: Order, raw: bool = False, **kwargs) -> None:
         )
 
 
-@receiver(post_save, sender=Order, dispatch_uid="customers.order_saved")
-@receiver(post_delete, sender=Order, dispatch_uid="customers.order_deleted")
 def order_changed(sender, instance: Order, raw: bool = False, **kwargs) -> None:
     """Refresh the client's facts and order summary in the same transaction."""
     if not raw:
@@ -36,3 +34,17 @@ def order_changed(sender, instance: Order, raw: bool = False, **kwargs) -> None:
         clients_order_facts_refresh(
             client_pks=[instance.client_id, *([moved_from] if moved_from else [])]
         )
+
+
+def connect(app_config) -> None:
+    """Connect the receivers; called from ``CustomersConfig.ready()``."""
+    # Keep role groups in step with customers.roles after every migrate, so
+    # permissions of models added by later migrations reach the groups too.
+    post_migrate.connect(
+        roles_resync, sender=app_config, dispatch_uid="customers.roles_resync"
+    )
+    pre_save.connect(order_moving, sender=Order, dispatch_uid="customers.order_moving")
+    post_save.connect(order_changed, sender=Order, dispatch_uid="customers.order_saved")
+    post_delete.connect(
+        order_changed, sender=Order, dispatch_uid="customers.order_deleted"
+    )
