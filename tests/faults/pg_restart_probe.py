@@ -14,11 +14,11 @@ import django
 
 
 def _book(n: int) -> dict:
-    from scoring.services.rescoring import score_clients_all
+    from scoring.services.rescoring import clients_rescore
     from tests.scoring.book import book_create
 
     book_create(clients=n)
-    score_clients_all()
+    clients_rescore()
     return _scores()
 
 
@@ -91,7 +91,7 @@ def _emails() -> dict:
 
 
 def _sweep() -> dict:
-    from emails.sending_tasks import lost_work_sweep_task
+    from emails.tasks import lost_work_sweep_task
 
     lost_work_sweep_task.delay()
     return {}

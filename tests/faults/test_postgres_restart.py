@@ -23,7 +23,7 @@ import pytest
 import redis
 from pytest_postgresql import factories as pg_factories
 
-from emails.sending_tasks import send_email_task
+from emails.tasks import send_email_task
 from tests.emails.conftest import TEST_API_KEY
 from tests.faults.conftest import wait_for
 from tests.support.celery_worker import ROOT, worker_start, worker_stop
