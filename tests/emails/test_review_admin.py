@@ -339,6 +339,11 @@ def test_changelist_opens_on_the_review_queue(client):
     assert {e.pk for e in listed.context["cl"].result_list} == {done.pk}
     listed = client.get(reverse(CHANGELIST), {"q": "Zed"})
     assert {e.pk for e in listed.context["cl"].result_list} == {done.pk}
+    # By the start of a name (an index range at a million clients), not within.
+    listed = client.get(reverse(CHANGELIST), {"q": "ze"})
+    assert {e.pk for e in listed.context["cl"].result_list} == {done.pk}
+    listed = client.get(reverse(CHANGELIST), {"q": "ed"})
+    assert not listed.context["cl"].result_list
 
 
 @pytest.mark.parametrize(
