@@ -8,6 +8,7 @@ of the clients turned at risk.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -189,49 +190,38 @@ def churn_score(
     """
     if fit.model == "bgnbd":
         return None
+    calls: list[dict[str, Any]]
     if book is not None:
-        risks, reasons = [], {}
-        cap = max(1, settings.SCORING_REASONS_MAX // max(1, len(book)))
-        for part in book:
-            scored = _churn_score_part(
-                fit=fit,
-                as_of=as_of,
-                as_of_day=as_of_day,
-                client_ids=part[0],
-                id_range=None,
-                single=False,
-                cap=cap,
-                part=part,
-            )
-            if scored is None:
-                return None
-            risks.append(scored[0])
-            reasons |= scored[1]
-        risk = np.concatenate(risks) if risks else np.zeros(0)
-        if not np.array_equal(np.concatenate([p[0] for p in book]), client_ids):
+        read_ids = [p[0] for p in book]
+        if not np.array_equal(
+            np.concatenate(read_ids) if read_ids else np.zeros(0), client_ids
+        ):
             return None
-        return risk, reasons
-    if single:
-        parts: list[tuple[int, int] | None] = [None]
+        calls = [
+            {"client_ids": p[0], "id_range": None, "single": False, "part": p}
+            for p in book
+        ]
     else:
-        # In parts by client id: ten million client-days at once cost ~1 GB.
-        parts = list(client_id_ranges(max(1, settings.SCORING_PREDICT_PARTS))) or [None]
+        ranges: list[tuple[int, int] | None] = [None]
+        if not single:
+            # In parts by client id: ten million client-days at once cost ~1 GB.
+            ranges = list(client_id_ranges(max(1, settings.SCORING_PREDICT_PARTS)))
+            ranges = ranges or [None]
+        calls = [
+            {
+                "client_ids": client_ids
+                if r is None
+                else client_ids[(client_ids >= r[0]) & (client_ids < r[1])],
+                "id_range": r,
+                "single": single,
+            }
+            for r in ranges
+        ]
+    cap = max(1, settings.SCORING_REASONS_MAX // max(1, len(calls)))
     risks, reasons = [], {}
-    cap = max(1, settings.SCORING_REASONS_MAX // len(parts))
-    for id_range in parts:
-        part_ids = client_ids
-        if id_range is not None:
-            part_ids = client_ids[
-                (client_ids >= id_range[0]) & (client_ids < id_range[1])
-            ]
+    for call in calls:
         scored = _churn_score_part(
-            fit=fit,
-            as_of=as_of,
-            as_of_day=as_of_day,
-            client_ids=part_ids,
-            id_range=id_range,
-            single=single,
-            cap=cap,
+            fit=fit, as_of=as_of, as_of_day=as_of_day, cap=cap, **call
         )
         if scored is None:
             return None
