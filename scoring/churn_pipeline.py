@@ -9,7 +9,8 @@ ships the simplest that ranks within the backtest's noise of the best
 (``scoring.churn_selection``): never a ranking the same backtest shows is
 worse. The latest cut-off's rows also give the calibration's slope (Platt
 scaling on the log-odds, which keeps the ranking intact); its level is the
-one at ``as_of`` (BG/NBD there, corrected by its held-out error).
+one at ``as_of`` (BG/NBD there, corrected by its held-out error:
+``scoring.churn_level``).
 ``churn_predict`` applies a fit.
 
 LightGBM rather than scikit-learn's HistGradientBoosting: faster training on
@@ -37,6 +38,12 @@ from scoring.churn_features import (
     OrderHistory,
     churn_features_at,
     churn_labels,
+)
+from scoring.churn_level import (
+    churn_level_shift,
+    logit,
+    logit_shift_to_mean,
+    logit_shifted,
 )
 from scoring.churn_selection import churn_model_choose
 from scoring.lightgbm_loader import lightgbm_import
@@ -166,11 +173,6 @@ def _figures(target: np.ndarray, score: np.ndarray, prob: np.ndarray | None):
 # ---- calibration -----------------------------------------------------------
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 def _platt_fit(z: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """Fit P(y) = sigmoid(a*z + b) by maximum likelihood (a >= 0 keeps order)."""
     mu, sd = float(np.mean(z)), float(np.std(z) or 1.0)
@@ -191,19 +193,6 @@ def _platt_fit(z: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         "a": float(res.x[0]) / sd,
         "b": float(res.x[1]) - float(res.x[0]) * mu / sd,
     }
-
-
-def _shifted(p: np.ndarray, delta: float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-(_logit(p) + delta)))
-
-
-def _logit_shift(p: np.ndarray, target: float) -> float:
-    """Return d such that mean(sigmoid(logit(p) + d)) == target (0 if undefined)."""
-    if p.size == 0 or not 0.0 < target < 1.0:
-        return 0.0
-    return float(
-        optimize.brentq(lambda d: float(np.mean(_shifted(p, d))) - target, -30, 30)
-    )
 
 
 def _calibrate(cal: dict[str, Any], z: np.ndarray) -> np.ndarray:
@@ -265,7 +254,7 @@ def _raw_score(
     if model == "gbdt":
         return fit.booster_load().predict(rows.X, raw_score=True)
     if model == "bgnbd":
-        return _logit(rows.column("bg_p_none"))
+        return logit(rows.column("bg_p_none"))
     if model == "baseline_recency":
         return np.log1p(rows.column("days_since_last"))
     # RFM rank sum: days since the last order plus fewest repeat orders.
@@ -354,8 +343,10 @@ def churn_fit(
        cut-off.
     4. Calibrate: Platt's slope on the latest cut-off, the mean at ``as_of``
        set to BG/NBD's P(no order in ``horizon``) there, shifted by BG/NBD's
-       error on the latest cut-off. When labels had to be shorter than
-       ``horizon``, map the score's quantiles onto that shifted BG/NBD.
+       error on the latest cut-off (``churn_level_shift``: with labels shorter
+       than ``horizon``, the error extrapolated in label length to it). When
+       labels had to be shorter, map the score's quantiles onto that shifted
+       BG/NBD.
     """
     if model not in ("auto", *MODELS):
         raise ValueError(f"model must be auto or one of {MODELS}, got {model!r}")
@@ -387,11 +378,12 @@ def churn_fit(
         return fit
 
     blocks = []
+    cutoff_bgnbd = []
     for cutoff in cutoffs:
         rows = churn_features_at(history=history, cutoff=cutoff)
         if rows.client.size < 2:
             continue
-        _bg_fill(rows, train_horizon, None)
+        cutoff_bgnbd.append(_bg_fill(rows, train_horizon, None))
         blocks.append(
             (rows, churn_labels(history=history, rows=rows, horizon=train_horizon))
         )
@@ -466,15 +458,20 @@ def churn_fit(
     }
     fit.model = chosen
     # The level at as_of: BG/NBD's P(no order in the horizon) there, corrected
-    # by the error BG/NBD made on the held-out cut-off. BG/NBD sees how the book
-    # aged since that cut-off (a cohort that only grows older churns more) and
-    # how the no-order rate grows with the horizon; the held-out labels say how
-    # far off its level runs on this book.
-    delta = _logit_shift(held.column("bg_p_none"), float(np.mean(y_held)))
-    now_level = _shifted(now_rows.column("bg_p_none"), delta)
+    # by the error BG/NBD made on the held-out cut-off (at the horizon: with
+    # shorter labels, extrapolated in label length; ``scoring.churn_level``).
+    delta = churn_level_shift(
+        history=history,
+        held=held,
+        held_labels=y_held,
+        held_bgnbd=cutoff_bgnbd[-1],
+        train_horizon=train_horizon,
+        horizon=horizon,
+    )
+    now_level = logit_shifted(now_rows.column("bg_p_none"), delta)
     if chosen == "bgnbd":
         fit.calibrator = {"kind": "logit_shift", "delta": delta}
-        held_prob = _shifted(probs["bgnbd"], delta)
+        held_prob = logit_shifted(probs["bgnbd"], delta)
     else:
         scored = (
             _with_bg(now_rows, fit)
@@ -490,7 +487,9 @@ def churn_fit(
             fit.calibrator = {
                 **platt,
                 "b": platt["b"]
-                + _logit_shift(_calibrate(platt, now_raw), float(np.mean(now_level))),
+                + logit_shift_to_mean(
+                    _calibrate(platt, now_raw), float(np.mean(now_level))
+                ),
             }
         else:
             # Labels shorter than the horizon: keep the ranking, take the level
@@ -651,7 +650,7 @@ def churn_predict(fit: ChurnFit, rows: FeatureRows) -> np.ndarray:
     """
     if fit.model == "bgnbd":
         delta = fit.calibrator.get("delta", 0.0)
-        return np.clip(_shifted(rows.column("bg_p_none"), delta), 0.0, 1.0)
+        return np.clip(logit_shifted(rows.column("bg_p_none"), delta), 0.0, 1.0)
     if fit.train_horizon != fit.horizon and fit.model in ("gbdt",):
         # The trees were trained with features for the shorter label horizon.
         rows = _with_bg(rows, fit)
