@@ -89,14 +89,8 @@ def test_labels_as_long_as_the_horizon_give_the_held_out_error_alone():
         history=_until(history, held_day), as_of=held_day, horizon=90, bgnbd=None
     )
     labels = churn_labels(history=history, rows=rows, horizon=90)
-    shift = churn_level_shift(
-        history=history,
-        held=rows,
-        held_labels=labels,
-        held_bgnbd=params,
-        train_horizon=90,
-        horizon=90,
-    )
+    held = {"history": history, "held": rows, "held_labels": labels}
+    shift = churn_level_shift(**held, held_bgnbd=params, train_horizon=90, horizon=90)
     assert shift == pytest.approx(
         logit_shift_to_mean(rows.column("bg_p_none"), float(labels.mean()))
     )
