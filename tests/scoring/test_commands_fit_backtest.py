@@ -304,9 +304,11 @@ def test_backtest_prints_every_model_and_baseline_side_by_side():
     assert models["rank sum: recency + fewest repeats"]["auc"] == pytest.approx(
         0.782, abs=0.001
     )
-    # The shipped churn risk is calibrated on average (CDNOW: 0.738 vs 0.710).
+    # The shipped churn risk is calibrated on average (CDNOW: 0.706 vs 0.710;
+    # 0.732 when BG/NBD's 160-day held-out error was held constant to 273 days).
     shipped = next(r for r in data["models"] if r["name"].endswith("(shipped)"))
     assert abs(shipped["mean_predicted"] - shipped["actual"]) < 0.04
+    assert abs(shipped["mean_predicted"] - shipped["actual"]) < 0.02
     assert 0 < shipped["lift_quality"] < 1
 
 
