@@ -23,6 +23,7 @@ from .admin_filters import (
     StylistListFilter,
 )
 from .admin_import import AllOrNothingImportMixin
+from .columns import ORDER_FACTS
 from .date_ranges import with_date_ranges
 from .forms import ClientAdminForm
 from .models import Client, Order
@@ -85,17 +86,7 @@ class NewOrderInline(admin.TabularInline):
     can_delete = False
     verbose_name = "new Fix"
     verbose_name_plural = "Add a Fix"
-    fields = (
-        "ordered_at",
-        "shipped_at",
-        "status",
-        "items_sent",
-        "items_kept",
-        "kept_items",
-        "amount",
-        "rating",
-        "feedback_comment",
-    )
+    fields = ORDER_FACTS
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()

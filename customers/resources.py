@@ -37,6 +37,7 @@ from import_export.results import Result
 
 from . import selectors
 from .amounts import amount_parse
+from .columns import CLIENT_CSV_COLUMNS, ORDER_FACTS
 from .models import Client, Order
 from .services.consent import consent_regrant_error
 
@@ -464,24 +465,7 @@ class ClientResource(BookResource):
         model = Client
         import_id_fields = ("email",)
         instance_loader_class = EmailInstanceLoader
-        fields = (
-            "email",
-            "first_name",
-            "last_name",
-            "phone",
-            "city",
-            "time_zone",
-            "signup_date",
-            "external_id",
-            "stylist",
-            "preferred_styles",
-            "size_top",
-            "size_bottom",
-            "size_shoe",
-            "budget_band",
-            "marketing_consent",
-            "stylist_notes",
-        )
+        fields = CLIENT_CSV_COLUMNS
         export_order = fields
         clean_model_instances = True
         skip_unchanged = True
@@ -726,19 +710,7 @@ class OrderResource(BookResource):
 
     class Meta:
         model = Order
-        fields = (
-            "id",
-            "client",
-            "ordered_at",
-            "shipped_at",
-            "status",
-            "items_sent",
-            "items_kept",
-            "kept_items",
-            "amount",
-            "rating",
-            "feedback_comment",
-        )
+        fields = ("id", "client", *ORDER_FACTS)
         export_order = fields
         clean_model_instances = True
         skip_unchanged = True

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from api.problems import FieldError, ProblemError, invalid_request
 from api.schemas import OrderEventIn
 from api.services.order_upsert_sql import orders_upsert_sql
+from customers.columns import ORDER_FACTS
 from customers.date_bounds import date_bounds_error
 from customers.models import Client, Order, OrderStatus, validate_time_zone
 from customers.services.consent import consent_regrant_error
@@ -30,17 +31,7 @@ from customers.services.order_facts import clients_order_facts_refresh
 from emails.services.task_queue import task_enqueue_each, task_enqueue_on_commit
 from scoring.tasks import rescore_client_task
 
-ORDER_FIELDS = (
-    "ordered_at",
-    "shipped_at",
-    "status",
-    "items_sent",
-    "items_kept",
-    "kept_items",
-    "amount",
-    "rating",
-    "feedback_comment",
-)
+ORDER_FIELDS = ORDER_FACTS
 CLIENT_FIELDS = ("email", "first_name", "last_name", "time_zone", "signup_date")
 KEY_PREFIX = "api"
 
