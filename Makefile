@@ -50,29 +50,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench-admin: $(STAMP) system-packages
-	$(PY) bench/bench_admin.py $(BENCH_ARGS)
-
-bench-scoring: $(STAMP) system-packages
-	$(PY) bench/bench_scoring.py $(BENCH_ARGS)
-
-bench-drafts: $(STAMP) system-packages
-	$(PY) bench/bench_drafts.py $(BENCH_ARGS)
-
-bench-prune: $(STAMP) system-packages
-	$(PY) bench/bench_prune.py $(BENCH_ARGS)
-
-## bench-import: a 130,000-row client CSV: the upload request, then the background job
-bench-import: $(STAMP) system-packages
-	$(PY) bench/bench_import.py $(BENCH_ARGS)
-
-## bench-api: 100,000 order events in batches of 500 through gunicorn + PostgreSQL
-bench-api: $(STAMP) system-packages
-	$(PY) bench/bench_api.py $(BENCH_ARGS)
-
-## bench-load: gunicorn + PostgreSQL, 100,000 clients, 50 signed-in users for 60 s (locust)
-bench-load: $(STAMP) system-packages
-	$(PY) bench/bench_load.py $(BENCH_ARGS)
+## bench-<name>: bench/bench_<name>.py on a throwaway PostgreSQL (BENCH_ARGS passed on)
+##   bench-import: a 130,000-row client CSV: the upload request, then the background job
+##   bench-api: 100,000 order events in batches of 500 through gunicorn + PostgreSQL
+##   bench-load: gunicorn + PostgreSQL, 100,000 clients, 50 signed-in users for 60 s (locust)
+BENCH_DB := bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-load
+$(BENCH_DB): bench-%: $(STAMP) system-packages
+	$(PY) bench/bench_$*.py $(BENCH_ARGS)
 
 ## bench-offer-guard: the offer guard against its corpus (misses, false alarms) and its speed
 bench-offer-guard: $(STAMP)

@@ -338,7 +338,7 @@ def _chunk_copy(
     orders_per_client: float,
     today: dt.date,
 ) -> int:
-    from customers.services.demo_seed import ORDER_COLUMNS
+    from customers.columns import CLIENT_PROFILE_COLUMNS, ORDER_FACTS
 
     n = len(ids)
     today_days = (today - dt.date(1970, 1, 1)).days
@@ -391,23 +391,7 @@ def _chunk_copy(
         "customers_client",
         [
             "id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "city",
-            "time_zone",
-            "signup_date",
-            "external_id",
-            "stylist_id",
-            "preferred_styles",
-            "size_top",
-            "size_bottom",
-            "size_shoe",
-            "budget_band",
-            "marketing_consent",
-            "unsubscribed_at",
-            "stylist_notes",
+            *CLIENT_PROFILE_COLUMNS,
             "quiet_days",
             "last_order_at",
             "order_count",
@@ -473,7 +457,7 @@ def _chunk_copy(
     _copy(
         cur,
         "customers_order",
-        [*ORDER_COLUMNS, "created_at"],
+        ["client_id", *ORDER_FACTS, "created_at"],
         [
             _s(ids[owner]),
             ordered,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
@@ -23,6 +26,7 @@ from .admin_filters import (
     StylistListFilter,
 )
 from .admin_import import AllOrNothingImportMixin
+from .columns import ORDER_FACTS
 from .date_ranges import with_date_ranges
 from .forms import ClientAdminForm
 from .models import Client, Order
@@ -46,6 +50,28 @@ class FastActionCheckboxMixin:
             obj.pk,
             obj,
         )
+
+
+def _score_column(
+    name: str, description: str, template: str | None = None, *, sortable: bool = False
+) -> Callable[[Any, Client], Any]:
+    """Return a ClientAdmin column showing one current score, "-" before any.
+
+    ``template`` formats the value (None: the value itself); a sortable column
+    sorts by the score's own column in ``scoring.ClientScore``.
+    """
+
+    @admin.display(
+        description=description, ordering=f"score__{name}" if sortable else None
+    )
+    def column(model_admin: Any, obj: Client) -> Any:
+        score = obj.current_score
+        if score is None:
+            return "-"
+        value = getattr(score, name)
+        return value if template is None else template.format(value)
+
+    return column
 
 
 class ClientChangeList(BigTableChangeList):
@@ -73,6 +99,22 @@ class ClientChangeList(BigTableChangeList):
         return qs.filter(score__isnull=False) if by_score else qs
 
 
+class BookAdmin(
+    BigListAdminMixin,
+    SafeListQueryMixin,
+    FastActionCheckboxMixin,
+    NotFoundOutsideBookMixin,
+    AllOrNothingImportMixin,
+    ImportExportModelAdmin,
+):
+    """The admin of the client book's two big lists, clients and Fixes.
+
+    Both page a big table, refuse a date drill-down to no real period, render
+    the row checkbox fast, show a stylist only their own rows (404 outside
+    them) and import CSV all or nothing.
+    """
+
+
 class NewOrderInline(admin.TabularInline):
     """Add a Fix from the client page; past Fixes show in "Recent Fixes" above.
 
@@ -85,31 +127,14 @@ class NewOrderInline(admin.TabularInline):
     can_delete = False
     verbose_name = "new Fix"
     verbose_name_plural = "Add a Fix"
-    fields = (
-        "ordered_at",
-        "shipped_at",
-        "status",
-        "items_sent",
-        "items_kept",
-        "kept_items",
-        "amount",
-        "rating",
-        "feedback_comment",
-    )
+    fields = ORDER_FACTS
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
 
 
 @admin.register(Client)
-class ClientAdmin(
-    BigListAdminMixin,
-    SafeListQueryMixin,
-    FastActionCheckboxMixin,
-    NotFoundOutsideBookMixin,
-    AllOrNothingImportMixin,
-    ImportExportModelAdmin,
-):
+class ClientAdmin(BookAdmin):
     form = ClientAdminForm
     resource_classes = [ClientResource]
     list_display = (
@@ -298,30 +323,21 @@ class ClientAdmin(
     def tier_display(self, obj: Client) -> str:
         return tier_badge(obj.current_tier)
 
-    @admin.display(description="Engagement", ordering="score__engagement_score")
-    def engagement_display(self, obj: Client) -> str:
-        score = obj.current_score
-        return "-" if score is None else f"{score.engagement_score}"
-
-    @admin.display(description="Probability still a client", ordering="score__p_alive")
-    def p_alive_display(self, obj: Client) -> str:
-        score = obj.current_score
-        return "-" if score is None else f"{score.p_alive:.0%}"
-
-    @admin.display(description="Expected orders (90 days)")
-    def expected_orders_display(self, obj: Client) -> str:
-        score = obj.current_score
-        return "-" if score is None else f"{score.expected_orders:.2f}"
-
-    @admin.display(description="Churn risk", ordering="score__churn_risk")
-    def churn_risk_display(self, obj: Client) -> str:
-        score = obj.current_score
-        return "-" if score is None else f"{score.churn_risk:.0%}"
-
-    @admin.display(description="12-month CLV", ordering="score__clv")
-    def clv_display(self, obj: Client) -> str:
-        score = obj.current_score
-        return "-" if score is None else f"${score.clv:,.2f}"
+    engagement_display = _score_column(
+        "engagement_score", "Engagement", "{}", sortable=True
+    )
+    p_alive_display = _score_column(
+        "p_alive", "Probability still a client", "{:.0%}", sortable=True
+    )
+    expected_orders_display = _score_column(
+        "expected_orders", "Expected orders (90 days)", "{:.2f}"
+    )
+    churn_risk_display = _score_column(
+        "churn_risk", "Churn risk", "{:.0%}", sortable=True
+    )
+    clv_display = _score_column("clv", "12-month CLV", "${:,.2f}", sortable=True)
+    # The datetime itself, so the admin formats it in the user's time zone.
+    scored_at_display = _score_column("scored_at", "Scored at")
 
     @admin.display(description="Last order", ordering="last_order_at")
     def last_order_display(self, obj: Client) -> str:
@@ -330,21 +346,9 @@ class ClientAdmin(
             return "-"
         return f"{timezone.localtime(obj.last_order_at):%Y-%m-%d}"
 
-    @admin.display(description="Scored at")
-    def scored_at_display(self, obj: Client):
-        score = obj.current_score
-        return "-" if score is None else score.scored_at
-
 
 @admin.register(Order)
-class OrderAdmin(
-    BigListAdminMixin,
-    SafeListQueryMixin,
-    FastActionCheckboxMixin,
-    NotFoundOutsideBookMixin,
-    AllOrNothingImportMixin,
-    ImportExportModelAdmin,
-):
+class OrderAdmin(BookAdmin):
     resource_classes = [OrderResource]
     list_display = (
         "id",

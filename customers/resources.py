@@ -37,6 +37,7 @@ from import_export.results import Result
 
 from . import selectors
 from .amounts import amount_parse
+from .columns import CLIENT_CSV_COLUMNS, ORDER_FACTS
 from .models import Client, Order
 from .services.consent import consent_regrant_error
 
@@ -100,7 +101,9 @@ class YesNoWidget(widgets.BooleanWidget):
         raise ValueError(f"'{value}' is not 1 or 0 (yes or no)")
 
 
-class DayWidget(widgets.DateWidget):
+class _BlankOrParsedMixin:
+    """A blank cell is None; other text is the base widget's value, or ``refused``'s."""
+
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
         if not text:
@@ -108,18 +111,20 @@ class DayWidget(widgets.DateWidget):
         try:
             return super().clean(text, row, **kwargs)
         except ValueError:
-            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+            return self.refused(value, text)
+
+    def refused(self, value: Any, text: str) -> Any:
+        raise NotImplementedError
 
 
-class MomentWidget(widgets.DateTimeWidget):
-    def clean(self, value, row=None, **kwargs):
-        text = _text(value)
-        if not text:
-            return None
-        try:
-            return super().clean(text, row, **kwargs)
-        except ValueError:
-            pass
+class DayWidget(_BlankOrParsedMixin, widgets.DateWidget):
+    def refused(self, value: Any, text: str) -> dt.date:
+        raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+class MomentWidget(_BlankOrParsedMixin, widgets.DateTimeWidget):
+    def refused(self, value: Any, text: str) -> dt.datetime:
+        """Take an ISO 8601 time too (with an offset), besides the formats."""
         try:
             moment = dt.datetime.fromisoformat(text)
         except ValueError:
@@ -427,31 +432,21 @@ def _error_words(error: Exception) -> str:
     return f"could not be imported ({type(error).__name__}); nothing was imported"
 
 
+def _column(name: str, widget: widgets.Widget, **options: Any) -> fields.Field:
+    """Return the field of the attribute ``name``, read from a column of that name."""
+    return fields.Field(attribute=name, column_name=name, widget=widget, **options)
+
+
 class ClientResource(BookResource):
-    stylist = fields.Field(
-        attribute="stylist", column_name="stylist", widget=StylistWidget()
-    )
-    preferred_styles = fields.Field(
-        attribute="preferred_styles",
-        column_name="preferred_styles",
-        widget=StylesWidget(),
-    )
-    signup_date = fields.Field(
-        attribute="signup_date", column_name="signup_date", widget=DayWidget()
-    )
+    stylist = _column("stylist", StylistWidget())
+    preferred_styles = _column("preferred_styles", StylesWidget())
+    signup_date = _column("signup_date", DayWidget())
     # A blank external id is "none" (NULL), not '' (which the unique constraint
     # would let only one client have).
-    external_id = fields.Field(
-        attribute="external_id",
-        column_name="external_id",
-        widget=BlankIsNoneWidget(),
-    )
+    external_id = _column("external_id", BlankIsNoneWidget())
     # A blank cell leaves consent as it is (False for a new client).
-    marketing_consent = fields.Field(
-        attribute="marketing_consent",
-        column_name="marketing_consent",
-        widget=YesNoWidget(),
-        saves_null_values=False,
+    marketing_consent = _column(
+        "marketing_consent", YesNoWidget(), saves_null_values=False
     )
 
     required_columns = ("email",)
@@ -464,24 +459,7 @@ class ClientResource(BookResource):
         model = Client
         import_id_fields = ("email",)
         instance_loader_class = EmailInstanceLoader
-        fields = (
-            "email",
-            "first_name",
-            "last_name",
-            "phone",
-            "city",
-            "time_zone",
-            "signup_date",
-            "external_id",
-            "stylist",
-            "preferred_styles",
-            "size_top",
-            "size_bottom",
-            "size_shoe",
-            "budget_band",
-            "marketing_consent",
-            "stylist_notes",
-        )
+        fields = CLIENT_CSV_COLUMNS
         export_order = fields
         clean_model_instances = True
         skip_unchanged = True
@@ -699,25 +677,13 @@ class OrderResource(BookResource):
     client = fields.Field(
         attribute="client", column_name="client_email", widget=BookClientWidget()
     )
-    ordered_at = fields.Field(
-        attribute="ordered_at", column_name="ordered_at", widget=MomentWidget()
-    )
-    shipped_at = fields.Field(
-        attribute="shipped_at", column_name="shipped_at", widget=MomentWidget()
-    )
-    amount = fields.Field(
-        attribute="amount", column_name="amount", widget=AmountWidget()
-    )
-    id = fields.Field(attribute="id", column_name="id", widget=WholeNumberWidget())
-    items_sent = fields.Field(
-        attribute="items_sent", column_name="items_sent", widget=WholeNumberWidget()
-    )
-    items_kept = fields.Field(
-        attribute="items_kept", column_name="items_kept", widget=WholeNumberWidget()
-    )
-    rating = fields.Field(
-        attribute="rating", column_name="rating", widget=WholeNumberWidget()
-    )
+    ordered_at = _column("ordered_at", MomentWidget())
+    shipped_at = _column("shipped_at", MomentWidget())
+    amount = _column("amount", AmountWidget())
+    id = _column("id", WholeNumberWidget())
+    items_sent = _column("items_sent", WholeNumberWidget())
+    items_kept = _column("items_kept", WholeNumberWidget())
+    rating = _column("rating", WholeNumberWidget())
 
     not_importable = {
         "import_key": "it is derived from the row",
@@ -726,19 +692,7 @@ class OrderResource(BookResource):
 
     class Meta:
         model = Order
-        fields = (
-            "id",
-            "client",
-            "ordered_at",
-            "shipped_at",
-            "status",
-            "items_sent",
-            "items_kept",
-            "kept_items",
-            "amount",
-            "rating",
-            "feedback_comment",
-        )
+        fields = ("id", "client", *ORDER_FACTS)
         export_order = fields
         clean_model_instances = True
         skip_unchanged = True

@@ -12,26 +12,27 @@ def ses_bounce_received(sender, mail_obj: dict, bounce_obj: dict, **kwargs) -> N
     """Suppress every recipient of a permanent (hard) bounce."""
     if bounce_obj.get("bounceType") != "Permanent":
         return
-    for recipient in bounce_obj.get("bouncedRecipients", []):
-        address_suppress(
-            email=recipient["emailAddress"],
-            reason=Suppression.Reason.HARD_BOUNCE,
-            detail=f"SES {bounce_obj.get('bounceSubType', '')} bounce, "
-            f"message {mail_obj.get('messageId', '')}",
-        )
+    what = f"{bounce_obj.get('bounceSubType', '')} bounce"
+    recipients = bounce_obj.get("bouncedRecipients", [])
+    _recipients_suppress(mail_obj, recipients, Suppression.Reason.HARD_BOUNCE, what)
 
 
 def ses_complaint_received(
     sender, mail_obj: dict, complaint_obj: dict, **kwargs
 ) -> None:
     """Suppress every recipient who marked an email as spam."""
-    for recipient in complaint_obj.get("complainedRecipients", []):
-        address_suppress(
-            email=recipient["emailAddress"],
-            reason=Suppression.Reason.COMPLAINT,
-            detail=f"SES complaint {complaint_obj.get('complaintFeedbackType', '')}, "
-            f"message {mail_obj.get('messageId', '')}",
-        )
+    what = f"complaint {complaint_obj.get('complaintFeedbackType', '')}"
+    recipients = complaint_obj.get("complainedRecipients", [])
+    _recipients_suppress(mail_obj, recipients, Suppression.Reason.COMPLAINT, what)
+
+
+def _recipients_suppress(
+    mail_obj: dict, recipients: list[dict], reason: Suppression.Reason, what: str
+) -> None:
+    """Suppress each address an SES event lists, noting the event and the mail."""
+    detail = f"SES {what}, message {mail_obj.get('messageId', '')}"
+    for recipient in recipients:
+        address_suppress(email=recipient["emailAddress"], reason=reason, detail=detail)
 
 
 def connect() -> None:

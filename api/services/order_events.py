@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from api.problems import FieldError, ProblemError, invalid_request
 from api.schemas import OrderEventIn
 from api.services.order_upsert_sql import orders_upsert_sql
+from customers.columns import ORDER_FACTS
 from customers.date_bounds import date_bounds_error
 from customers.models import Client, Order, OrderStatus, validate_time_zone
 from customers.services.consent import consent_regrant_error
@@ -30,17 +31,6 @@ from customers.services.order_facts import clients_order_facts_refresh
 from emails.services.task_queue import task_enqueue_each, task_enqueue_on_commit
 from scoring.tasks import rescore_client_task
 
-ORDER_FIELDS = (
-    "ordered_at",
-    "shipped_at",
-    "status",
-    "items_sent",
-    "items_kept",
-    "kept_items",
-    "amount",
-    "rating",
-    "feedback_comment",
-)
 CLIENT_FIELDS = ("email", "first_name", "last_name", "time_zone", "signup_date")
 KEY_PREFIX = "api"
 
@@ -402,14 +392,14 @@ def _orders_upsert(
         row["import_key"]: row
         for row in Order.objects.filter(
             import_key__in=[event.key for event in events]
-        ).values("import_key", "client_id", *ORDER_FIELDS)
+        ).values("import_key", "client_id", *ORDER_FACTS)
     }
     outcomes: dict[int, str] = {}
     affected: set[int] = set()
     writes: list[dict[str, Any]] = []
     for event in events:
         data = event.data
-        values = {name: getattr(data, name) for name in ORDER_FIELDS}
+        values = {name: getattr(data, name) for name in ORDER_FACTS}
         values["status"] = data.status.value
         client_id = client_pks[data.client.external_id]
         old = stored.get(event.key)
@@ -417,7 +407,7 @@ def _orders_upsert(
             outcomes[event.index] = "created"
             result.created += 1
         elif old["client_id"] == client_id and all(
-            old[name] == values[name] for name in ORDER_FIELDS
+            old[name] == values[name] for name in ORDER_FACTS
         ):
             outcomes[event.index] = "unchanged"
             result.unchanged += 1
@@ -429,12 +419,12 @@ def _orders_upsert(
         affected.add(client_id)
         writes.append({"client_id": client_id, "import_key": event.key, **values})
     if writes and connection.vendor == "postgresql":
-        orders_upsert_sql(rows=writes, fields=ORDER_FIELDS)
+        orders_upsert_sql(rows=writes, fields=ORDER_FACTS)
     elif writes:
         Order.objects.bulk_create(
             [Order(**row) for row in writes],
             update_conflicts=True,
             unique_fields=["import_key"],
-            update_fields=["client", *ORDER_FIELDS],
+            update_fields=["client", *ORDER_FACTS],
         )
     return outcomes, affected

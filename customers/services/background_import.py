@@ -24,6 +24,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from import_export.results import Result
 
 from customers.csv_rows import CsvFileError, CsvRows, binary_file_check
 from customers.models import ImportJob, ImportJobModel, ImportJobStatus
@@ -160,16 +161,8 @@ def _validate(job: ImportJob) -> tuple[list[dict[str, Any]], int]:
         found = list(problems)
         if len(chunk):
             # Not a dry run, which would save each row in a transaction and
-            # roll it back: validate_only saves nothing, and without
-            # transactions there is no savepoint per row either.
-            result = resource.import_data(
-                chunk,
-                dry_run=False,
-                use_transactions=False,
-                raise_errors=False,
-                user=job.created_by,
-            )
-            found.extend(_result_entries(result))
+            # roll it back: validate_only saves nothing.
+            found.extend(_result_entries(_chunk_import(resource, chunk, job)))
         for entry in found:
             key = (entry["line"], entry["field"], entry["message"])
             if key not in seen:
@@ -178,6 +171,24 @@ def _validate(job: ImportJob) -> tuple[list[dict[str, Any]], int]:
         done += len(chunk) + len(problems)
         ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
     return entries, total
+
+
+def _chunk_import(
+    resource: BookResource, chunk: tablib.Dataset, job: ImportJob
+) -> Result:
+    """Run one chunk through the resource, with no transaction of its own.
+
+    Validating, there is nothing to roll back; writing, the one transaction
+    around the file is enough (a failed row rolls it all back), so neither pass
+    pays for a savepoint per row.
+    """
+    return resource.import_data(
+        chunk,
+        dry_run=False,
+        use_transactions=False,
+        raise_errors=False,
+        user=job.created_by,
+    )
 
 
 def _result_entries(result) -> list[dict[str, Any]]:
@@ -197,15 +208,7 @@ def _write(job: ImportJob, total: int) -> None:
         for chunk, problems in _chunks(job):
             if problems:  # the file changed under us: refuse it whole
                 raise _RefusedError(problems)
-            # Inside the one transaction: no savepoint per row (a failed row
-            # rolls back the whole file anyway).
-            result = resource.import_data(
-                chunk,
-                dry_run=False,
-                use_transactions=False,
-                raise_errors=False,
-                user=job.created_by,
-            )
+            result = _chunk_import(resource, chunk, job)
             if result.has_errors() or result.has_validation_errors():
                 raise _RefusedError(_result_entries(result))
             for kind in counts:

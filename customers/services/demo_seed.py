@@ -31,6 +31,7 @@ from django.contrib.auth.models import Group
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from customers.columns import CLIENT_ORDER_FACTS, CLIENT_PROFILE_COLUMNS, ORDER_FACTS
 from customers.models import BudgetBand, Client, Order, OrderStatus, Style
 from customers.roles import STYLISTS
 from customers.services.order_summary import client_order_summaries_refresh
@@ -362,40 +363,9 @@ def _stylists_create(*, rng: np.random.Generator, count: int) -> list:
     return users
 
 
-CLIENT_COLUMNS = (
-    "external_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "city",
-    "time_zone",
-    "signup_date",
-    "stylist_id",
-    "preferred_styles",
-    "size_top",
-    "size_bottom",
-    "size_shoe",
-    "budget_band",
-    "marketing_consent",
-    "unsubscribed_at",
-    "stylist_notes",
-    "order_count",
-    "last_order_at",
-)
+CLIENT_COLUMNS = (*CLIENT_PROFILE_COLUMNS, *CLIENT_ORDER_FACTS)
 _C = {name: i for i, name in enumerate(CLIENT_COLUMNS)}
-ORDER_COLUMNS = (
-    "client_id",
-    "ordered_at",
-    "shipped_at",
-    "status",
-    "items_sent",
-    "items_kept",
-    "kept_items",
-    "amount",
-    "rating",
-    "feedback_comment",
-)
+ORDER_COLUMNS = ("client_id", *ORDER_FACTS)
 
 
 def _clients_build(
@@ -444,7 +414,6 @@ def _clients_build(
         city, tz, area = CITIES[cities[i]]
         rows.append(
             [
-                f"{DEMO_EXTERNAL_ID_PREFIX}{i + 1:07d}",
                 first,
                 last,
                 f"{first.lower()}.{last.lower()}{i + 1}@{DEMO_CLIENT_DOMAIN}",
@@ -452,6 +421,7 @@ def _clients_build(
                 city,
                 tz,
                 today - dt.timedelta(days=int(signup_ago[i])),
+                f"{DEMO_EXTERNAL_ID_PREFIX}{i + 1:07d}",
                 stylist_ids[stylist_idx[i]],
                 [STYLE_VALUES[s] for s in sorted(style_order[i, : n_styles[i]])],
                 SIZES_TOP[tops[i]],
@@ -590,7 +560,12 @@ def _orders_build(
         last_order_at = None
         for day in days:
             ordered_at = _at(day, int(hours[j]), tz)
-            row = [client[0], ordered_at, None, OrderStatus.SCHEDULED.value]
+            row = [
+                client[_C["external_id"]],
+                ordered_at,
+                None,
+                OrderStatus.SCHEDULED.value,
+            ]
             row += [ITEMS_SENT, 0, "", ZERO, None, ""]
             if day <= today:
                 last_order_at = ordered_at

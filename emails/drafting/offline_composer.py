@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from emails.drafting.draft_schema import (
@@ -116,10 +117,11 @@ def draft_compose_offline(
     pick = _Picker(profile)
     name = _collapse(profile.first_name)
     stylist = _collapse(profile.stylist_name).split(" ")[0]
-    compose = _LAYOUTS.get(prompt_version, _compose_time_first)
-    subject, preheader, body = compose(
-        profile=profile, pick=pick, name=name, stylist=stylist
+    headings, compose = _LAYOUTS.get(prompt_version, _LAYOUTS["v1"])
+    subject, preheader = _subject_and_preheader(
+        headings, pick=pick, name=name, stylist=stylist
     )
+    body = compose(profile=profile, pick=pick, name=name, stylist=stylist)
 
     draft = draft_validate(
         data={"subject": subject, "preheader": preheader, "body": body},
@@ -145,12 +147,8 @@ def draft_compose_offline(
 
 def _compose_time_first(
     *, profile: ClientProfile, pick: _Picker, name: str, stylist: str
-) -> tuple[str, str, str]:
-    """Return v1's subject, preheader and body: the time away, then the details."""
-    subject = pick.one(_SUBJECTS).format(name=name)
-    if len(subject) > SUBJECT_LENGTH[1]:
-        subject = pick.one(_SUBJECTS_NAMELESS)
-    preheader = _preheader(pick.one(_PREHEADERS), stylist=stylist)
+) -> str:
+    """Return v1's body: the time away, then the details."""
     paragraphs = [
         pick.one(_GREETINGS).format(name=name),
         " ".join(
@@ -172,17 +170,13 @@ def _compose_time_first(
         paragraphs.append(styles_sentence)
     paragraphs.append(pick.one(_INVITATIONS))
     paragraphs.append(f"{pick.one(_SIGN_OFFS)}\n{stylist}")
-    return subject, preheader, "\n\n".join(paragraphs)
+    return "\n\n".join(paragraphs)
 
 
 def _compose_picks_first(
     *, profile: ClientProfile, pick: _Picker, name: str, stylist: str
-) -> tuple[str, str, str]:
-    """Return v2's subject, preheader and body: the stylist's picks lead."""
-    subject = pick.one(_PICKS_SUBJECTS).format(name=name)
-    if len(subject) > SUBJECT_LENGTH[1]:
-        subject = pick.one(_PICKS_SUBJECTS_NAMELESS)
-    preheader = _preheader(pick.one(_PICKS_PREHEADERS), stylist=stylist)
+) -> str:
+    """Return v2's body: the stylist's picks lead."""
     picks = " ".join(
         s
         for s in (
@@ -210,10 +204,31 @@ def _compose_picks_first(
         pick.one(_PICKS_QUESTIONS) if picks else _PICKS_NO_STYLES_QUESTION,
         f"{pick.one(_SIGN_OFFS)}\n{stylist}",
     ]
-    return subject, preheader, "\n\n".join(paragraphs)
+    return "\n\n".join(paragraphs)
 
 
-_LAYOUTS = {"v1": _compose_time_first, "v2": _compose_picks_first}
+#: A layout's subjects with the client's name, subjects without, preheaders.
+_Headings = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+#: Per prompt version: its headings and its body (the subject and preheader are
+#: drawn first, then the body, so a profile keeps its email).
+_LAYOUTS: dict[str, tuple[_Headings, Callable[..., str]]] = {
+    "v1": ((_SUBJECTS, _SUBJECTS_NAMELESS, _PREHEADERS), _compose_time_first),
+    "v2": (
+        (_PICKS_SUBJECTS, _PICKS_SUBJECTS_NAMELESS, _PICKS_PREHEADERS),
+        _compose_picks_first,
+    ),
+}
+
+
+def _subject_and_preheader(
+    headings: _Headings, *, pick: _Picker, name: str, stylist: str
+) -> tuple[str, str]:
+    """Return a subject naming the client (one without if too long), a preheader."""
+    named, nameless, preheaders = headings
+    subject = pick.one(named).format(name=name)
+    if len(subject) > SUBJECT_LENGTH[1]:
+        subject = pick.one(nameless)
+    return subject, _preheader(pick.one(preheaders), stylist=stylist)
 
 
 def _preheader(template: str, *, stylist: str) -> str:
@@ -223,13 +238,21 @@ def _preheader(template: str, *, stylist: str) -> str:
     return preheader
 
 
-def _picks_sentence(styles: tuple[str, ...], *, pick: _Picker) -> str:
+def _styles_listed(styles: tuple[str, ...]) -> str:
+    """Return up to three usable styles as words ("a, b and c"); "" if none."""
     usable = [s for s in (_usable_phrase(style) for style in styles[:3]) if s]
     if not usable:
         return ""
     listed = usable[0] if len(usable) == 1 else ", ".join(usable[:-1])
     if len(usable) > 1:
         listed += f" and {usable[-1]}"
+    return listed
+
+
+def _picks_sentence(styles: tuple[str, ...], *, pick: _Picker) -> str:
+    listed = _styles_listed(styles)
+    if not listed:
+        return ""
     return pick.one(
         (
             f"If I were putting your next Fix together today, I'd start with "
@@ -344,12 +367,9 @@ def _feedback_sentence(profile: ClientProfile) -> str:
 
 
 def _styles_sentence(styles: tuple[str, ...], *, pick: _Picker) -> str:
-    usable = [s for s in (_usable_phrase(style) for style in styles[:3]) if s]
-    if not usable:
+    listed = _styles_listed(styles)
+    if not listed:
         return ""
-    listed = usable[0] if len(usable) == 1 else ", ".join(usable[:-1])
-    if len(usable) > 1:
-        listed += f" and {usable[-1]}"
     return pick.one(
         (
             f"I've been keeping an eye out for {listed} pieces I think you'd love.",

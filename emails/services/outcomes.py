@@ -388,21 +388,17 @@ def outcomes_summarise(
         days=days,
         as_of=as_of,
     )
-    holdout = group_outcome(
-        queryset=_assignments_in(experiment).filter(
-            group=RetentionAssignment.Group.HOLDOUT
-        ),
-        start_field="assigned_at",
-        days=days,
-        as_of=as_of,
-    )
-    assigned = group_outcome(
-        queryset=_assignments_in(experiment).filter(
-            group=RetentionAssignment.Group.TREATMENT
-        ),
-        start_field="assigned_at",
-        days=days,
-        as_of=as_of,
+    holdout, assigned = (
+        group_outcome(
+            queryset=_assignments_in(experiment).filter(group=group),
+            start_field="assigned_at",
+            days=days,
+            as_of=as_of,
+        )
+        for group in (
+            RetentionAssignment.Group.HOLDOUT,
+            RetentionAssignment.Group.TREATMENT,
+        )
     )
     uplift = _uplift(treated=emailed, control=holdout, min_group_size=min_group_size)
     itt_uplift = _uplift(

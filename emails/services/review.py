@@ -207,6 +207,13 @@ def email_reject(
     if not reason:
         raise ReviewRefused("Give a reason for rejecting the draft.")
     _require_pending(email, verb="rejected")
+    return _rejection_record(email=email, reviewer=reviewer, reason=reason)
+
+
+def _rejection_record(
+    *, email: ReengagementEmail, reviewer: User, reason: str
+) -> ReengagementEmail:
+    """Move a pending draft to rejected, the reason in its trail and on the email."""
     return email_transition(
         email=email,
         to=EmailStatus.REJECTED,
@@ -262,14 +269,8 @@ def email_regenerate(*, email: ReengagementEmail, reviewer: User) -> Reengagemen
     try:
         with transaction.atomic():
             if email.status == EmailStatus.PENDING_REVIEW:
-                email_transition(
-                    email=email,
-                    to=EmailStatus.REJECTED,
-                    actor=reviewer,
-                    note=REGENERATED_NOTE,
-                    reviewer=reviewer,
-                    reviewed_at=timezone.now(),
-                    rejection_reason=REGENERATED_NOTE,
+                _rejection_record(
+                    email=email, reviewer=reviewer, reason=REGENERATED_NOTE
                 )
             new = ReengagementEmail.objects.create(
                 client_id=email.client_id,

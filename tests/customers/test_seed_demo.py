@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
+from customers.columns import CLIENT_ORDER_FACTS, CLIENT_PROFILE, ORDER_FACTS
 from customers.models import Client, Order, OrderStatus, Style
 from customers.roles import STYLISTS
 from customers.services.demo_seed import (
@@ -30,39 +31,15 @@ TODAY = dt.date(2025, 6, 1)
 def data_digest() -> str:
     """Hash every demo field that should be reproducible (not pks or timestamps)."""
     h = hashlib.sha256()
-    for row in Client.objects.order_by("external_id").values_list(
-        "external_id",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "city",
-        "time_zone",
-        "signup_date",
-        "stylist__username",
-        "preferred_styles",
-        "size_top",
-        "size_bottom",
-        "size_shoe",
-        "budget_band",
-        "marketing_consent",
-        "unsubscribed_at",
-        "stylist_notes",
-        "order_count",
-        "last_order_at",
-    ):
+    # The stylist by name: stylist pks differ between two seedings.
+    client_columns = [
+        "stylist__username" if name == "stylist" else name
+        for name in (*CLIENT_PROFILE, *CLIENT_ORDER_FACTS)
+    ]
+    for row in Client.objects.order_by("external_id").values_list(*client_columns):
         h.update(repr(row).encode())
     for row in Order.objects.order_by("client__external_id", "ordered_at").values_list(
-        "client__external_id",
-        "ordered_at",
-        "shipped_at",
-        "status",
-        "items_sent",
-        "items_kept",
-        "kept_items",
-        "amount",
-        "rating",
-        "feedback_comment",
+        "client__external_id", *ORDER_FACTS
     ):
         h.update(repr(row).encode())
     return h.hexdigest()

@@ -17,6 +17,7 @@ from scoring.backtest import (
 from scoring.fit_checks import fit_problems_lines
 from scoring.management.commands.fit_churn_model import (
     add_model_argument,
+    add_transactions_arguments,
     parse_calibration_end,
     pipeline_options,
 )
@@ -37,12 +38,8 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--transactions", required=True, help="CSV path")
-        parser.add_argument(
-            "--calibration-end", required=True, help="last day used, YYYY-MM-DD"
-        )
+        add_transactions_arguments(parser)
         parser.add_argument("--horizon", type=float, required=True)
-        parser.add_argument("--time-unit", choices=["days", "weeks"], default="days")
         parser.add_argument("--format", choices=["text", "json"], default="text")
         add_model_argument(parser)
 

@@ -33,6 +33,15 @@ def parse_calibration_end(value: str) -> dt.date:
         ) from None
 
 
+def add_transactions_arguments(parser: CommandParser) -> None:
+    """Add what both CSV commands read: the file, its cut-off and time unit."""
+    parser.add_argument("--transactions", required=True, help="CSV path")
+    parser.add_argument(
+        "--calibration-end", required=True, help="last day used, YYYY-MM-DD"
+    )
+    parser.add_argument("--time-unit", choices=["days", "weeks"], default="days")
+
+
 def add_model_argument(parser: CommandParser) -> None:
     """Add --model, the same choice rescoring makes (README "Scoring")."""
     parser.add_argument(
@@ -63,11 +72,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--transactions", required=True, help="CSV path")
-        parser.add_argument(
-            "--calibration-end", required=True, help="last day used, YYYY-MM-DD"
-        )
-        parser.add_argument("--time-unit", choices=["days", "weeks"], default="days")
+        add_transactions_arguments(parser)
         parser.add_argument(
             "--horizon",
             type=float,
