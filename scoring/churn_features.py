@@ -264,6 +264,21 @@ def churn_labels(
     return ~ordered[rows.client]
 
 
+def history_clients(*, history: OrderHistory, keep: np.ndarray) -> OrderHistory:
+    """Return the history of the clients ``keep`` marks (codes renumbered)."""
+    rows = keep[history.client]
+    code = np.cumsum(keep) - 1
+    return OrderHistory(
+        client=code[history.client[rows]],
+        day=history.day[rows],
+        amount=history.amount[rows],
+        items_sent=history.items_sent[rows],
+        items_kept=history.items_kept[rows],
+        rating=history.rating[rows],
+        n_clients=int(keep.sum()),
+    )
+
+
 def order_history_from_transactions(
     *, customer_ids: np.ndarray, dates: np.ndarray, amounts: np.ndarray
 ) -> tuple[OrderHistory, np.ndarray]:
