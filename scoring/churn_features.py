@@ -139,13 +139,18 @@ def churn_features_at(
     are left NaN; ``churn_pipeline`` fills them from a fit at the cut-off.
     """
     reference = reference or {}
+    columns = (
+        history.client,
+        history.day,
+        history.amount,
+        history.items_sent,
+        history.items_kept,
+        history.rating,
+    )
     keep = history.day <= cutoff
-    c = history.client[keep]
-    d = history.day[keep]
-    amount = history.amount[keep]
-    sent = history.items_sent[keep]
-    kept = history.items_kept[keep]
-    rating = history.rating[keep]
+    if not keep.all():  # at the latest cut-off every row is kept: no copies
+        columns = tuple(column[keep] for column in columns)
+    c, d, amount, sent, kept, rating = columns
     n = history.n_clients
     if c.size == 0:
         empty = np.zeros(0)
