@@ -13,10 +13,12 @@ Then the whole ``fit_churn_model`` command (a fresh process, start-up
 included) on a transactions CSV drawn the same way: 1M clients over 600 days
 of calibration, about 2.77M rows (66 MB), written once to the temp dir. It is
 timed with ``--model bgnbd`` (the BG/NBD + Gamma-Gamma work lifetimes does)
-and ``--model auto`` (also the LightGBM churn pipeline). ``--vs-lifetimes``
-runs lifetimes 0.11.3 (pandas read, summary, BG/NBD + Gamma-Gamma fit) on the
-same file in its own virtualenv, built once under the temp dir with versions
-it works with, and prints the ratio.
+and ``--model auto``, the default (also the LightGBM churn pipeline, its
+trees trained on ``SCORING_GBDT_TRAIN_CLIENTS`` clients as the nightly run's
+are; its line says which ranking scored). ``--vs-lifetimes`` runs lifetimes
+0.11.3 (pandas read, summary, BG/NBD + Gamma-Gamma fit) on the same file in
+its own virtualenv, built once under the temp dir with versions it works
+with, and prints the ratio.
 Run: ``.venv/bin/python bench/bench_fit.py [--inputs FILE] [--repeat N]
 [--vs-lifetimes] [--no-command] [--models bgnbd,auto]`` (``make bench-fit``).
 """
@@ -269,9 +271,11 @@ def _command_run(n: int, vs_lifetimes: bool, models: list[str]) -> None:
         )
         figures[model] = (wall, cpu)
         lines = out.strip().splitlines()
+        scored = next((line for line in lines if line.startswith("Churn risk")), "")
         print(
             f"  --model {model}: {wall:.2f} s wall, {cpu:.2f} s CPU, "
             f"peak RSS so far {_children_peak_mb():.0f} MB | {lines[1]}"
+            + (f"\n    {scored}" if model != "bgnbd" else "")
         )
     if vs_lifetimes and "bgnbd" in figures:
         python = _lifetimes_python()

@@ -184,10 +184,15 @@ def _columns_read(
     # Records are numbered from 1, the header; rows set aside have no place
     # in the table, so the table's rows are the remaining records in order.
     line_of_record = _record_lines(data, table, table.num_rows + len(aside) + 1)
-    records = np.arange(2, table.num_rows + len(aside) + 2)
-    if aside:
-        records = np.setdiff1d(records, [number for number, _ in aside])
-    lines = line_of_record[records - 1]
+    if line_of_record is None and not aside:
+        lines = np.arange(2, table.num_rows + 2)  # one line per record
+    else:
+        if line_of_record is None:
+            line_of_record = np.arange(1, table.num_rows + len(aside) + 2)
+        records = np.arange(2, table.num_rows + len(aside) + 2)
+        if aside:
+            records = np.setdiff1d(records, [number for number, _ in aside])
+        lines = line_of_record[records - 1]
 
     columns = [table.column(names[i]).combine_chunks() for i in positions]
     if any(space in data for space in (b" ", b"\t", b"\x0b", b"\x0c")) or not (
@@ -241,7 +246,7 @@ def _columns_read(
         customer_id=columns[0],
         date=columns[1],
         amount=columns[2],
-        lines=lines.astype(np.int64),
+        lines=np.asarray(lines, dtype=np.int64),
         width=width,
         positions=positions,
         cell_problems=problems,
@@ -253,8 +258,11 @@ def _as_is(column: pa.Array) -> pa.Array:
     return column
 
 
-def _record_lines(data: bytes, table: pa.Table, records: int) -> np.ndarray:
+def _record_lines(data: bytes, table: pa.Table, records: int) -> np.ndarray | None:
     """Return the line number on which each record starts (index 0: the header).
+
+    None when record ``k`` starts on line ``k + 1``, the usual file: the caller
+    then numbers the rows without building the mapping.
 
     pyarrow skips empty lines and numbers records, not lines. Without a line
     break inside a quoted value, records are the non-empty lines in order,
@@ -262,7 +270,7 @@ def _record_lines(data: bytes, table: pa.Table, records: int) -> np.ndarray:
     walks the file (a rare, slower path).
     """
     if b"\n\n" not in data and b"\n\r\n" not in data and b'"' not in data:
-        return np.arange(1, records + 1, dtype=np.int64)  # one line each
+        return None  # one line each
     spans = b'"' in data and any(
         pc.any(pc.match_substring(column, "\n")).as_py()
         for column in table.columns

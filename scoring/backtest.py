@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from scoring.bgnbd import BgNbdParams, bgnbd_fit, bgnbd_predict
 from scoring.engagement import engagement_score
@@ -65,6 +64,8 @@ def roc_auc(*, target: np.ndarray, score: np.ndarray) -> float:
     n_neg = target.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
+    from scipy import stats  # lazy: scipy.stats costs Django's start-up ~0.5 s
+
     ranks = stats.rankdata(np.asarray(score, dtype=np.float64))
     return float((ranks[target].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
@@ -227,6 +228,8 @@ def backtest_models(
     add("bgnbd expected orders (fewest)", -pred.expected_purchases, None)
     since_last = summary.T - summary.recency
     add("days since last order", since_last, None)
+    from scipy import stats
+
     rank_sum = stats.rankdata(since_last) + stats.rankdata(-summary.frequency)
     add("rank sum: recency + fewest repeats", rank_sum, None)
     monetary = np.where(summary.frequency > 0, summary.monetary, np.nan)

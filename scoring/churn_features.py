@@ -139,13 +139,18 @@ def churn_features_at(
     are left NaN; ``churn_pipeline`` fills them from a fit at the cut-off.
     """
     reference = reference or {}
+    columns = (
+        history.client,
+        history.day,
+        history.amount,
+        history.items_sent,
+        history.items_kept,
+        history.rating,
+    )
     keep = history.day <= cutoff
-    c = history.client[keep]
-    d = history.day[keep]
-    amount = history.amount[keep]
-    sent = history.items_sent[keep]
-    kept = history.items_kept[keep]
-    rating = history.rating[keep]
+    if not keep.all():  # at the latest cut-off every row is kept: no copies
+        columns = tuple(column[keep] for column in columns)
+    c, d, amount, sent, kept, rating = columns
     n = history.n_clients
     if c.size == 0:
         empty = np.zeros(0)
@@ -262,6 +267,21 @@ def churn_labels(
     window = (history.day > rows.cutoff) & (history.day <= rows.cutoff + horizon)
     ordered = np.bincount(history.client[window], minlength=history.n_clients) > 0
     return ~ordered[rows.client]
+
+
+def history_clients(*, history: OrderHistory, keep: np.ndarray) -> OrderHistory:
+    """Return the history of the clients ``keep`` marks (codes renumbered)."""
+    rows = keep[history.client]
+    code = np.cumsum(keep) - 1
+    return OrderHistory(
+        client=code[history.client[rows]],
+        day=history.day[rows],
+        amount=history.amount[rows],
+        items_sent=history.items_sent[rows],
+        items_kept=history.items_kept[rows],
+        rating=history.rating[rows],
+        n_clients=int(keep.sum()),
+    )
 
 
 def order_history_from_transactions(

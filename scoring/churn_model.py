@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from scoring.bgnbd import BgNbdParams, BgNbdPrediction, bgnbd_fit, bgnbd_predict
-from scoring.churn_features import order_history_from_transactions
+from scoring.churn_features import history_clients, order_history_from_transactions
 from scoring.churn_pipeline import ChurnFit, churn_features, churn_fit, churn_predict
 from scoring.fit_checks import churn_fit_problems
 from scoring.gamma_gamma import (
@@ -77,12 +77,15 @@ def churn_model_fit(
     model: str = "bgnbd",
     min_clients: int = 500,
     min_history_days: int = 180,
+    train_clients: int | None = None,
 ) -> ChurnModelResult:
     """Fit BG/NBD and Gamma-Gamma on ``summary`` and predict over ``horizon``.
 
     With ``transactions``, churn risk comes from ``churn_pipeline`` (``model``
     auto, gbdt, bgnbd or a baseline), trained only on purchases up to the
-    calibration end, so no label reaches past it.
+    calibration end, so no label reaches past it. With ``train_clients``
+    the trees learn from about that many clients (every k-th id), as the
+    nightly run's ``SCORING_GBDT_TRAIN_CLIENTS`` does, and score everyone.
     """
     if horizon is None:
         horizon = DEFAULT_HORIZON[summary.time_unit]
@@ -119,6 +122,7 @@ def churn_model_fit(
             model=model,
             min_clients=min_clients,
             min_history_days=min_history_days,
+            train_clients=train_clients,
         )
     return ChurnModelResult(
         churn=churn,
@@ -143,6 +147,7 @@ def _pipeline_risk(
     model: str,
     min_clients: int,
     min_history_days: int,
+    train_clients: int | None = None,
 ) -> tuple[ChurnFit, np.ndarray]:
     """Fit the churn pipeline on the calibration period; risk aligned with summary."""
     end = np.datetime64(summary.calibration_end, "D")
@@ -156,17 +161,28 @@ def _pipeline_risk(
     )
     ids = transactions.customer_index[codes]
     as_of = int(end.astype(np.int64))
-    fit = churn_fit(
-        history=history,
-        as_of=as_of,
-        horizon=horizon_days,
-        model=model,
-        min_clients=min_clients,
-        min_history_days=min_history_days,
-    )
-    rows, _ = churn_features(
-        history=history, as_of=as_of, horizon=horizon_days, bgnbd=fit.bgnbd
-    )
+    options = {
+        "as_of": as_of,
+        "horizon": horizon_days,
+        "model": model,
+        "min_clients": min_clients,
+        "min_history_days": min_history_days,
+    }
+    every = max(1, history.n_clients // max(1, train_clients or history.n_clients))
+    if every == 1:
+        fit = churn_fit(history=history, **options)
+        rows, _ = churn_features(
+            history=history, as_of=as_of, horizon=horizon_days, bgnbd=fit.bgnbd
+        )
+    else:
+        # Everyone's features and BG/NBD first; the sample learns the trees
+        # with that BG/NBD, as the nightly run's churn_train does.
+        rows, params = churn_features(
+            history=history, as_of=as_of, horizon=horizon_days, bgnbd=None
+        )
+        keep = np.arange(history.n_clients) % every == 0
+        sample = history_clients(history=history, keep=keep)
+        fit = churn_fit(history=sample, bgnbd=params, **options)
     if not np.array_equal(ids[rows.client], summary.customer_ids):
         raise ValueError("churn features do not line up with the RFM summary")
     return fit, churn_predict(fit, rows)

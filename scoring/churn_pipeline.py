@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 from scoring.bgnbd import BgNbdParams, bgnbd_fit, bgnbd_predict
 from scoring.churn_features import (
@@ -45,7 +45,6 @@ from scoring.churn_level import (
     logit_shift_to_mean,
     logit_shifted,
 )
-from scoring.churn_selection import churn_model_choose
 from scoring.lightgbm_loader import lightgbm_import
 
 MODELS = ("bgnbd", "gbdt", "baseline_recency", "baseline_rfm")
@@ -130,6 +129,8 @@ def roc_auc(*, target: np.ndarray, score: np.ndarray) -> float:
     n_neg = target.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
+    from scipy import stats  # lazy: scipy.stats costs Django's start-up ~0.5 s
+
     ranks = stats.rankdata(np.asarray(score, dtype=np.float64))
     return float((ranks[target].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
@@ -421,6 +422,9 @@ def churn_fit(
         y_held, -held.column("bg_expected"), None
     )
     if model == "auto":
+        # Here, not at the top: it imports scipy.stats (Django's start-up).
+        from scoring.churn_selection import churn_model_choose
+
         candidates = [n for n in MODELS if not (overlap and n == "gbdt")]
         chosen, fit.reason = churn_model_choose(
             target=y_held,

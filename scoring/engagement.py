@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "recency": 35.0,
@@ -47,6 +46,8 @@ class EngagementScore:
 
 def _percentile_score(values: np.ndarray, *, higher_is_better: bool) -> np.ndarray:
     """Return 100 * mid-rank percentile among the finite values, NaN elsewhere."""
+    from scipy import stats  # lazy: scipy.stats costs Django's start-up ~0.5 s
+
     out = np.full(values.shape, np.nan)
     ok = np.isfinite(values)
     n = int(ok.sum())

@@ -31,9 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from emails.drafting.draft_schema import (
     RESPONSE_FORMAT,
@@ -44,6 +42,9 @@ from emails.drafting.draft_schema import (
 )
 from emails.drafting.offer_guard import offer_violations
 from emails.drafting.prompts import RenderedPrompt
+
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +193,8 @@ def llm_client_get(*, config: LlmConfig) -> openai.OpenAI:
         if client is not None:
             _clients.move_to_end(cache_key)
             return client
+        import openai  # ~1 s of imports: not at Django start-up, only to draft
+
         client = openai.OpenAI(
             base_url=config.base_url,
             api_key=config.api_key,
@@ -297,6 +300,8 @@ def _attempt(
     client: openai.OpenAI, *, config: LlmConfig, prompt: RenderedPrompt, usage: _Usage
 ) -> _Draft | _Failure:
     """Make one request; return a schema-valid draft or what went wrong."""
+    import openai  # loaded by llm_client_get already
+
     try:
         completion = client.chat.completions.create(
             model=config.model,
@@ -336,6 +341,8 @@ def _draft_from_choice(choice: Any, *, first_name: str) -> DraftContent:
 
 def _failure_from_exception(exc: openai.APIError, *, config: LlmConfig) -> _Failure:
     """Classify an SDK error; only describe it in words that cannot hold secrets."""
+    import openai  # loaded by llm_client_get already
+
     if isinstance(exc, openai.APITimeoutError):
         reason = f"request timed out after {config.timeout_seconds:g}s"
         return _Failure(reason, retryable=True, transient=True)

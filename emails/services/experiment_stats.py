@@ -27,8 +27,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import norm
-
 ALPHA = 0.05
 POWER = 0.8
 
@@ -59,6 +57,8 @@ def two_proportion_ztest(*, x1: int, n1: int, x2: int, n2: int) -> ZTest:
     if variance == 0:
         return ZTest(difference=p1 - p2, z=0.0, p_value=1.0)
     z = (p1 - p2) / math.sqrt(variance)
+    from scipy.stats import norm  # lazy: scipy.stats costs Django's start-up ~0.5 s
+
     return ZTest(difference=p1 - p2, z=z, p_value=float(2 * norm.sf(abs(z))))
 
 
@@ -77,6 +77,8 @@ def sample_size_per_arm(
         raise ValueError("Alpha and power must lie strictly between 0 and 1.")
     p1, p2 = baseline, baseline + mde
     pbar = (p1 + p2) / 2
+    from scipy.stats import norm  # lazy: scipy.stats costs Django's start-up ~0.5 s
+
     z_alpha = norm.ppf(1 - alpha / 2)
     z_power = norm.ppf(power)
     root = z_alpha * math.sqrt(2 * pbar * (1 - pbar)) + z_power * math.sqrt(
@@ -96,6 +98,8 @@ def ztest_power(
     """
     p1, p2 = baseline, baseline + mde
     pbar = (p1 + p2) / 2
+    from scipy.stats import norm  # lazy: scipy.stats costs Django's start-up ~0.5 s
+
     z_alpha = norm.ppf(1 - alpha / 2)
     null_se = math.sqrt(2 * pbar * (1 - pbar) / n_per_arm)
     alt_se = math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / n_per_arm)

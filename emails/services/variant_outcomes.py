@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet, Subquery
 from django.utils import timezone
-from scipy.stats import norm
 
 from emails.models import Experiment, RetentionAssignment
 from emails.services.experiment_stats import ZTest, two_proportion_ztest
@@ -113,6 +112,8 @@ def variant_compare(
     Significant when the pooled z-test's p is below ``alpha`` and the Newcombe
     interval at the same level excludes 0: both must agree.
     """
+    from scipy.stats import norm  # lazy: scipy.stats costs Django's start-up ~0.5 s
+
     test = two_proportion_ztest(
         x1=challenger.reengaged,
         n1=challenger.closed,

@@ -14,7 +14,7 @@ import numpy as np
 from django.conf import settings
 
 from scoring.bgnbd import BgNbdParams
-from scoring.churn_features import OrderHistory
+from scoring.churn_features import OrderHistory, history_clients
 from scoring.churn_pipeline import (
     ChurnFit,
     churn_features,
@@ -31,21 +31,6 @@ _EPOCH = dt.date(1970, 1, 1)
 
 def _day_number(day: dt.date) -> int:
     return (day - _EPOCH).days
-
-
-def history_clients(*, history: OrderHistory, keep: np.ndarray) -> OrderHistory:
-    """Return the history of the clients ``keep`` marks (codes renumbered)."""
-    rows = keep[history.client]
-    code = np.cumsum(keep) - 1
-    return OrderHistory(
-        client=code[history.client[rows]],
-        day=history.day[rows],
-        amount=history.amount[rows],
-        items_sent=history.items_sent[rows],
-        items_kept=history.items_kept[rows],
-        rating=history.rating[rows],
-        n_clients=int(keep.sum()),
-    )
 
 
 def churn_train(

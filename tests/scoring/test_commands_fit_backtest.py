@@ -355,3 +355,24 @@ def test_shipped_level_follows_the_book_past_the_held_out_cutoff():
     )
     shipped = next(r for r in data["models"] if r["name"].endswith("(shipped)"))
     assert abs(shipped["mean_predicted"] - shipped["actual"]) < 0.02
+
+
+def test_fit_trains_the_trees_on_a_sample_and_scores_everyone(settings, tmp_path):
+    """With SCORING_GBDT_TRAIN_CLIENTS below the book, as at 1M clients, the trees
+    learn from every k-th customer (as the nightly run does) and still score all."""
+    args = (*CDNOW_ARGS, "--time-unit", "weeks", "--horizon", "39", "--model", "gbdt")
+    whole = json.loads(_run("fit_churn_model", *args))
+    settings.SCORING_GBDT_TRAIN_CLIENTS = 1000
+    out = tmp_path / "pred.csv"
+    sampled = json.loads(_run("fit_churn_model", *args, "--predictions-out", str(out)))
+
+    # every 2nd of the 2,357 customers: about half the client x cut-off rows
+    ratio = sampled["churn_model"]["train_rows"] / whole["churn_model"]["train_rows"]
+    assert 0.4 < ratio < 0.6
+    assert sampled["scored_by"] == "gbdt"
+    with out.open(newline="") as handle:
+        churn = np.array([float(row["churn_risk"]) for row in csv.DictReader(handle)])
+    assert churn.size == 2357
+    assert np.isfinite(churn).all()
+    assert np.unique(churn).size > 100  # the trees' ranking, not a constant
+    assert sampled["bgnbd"] == whole["bgnbd"]  # the summary's fit is untouched

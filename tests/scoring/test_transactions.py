@@ -353,3 +353,25 @@ def test_good_variants_read_the_same(tmp_path, content):
     assert transactions.customer_ids.tolist() == ["A1"]
     assert transactions.dates.tolist() == [dt.date(2024, 1, 5)]
     assert transactions.amounts.tolist() == [10.0]
+
+
+def test_short_ascii_ids_sort_as_strings(tmp_path):
+    """Ids of 1-8 ASCII bytes (packed into integers) keep np.unique's string order,
+    a prefix before its extensions; a longer id falls back and agrees too."""
+    names = ["C10", "C1", "C9", "c1", "C1 0", "~", "0", "C10", "ZZZZZZZZ", "C1"]
+    for extra in ([], ["C123456789"]):
+        ids = names + extra
+        path = _write(
+            tmp_path,
+            "customer_id,date,amount\n"
+            + "".join(
+                f'"{name}",2024-01-0{i % 9 + 1},1\n' for i, name in enumerate(ids)
+            ),
+        )
+
+        transactions = transactions_read_csv(path=path)
+
+        index, codes = np.unique(np.asarray(ids), return_inverse=True)
+        assert transactions.customer_index.dtype == index.dtype
+        assert transactions.customer_index.tolist() == index.tolist()
+        assert transactions.customer_codes.tolist() == codes.tolist()

@@ -113,6 +113,7 @@ class Command(BaseCommand):
                 horizon=horizon,
                 monthly_discount_rate=options["monthly_discount_rate"],
                 transactions=transactions,
+                train_clients=settings.SCORING_GBDT_TRAIN_CLIENTS,
                 **pipeline_options(options),
             )
         except (ValueError, RuntimeError) as exc:
