@@ -23,7 +23,7 @@ from emails.drafting import (
     draft_compose_offline,
     prompt_render,
 )
-from emails.models import EmailStatus, EmailTransition, ReengagementEmail
+from emails.models import EmailStatus, ReengagementEmail
 from emails.services.drafting_facts import drafting_facts, recent_fixes
 from emails.services.eligibility import (
     EMAIL_CLIENT_CONTACTABLE,
@@ -125,21 +125,17 @@ def draft_request_evaluate(
                 group, variant = assignment.group, assignment.prompt_version
             if group == Group.HOLDOUT:
                 return DraftRequest(HOLDOUT, reason="holdout group")
-            status = EmailStatus.DRAFTING if claim else EmailStatus.QUEUED
-            email = ReengagementEmail.objects.create(
+            email = ReengagementEmail(
                 idempotency_key=key,
                 client=client,
                 snapshot_id=snapshot_id,
-                status=status,
                 # The variant travels with the email, so a regeneration keeps it.
                 prompt_version=variant or settings.EMAIL_PROMPT_VERSION,
             )
-            if claim:
-                EmailTransition.objects.create(
-                    email=email,
-                    from_status=EmailStatus.QUEUED,
-                    to_status=EmailStatus.DRAFTING,
-                )
+            if claim:  # inserted in drafting, its queued -> drafting move recorded
+                email = email_transition(email=email, to=EmailStatus.DRAFTING)
+            else:
+                email.save(force_insert=True)
     except IntegrityError:
         if not _race_retry:
             raise
