@@ -158,7 +158,9 @@ class EmailTransition(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
-    at = models.DateTimeField(auto_now_add=True)
+    # The move's own instant (``email_transition`` passes it), which is also the
+    # email's ``updated_at``; auto_now_add would stamp a later one of its own.
+    at = models.DateTimeField(default=timezone.now, editable=False)
     note = models.TextField(blank=True)
     changes = models.JSONField(default=dict, blank=True)
 

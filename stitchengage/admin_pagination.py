@@ -16,33 +16,13 @@ from __future__ import annotations
 
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from .admin_query import SearchSortMixin, list_filter_indexed
+from .sql import table_row_estimate
 
 # Beyond 20 pages, searching or filtering beats paging.
 COUNTED_PAGES = 20
-
-
-def table_row_estimate(queryset: QuerySet) -> int | None:
-    """Return the planner's row estimate for the queryset's table, or None.
-
-    None on other databases and for a table never analysed (reltuples -1).
-    """
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-            [connection.ops.quote_name(queryset.model._meta.db_table)],
-        )
-        row = cursor.fetchone()
-    if row is None or row[0] is None or row[0] < 0:
-        return None
-    return int(row[0])
 
 
 def _unfiltered(queryset) -> bool:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import admin, messages
-from django.db import connections, models, router
+from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Lower
 from django.http import HttpRequest, QueryDict
+
+from .sql import distinct_values_by_index
 
 _WARNED = "_stitch_ignored_list_params"
 
@@ -123,28 +125,6 @@ class SearchSortMixin:
             name.lstrip("^=@") for name in self.model_admin.get_search_fields(request)
         }
         return [_case_insensitive(key, searched) for key in ordering]
-
-
-def distinct_values_by_index(model, field) -> list:
-    """Return a column's distinct values, one index probe per value.
-
-    ``SELECT DISTINCT`` reads every row (220 ms over 220,000 emails for two
-    prompt variants); this walks the column's index from value to value, as
-    PostgreSQL has no skip scan of its own. The column needs an index of which
-    it is the first column.
-    """
-    connection = connections[router.db_for_read(model)]
-    table = connection.ops.quote_name(model._meta.db_table)
-    column = connection.ops.quote_name(field.column)
-    sql = (
-        f"WITH RECURSIVE walk(value) AS (SELECT MIN({column}) FROM {table} "  # noqa: S608 - names from _meta
-        f"UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > "
-        "walk.value) FROM walk WHERE walk.value IS NOT NULL) "
-        "SELECT value FROM walk WHERE value IS NOT NULL"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return [row[0] for row in cursor.fetchall()]
 
 
 class IndexedValuesFieldListFilter(admin.AllValuesFieldListFilter):

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from api.problems import FieldError, ProblemError, invalid_request
 from api.schemas import OrderEventIn
-from api.services.order_upsert_sql import orders_upsert_sql
+from api.sql import orders_upsert_sql
 from customers.columns import ORDER_FACTS
 from customers.date_bounds import date_bounds_error
 from customers.models import Client, Order, OrderStatus, validate_time_zone
@@ -419,7 +419,12 @@ def _orders_upsert(
         affected.add(client_id)
         writes.append({"client_id": client_id, "import_key": event.key, **values})
     if writes and connection.vendor == "postgresql":
-        orders_upsert_sql(rows=writes, fields=ORDER_FACTS)
+        keys = ("client_id", "import_key", *ORDER_FACTS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                orders_upsert_sql(fields=ORDER_FACTS),
+                [[row[key] for row in writes] for key in keys],
+            )
     elif writes:
         Order.objects.bulk_create(
             [Order(**row) for row in writes],

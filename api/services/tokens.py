@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from api.models import ApiToken
+from api.sql import token_use_sql
 
 TOKEN_START = "se_"  # noqa: S105 (a prefix, not a secret)
 
@@ -74,25 +75,16 @@ def token_use_record(*, raw: str) -> TokenUse | None:
     minute (rate limit) and stamps ``last_used_at``: the counter lives in the
     database because on Lambda each container has its own memory, and a
     cache service would be one more thing to run for a few requests a second.
-    Every SET expression reads the row as it was, so the CASE sees the old window.
+    The statement: ``api.sql.token_use_sql``.
     """
     if not raw.startswith(TOKEN_START) or len(raw) > 100:
         return None
     now = time.time()
     window = int(now // 60)
-    meta = ApiToken._meta
-    column = {f.name: f.column for f in meta.concrete_fields}
-    sql = (
-        f"UPDATE {meta.db_table} SET "  # noqa: S608 (names from _meta)
-        f"{column['rate_count']} = CASE WHEN {column['rate_window']} = %s "
-        f"THEN {column['rate_count']} + 1 ELSE 1 END, "
-        f"{column['rate_window']} = %s, {column['last_used_at']} = %s "
-        f"WHERE {column['key_hash']} = %s AND {column['revoked_at']} IS NULL "
-        f"RETURNING {column['id']}, {column['source']}, {column['scopes']}, "
-        f"{column['rate_count']}"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [window, window, timezone.now(), token_hash(raw)])
+        cursor.execute(
+            token_use_sql(), [window, window, timezone.now(), token_hash(raw)]
+        )
         row = cursor.fetchone()
     if row is None:
         return None

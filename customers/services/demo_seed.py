@@ -35,6 +35,7 @@ from customers.columns import CLIENT_ORDER_FACTS, CLIENT_PROFILE_COLUMNS, ORDER_
 from customers.models import BudgetBand, Client, Order, OrderStatus, Style
 from customers.roles import STYLISTS
 from customers.services.order_summary import client_order_summaries_refresh
+from stitchengage.sql import insert_sql
 
 DEMO_EXTERNAL_ID_PREFIX = "demo-"
 DEMO_CLIENT_DOMAIN = "example.com"
@@ -297,13 +298,8 @@ def rows_insert(
             sources.append((None, f.get_db_prep_save(f.get_default(), connection)))
         else:
             raise ValueError(f"No value for {model.__name__}.{f.name}.")
-    quote = connection.ops.quote_name
     # Identifiers come from the model and are quoted; values are parameters.
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    sql = insert_sql(model, fields, connection)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             cursor.executemany(

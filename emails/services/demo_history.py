@@ -322,7 +322,6 @@ def demo_history_seed(
             (RetentionAssignment, "assigned_at"),
             (ReengagementEmail, "created_at"),
             (ReengagementEmail, "updated_at"),
-            (EmailTransition, "at"),
             (Order, "created_at"),
         ),
     ):

@@ -1,4 +1,36 @@
-"""Decide whether a snapshot gets a draft, and write the draft."""
+"""When a draft is made: decide whether a snapshot gets one, and write it.
+
+The flow, from a score to a draft awaiting review:
+
+1. Rescoring saves a snapshot. One client: ``scoring/services/rescoring.py``
+   ``score_client_one`` saves it with ``save()``; the nightly run
+   (``clients_rescore``) writes in bulk and, after its commit, sends
+   ``scoring/signals.py`` ``clients_moved_into_at_risk`` with the snapshots
+   that moved into at risk.
+2. ``emails/receivers.py`` hears it (``snapshot_saved`` on ``post_save`` when
+   ``moved_into_at_risk``, ``clients_moved`` for the bulk signal) and only
+   publishes ``emails.generate_draft`` per snapshot on commit
+   (``emails/services/task_queue.py``).
+3. ``emails/tasks.py`` ``generate_draft_task`` runs the two steps below; a
+   transient model failure comes back as ``retry_in`` and the task retries.
+4. ``draft_request_evaluate(claim=True)`` decides, here: one read of every
+   fact (``drafting_facts.py``, its SQL in ``emails/sql.py``), the rules of
+   ``eligibility.py`` (consent, unsubscribe, suppression, frequency cap, one
+   open email), the holdout draw (``holdout.py``, the running experiment of
+   ``experiments.py``); for treatment the email is created already claimed,
+   in drafting, through ``transitions.email_transition``. Called again for the
+   same snapshot it returns what the first call made.
+5. ``draft_generate`` writes it: the client profile (never contact details),
+   the model call outside any transaction (``emails/drafting/``: prompts, LLM
+   client, offer guard), then the move to pending review, guarded in the same
+   UPDATE by ``eligibility.EMAIL_CLIENT_CONTACTABLE`` so a client who opted
+   out meanwhile is suppressed instead. Failures end queued (retry, or the
+   lost-work sweep of ``draft_sweep.py``) or failed, never half-written.
+
+A reviewer's "regenerate" (``review.email_regenerate``) enters at 5 through
+``emails.regenerate_draft``, claiming its queued email with the same
+conditional move, so a redelivered task makes no second model call.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +55,7 @@ from emails.drafting import (
     draft_compose_offline,
     prompt_render,
 )
-from emails.models import EmailStatus, EmailTransition, ReengagementEmail
+from emails.models import EmailStatus, ReengagementEmail
 from emails.services.drafting_facts import drafting_facts, recent_fixes
 from emails.services.eligibility import (
     EMAIL_CLIENT_CONTACTABLE,
@@ -125,21 +157,17 @@ def draft_request_evaluate(
                 group, variant = assignment.group, assignment.prompt_version
             if group == Group.HOLDOUT:
                 return DraftRequest(HOLDOUT, reason="holdout group")
-            status = EmailStatus.DRAFTING if claim else EmailStatus.QUEUED
-            email = ReengagementEmail.objects.create(
+            email = ReengagementEmail(
                 idempotency_key=key,
                 client=client,
                 snapshot_id=snapshot_id,
-                status=status,
                 # The variant travels with the email, so a regeneration keeps it.
                 prompt_version=variant or settings.EMAIL_PROMPT_VERSION,
             )
-            if claim:
-                EmailTransition.objects.create(
-                    email=email,
-                    from_status=EmailStatus.QUEUED,
-                    to_status=EmailStatus.DRAFTING,
-                )
+            if claim:  # inserted in drafting, its queued -> drafting move recorded
+                email = email_transition(email=email, to=EmailStatus.DRAFTING)
+            else:
+                email.save(force_insert=True)
     except IntegrityError:
         if not _race_retry:
             raise

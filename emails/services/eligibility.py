@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower, Trim
 
 from customers.models import Client
-from emails.models import ReengagementEmail, Suppression
+from emails.models import Suppression
 
 NO_CONSENT = "no marketing consent"
 UNSUBSCRIBED = "unsubscribed"
@@ -32,33 +31,14 @@ def address_suppressed(email_ref: str | OuterRef) -> Exists:
     )
 
 
-def client_suppressed_sql(client_alias: str) -> str:
-    """Return an SQL condition: the client row ``client_alias`` is suppressed.
-
-    The SQL twin of ``address_suppressed`` for hand-written statements.
-    """
-    suppression = connection.ops.quote_name(Suppression._meta.db_table)
-    return (
-        f"EXISTS (SELECT 1 FROM {suppression} x "  # noqa: S608
-        f"WHERE LOWER(x.email) = LOWER(TRIM({client_alias}.email)))"
-    )
-
-
-def _email_client_contactable() -> str:
-    q = connection.ops.quote_name
-    email = q(ReengagementEmail._meta.db_table)
-    client = q(Client._meta.db_table)
-    return f"""EXISTS (
-        SELECT 1 FROM {client} c
-        WHERE c.id = {email}.client_id
-          AND c.marketing_consent AND c.unsubscribed_at IS NULL
-          AND NOT {client_suppressed_sql("c")})"""  # noqa: S608
-
-
-# The contact rules (``client_contact_block_reason``) as an SQL condition on an
-# email row, for ``email_transition(guard=...)``: the move and the check are one
+# The contact rules (``client_contact_block_reason``) as a condition on an email
+# row, for ``email_transition(guard=...)``: the move and the check are one
 # statement, so an unsubscribe or bounce committed a moment earlier is seen.
-EMAIL_CLIENT_CONTACTABLE = _email_client_contactable()
+EMAIL_CLIENT_CONTACTABLE = Exists(
+    Client.objects.filter(
+        pk=OuterRef("client_id"), marketing_consent=True, unsubscribed_at__isnull=True
+    ).exclude(address_suppressed("email"))
+)
 
 
 def client_contact_block_reason(*, client: Client) -> str | None:

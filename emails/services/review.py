@@ -180,22 +180,20 @@ def email_approve(
         fields = {name: values[name] for name in changes}
     now = timezone.now()
     send_after = send_time_choose(client=email.client, now=now)
-    with transaction.atomic():
-        email = email_transition(
-            email=email,
-            to=EmailStatus.APPROVED,
-            actor=reviewer,
-            note="approved with edits" if changes else "approved",
-            changes=changes,
-            reviewer=reviewer,
-            reviewed_at=now,
-            edited=bool(changes),
-            send_after=send_after,
-            dispatched_at=None,
-            **fields,
-        )
-        transaction.on_commit(partial(email_dispatch_if_due, email_id=email.pk))
-    return email
+    return email_transition(
+        email=email,
+        to=EmailStatus.APPROVED,
+        actor=reviewer,
+        note="approved with edits" if changes else "approved",
+        changes=changes,
+        on_commit=partial(email_dispatch_if_due, email_id=email.pk),
+        reviewer=reviewer,
+        reviewed_at=now,
+        edited=bool(changes),
+        send_after=send_after,
+        dispatched_at=None,
+        **fields,
+    )
 
 
 def email_reject(

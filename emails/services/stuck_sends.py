@@ -12,7 +12,6 @@ from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from emails.models import EmailStatus, ReengagementEmail
@@ -49,14 +48,12 @@ def stuck_send_retry(
     if not user_can_review(actor):
         raise PermissionDenied
     now = timezone.now()
-    with transaction.atomic():
-        email = email_transition(
-            email=email,
-            to=EmailStatus.APPROVED,
-            actor=actor,
-            note=note or "not found in SES: sending again",
-            send_after=now,
-            dispatched_at=now,
-        )
-        transaction.on_commit(partial(sends_publish, email_ids=[email.pk], stamp=now))
-    return email
+    return email_transition(
+        email=email,
+        to=EmailStatus.APPROVED,
+        actor=actor,
+        note=note or "not found in SES: sending again",
+        on_commit=partial(sends_publish, email_ids=[email.pk], stamp=now),
+        send_after=now,
+        dispatched_at=now,
+    )

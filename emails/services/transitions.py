@@ -1,11 +1,18 @@
-"""The email state machine: the only way an email's status changes."""
+"""The email state machine: the only way an email's status changes.
+
+Zulip's ``do_*`` actions are the model: one plain ORM write guarded by the
+status the caller saw, the audit row (``EmailTransition``), and the event to
+publish once it commits, all in one ``transaction.atomic``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, models, transaction
+from django.db import transaction
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from emails.models import EmailStatus, EmailTransition, ReengagementEmail
@@ -36,81 +43,58 @@ def email_transition(
     actor: AbstractBaseUser | None = None,
     note: str = "",
     changes: dict[str, Any] | None = None,
-    guard: str | None = None,
+    guard: Q | Exists | None = None,
+    on_commit: Callable[[], object] | None = None,
     **fields: Any,
 ) -> ReengagementEmail:
     """Move ``email`` to status ``to``, saving ``fields`` and recording the change.
 
     The UPDATE is conditional on the status the caller saw, so of two concurrent
-    movers only one wins; the loser gets ``IllegalTransition``. ``guard`` is an
-    SQL condition on the email row that the same UPDATE checks (such as
-    ``eligibility.EMAIL_CLIENT_CONTACTABLE``); when it fails nothing moves and
-    ``IllegalTransition`` is raised too.
+    movers only one wins; the loser gets ``IllegalTransition``. ``guard`` is a
+    condition on the email row that the same UPDATE checks (such as
+    ``eligibility.EMAIL_CLIENT_CONTACTABLE``), so a change committed a moment
+    earlier is seen; when it fails nothing moves and ``IllegalTransition`` is
+    raised too. ``on_commit`` runs once the move commits (a task to publish).
 
-    Two statements in one transaction, written from the models' metadata rather
-    than through a queryset: every draft makes two of these moves, and Django's
-    query compilation cost several times the statements' own work.
+    An email not saved yet (``email._state.adding``) is inserted already in
+    ``to``, its move from the status it was built with recorded: how drafting
+    creates an email claimed for its worker, one write instead of two.
     """
     source = email.status
     if to not in TRANSITIONS.get(source, frozenset()):
         raise IllegalTransition(f"Email #{email.pk} cannot go from {source} to {to}.")
-    now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        _execute(
-            cursor,
-            ReengagementEmail,
-            "UPDATE {table} SET {assignments} WHERE id = %s AND status = %s",
-            {"status": to, "updated_at": now, **fields},
-            tail=[email.pk, source],
-            suffix=f" AND ({guard})" if guard else "",
+    with transaction.atomic():
+        if email._state.adding:
+            if guard is not None:
+                raise ValueError("A guard needs an email row to check it against.")
+            for name, value in fields.items():
+                setattr(email, name, value)
+            email.status = to
+            email.save(force_insert=True)
+            now = email.updated_at  # auto_now's instant, shared by the trail
+        else:
+            now = timezone.now()
+            moved = ReengagementEmail.objects.filter(pk=email.pk, status=source)
+            if guard is not None:
+                moved = moved.filter(guard)
+            if not moved.update(status=to, updated_at=now, **fields):
+                raise IllegalTransition(
+                    f"Email #{email.pk} is no longer {source} or fails the guard of "
+                    f"the move to {to}."
+                )
+        EmailTransition.objects.create(
+            email_id=email.pk,
+            from_status=source,
+            to_status=to,
+            actor=actor,
+            at=now,
+            note=note,
+            changes=changes or {},
         )
-        if cursor.rowcount != 1:
-            raise IllegalTransition(
-                f"Email #{email.pk} is no longer {source} or fails the guard of "
-                f"the move to {to}."
-            )
-        _execute(
-            cursor,
-            EmailTransition,
-            "INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-            {
-                "email": email.pk,
-                "from_status": source,
-                "to_status": to,
-                "actor": actor,
-                "at": now,
-                "note": note,
-                "changes": changes or {},
-            },
-        )
+        if on_commit is not None:
+            transaction.on_commit(on_commit)
     email.status = to
     email.updated_at = now
     for name, value in fields.items():
         setattr(email, name, value)
     return email
-
-
-def _execute(
-    cursor: Any,
-    model: type[models.Model],
-    template: str,
-    values: dict[str, Any],
-    tail: list[Any] | None = None,
-    suffix: str = "",
-) -> None:
-    """Run ``template`` with ``values`` prepared for the database like ``save()``."""
-    quote = connection.ops.quote_name
-    columns, params = [], []
-    for name, value in values.items():
-        field = model._meta.get_field(name)
-        if field.remote_field and isinstance(value, models.Model):
-            value = value.pk
-        columns.append(quote(field.column))
-        params.append(field.get_db_prep_save(value, connection))
-    sql = template.format(
-        table=quote(model._meta.db_table),
-        assignments=", ".join(f"{column} = %s" for column in columns),
-        columns=", ".join(columns),
-        placeholders=", ".join(["%s"] * len(columns)),
-    )
-    cursor.execute(sql + suffix, params + (tail or []))

@@ -75,3 +75,41 @@ def test_foreign_keys_json_and_times_are_stored_as_save_would():
     last = EmailTransition.objects.filter(email=email).order_by("-id").first()
     assert (last.actor, last.changes) == (reviewer, changes)
     assert last.at == email.updated_at
+
+
+def test_on_commit_runs_after_the_move_commits_and_not_when_it_loses(
+    django_capture_on_commit_callbacks,
+):
+    """The move's event is published once it commits; a losing mover publishes none."""
+    email = _email()
+    stale = ReengagementEmail.objects.get(pk=email.pk)
+    published = []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        email_transition(
+            email=email, to=EmailStatus.DRAFTING, on_commit=lambda: published.append(1)
+        )
+        with pytest.raises(IllegalTransition):
+            email_transition(
+                email=stale,
+                to=EmailStatus.DRAFTING,
+                on_commit=lambda: published.append(2),
+            )
+    assert published == [1]
+    assert len(callbacks) == 1
+
+
+def test_an_unsaved_email_is_inserted_in_the_target_status_with_its_trail():
+    """Drafting's "created already claimed" email: one row in drafting, one move."""
+    client = ReengagementEmailFactory.build().client
+    client.save()
+    email = ReengagementEmail(client=client, idempotency_key="snapshot:1")
+    email_transition(email=email, to=EmailStatus.DRAFTING, attempts=1)
+    stored = ReengagementEmail.objects.get()
+    assert (stored.pk, stored.status, stored.attempts) == (
+        email.pk,
+        EmailStatus.DRAFTING,
+        1,
+    )
+    (transition,) = EmailTransition.objects.filter(email=stored)
+    assert (transition.from_status, transition.to_status) == ("queued", "drafting")
+    assert transition.at == stored.updated_at == email.updated_at
