@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard bench-fit clean
+.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-nightly bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard bench-fit clean
 
 $(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -55,6 +55,10 @@ bench-admin: $(STAMP) system-packages
 
 bench-scoring: $(STAMP) system-packages
 	$(PY) bench/bench_scoring.py $(BENCH_ARGS)
+
+## bench-nightly: the nightly job (rescore + thin history) at 1M clients, steady state
+bench-nightly: $(STAMP) system-packages
+	$(PY) bench/bench_nightly.py $(BENCH_ARGS)
 
 bench-drafts: $(STAMP) system-packages
 	$(PY) bench/bench_drafts.py $(BENCH_ARGS)
