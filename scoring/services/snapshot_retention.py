@@ -184,7 +184,10 @@ def _delete(cursor, ids: list[int]) -> int:
         return 0
     table = connection.ops.quote_name(ScoreSnapshot._meta.db_table)
     if connection.vendor == "postgresql":
-        cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids])  # noqa: S608
+        # One array literal: psycopg quotes a Python list element by element
+        # (~10 s of the pass's CPU for two million ids at load 13, cProfile).
+        array = "{" + ",".join(map(str, ids)) + "}"
+        cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s::bigint[])", [array])  # noqa: S608
         return cursor.rowcount
     deleted = 0
     for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
