@@ -23,7 +23,13 @@ import time
 from pathlib import Path
 
 from bench_prune import history_create, snapshot_runs_create
-from datagen import REPO, bench_book_present, bench_data_generate, bench_database
+from datagen import (
+    REPO,
+    bench_book_ensure,
+    bench_database,
+    book_arguments,
+    child_measure,
+)
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -80,18 +86,13 @@ def _pg_cpu_seconds(data_dir: Path) -> float:
     return total / _TICKS
 
 
-def _steady_state(*, clients: int, orders_per_client: float, recent_days: int) -> bool:
+def _steady_state(*, recent_days: int) -> bool:
     """Bring the book to a night's starting point (untimed); True: new history."""
     from django.conf import settings
     from django.utils import timezone
 
     from scoring.models import ModelFit, ScoringRun
 
-    if not bench_book_present(n_clients=clients):
-        summary = bench_data_generate(
-            n_clients=clients, orders_per_client=orders_per_client, seed=11
-        )
-        print(f"generated {summary.clients:,} clients, {summary.orders:,} orders")
     if not ModelFit.objects.filter(status=ModelFit.Status.ACCEPTED).exists():
         # The first run trains the ranking; later nights reuse it.
         print("first run (trains the churn ranking) ...", flush=True)
@@ -127,15 +128,8 @@ def _day_ages(number: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=1_000_000)
-    parser.add_argument("--orders-per-client", type=float, default=10.0)
+    book_arguments(parser)
     parser.add_argument("--recent-days", type=int, default=7)
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        help="keep the PostgreSQL cluster here and reuse its book on later runs",
-    )
     args = parser.parse_args()
 
     with bench_database(
@@ -144,11 +138,12 @@ def main() -> None:
         from scoring.models import ScoreSnapshot, ScoringRun
 
         cluster = _cluster_dir()
-        fresh_history = _steady_state(
-            clients=args.clients,
+        bench_book_ensure(
+            n_clients=args.clients,
             orders_per_client=args.orders_per_client,
-            recent_days=args.recent_days,
+            kept=args.data_dir is not None,
         )
+        fresh_history = _steady_state(recent_days=args.recent_days)
         env = {**os.environ, "DATABASE_URL": url}
         print(
             f"{'run':>4} {'total s':>8} {'read':>6} {'fit':>5} {'train':>6} "
@@ -159,24 +154,14 @@ def main() -> None:
             if number > 1 or not fresh_history:
                 _day_ages(number)
             pg_before = _pg_cpu_seconds(cluster)
-            started = time.perf_counter()
-            child = subprocess.Popen(
-                [sys.executable, __file__, "--child"],
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.PIPE,
-                text=True,
+            usage = child_measure(
+                [sys.executable, __file__, "--child"], env=env, capture=True
             )
-            out = child.stdout.read()
-            _, status, usage = os.wait4(child.pid, 0)
-            total = time.perf_counter() - started
-            if os.waitstatus_to_exitcode(status):
-                raise SystemExit(f"the nightly job exited with status {status}")
             pg_cpu = _pg_cpu_seconds(cluster) - pg_before
-            result = json.loads(out.strip().splitlines()[-1])
+            result = json.loads(usage.stdout.strip().splitlines()[-1])
             run = ScoringRun.objects.get(pk=result["run"])
             phases = run.phase_seconds
-            peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+            total, peak, cpu = usage.seconds, usage.peak_mb, usage.cpu_seconds
             print(
                 f"{number:>4} {total:>8.1f} {phases['aggregate']:>6.2f} "
                 f"{phases['fit']:>5.2f} {phases.get('train', 0):>6.2f} "
