@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard bench-fit clean
+.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-nightly bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard bench-fit clean
 
 $(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -51,10 +51,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 ## bench-<name>: bench/bench_<name>.py on a throwaway PostgreSQL (BENCH_ARGS passed on)
+##   bench-nightly: the nightly job (rescore + thin history) at 1M clients, steady state
 ##   bench-import: a 130,000-row client CSV: the upload request, then the background job
 ##   bench-api: 100,000 order events in batches of 500 through gunicorn + PostgreSQL
 ##   bench-load: gunicorn + PostgreSQL, 100,000 clients, 50 signed-in users for 60 s (locust)
-BENCH_DB := bench-admin bench-scoring bench-drafts bench-prune bench-import bench-api bench-load
+BENCH_DB := bench-admin bench-scoring bench-nightly bench-drafts bench-prune bench-import bench-api bench-load
 $(BENCH_DB): bench-%: $(STAMP) system-packages
 	$(PY) bench/bench_$*.py $(BENCH_ARGS)
 

@@ -12,42 +12,30 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-from datagen import REPO, bench_book_present, bench_data_generate, bench_database
+from datagen import (
+    REPO,
+    bench_book_ensure,
+    bench_database,
+    book_arguments,
+    child_measure,
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=1_000_000)
-    parser.add_argument("--orders-per-client", type=float, default=10.0)
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        help="keep the PostgreSQL cluster here and reuse its book on later runs",
-    )
+    book_arguments(parser)
     args = parser.parse_args()
 
     with bench_database(
         dbname="stitchengage_bench_scoring", data_dir=args.data_dir
     ) as url:
-        if args.data_dir and bench_book_present(n_clients=args.clients):
-            print(f"reusing the {args.clients:,}-client book in {args.data_dir}")
-        else:
-            summary = bench_data_generate(
-                n_clients=args.clients,
-                orders_per_client=args.orders_per_client,
-                seed=11,
-            )
-            print(
-                f"generated {summary.clients:,} clients, {summary.orders:,} orders "
-                f"in {summary.seconds:.1f}s (order summaries rebuilt in "
-                f"{summary.summary_seconds:.1f}s)"
-            )
+        bench_book_ensure(
+            n_clients=args.clients,
+            orders_per_client=args.orders_per_client,
+            kept=args.data_dir is not None,
+        )
         env = {**os.environ, "DATABASE_URL": url}
         from scoring.models import ScoringRun
 
@@ -57,19 +45,10 @@ def main() -> None:
             f"{'churn ranking':>14} {'CPU s':>6}"
         )
         for number in range(1, args.runs + 1):
-            started = time.perf_counter()
-            child = subprocess.Popen(
-                [sys.executable, "manage.py", "score_clients", "-v", "0"],
-                cwd=REPO,
-                env=env,
+            usage = child_measure(
+                [sys.executable, "manage.py", "score_clients", "-v", "0"], env=env
             )
-            # wait4: this child's own peak RSS and CPU, start-up included.
-            _, status, usage = os.wait4(child.pid, 0)
-            child.returncode = os.waitstatus_to_exitcode(status)
-            total = time.perf_counter() - started
-            if child.returncode:
-                raise SystemExit(f"score_clients exited with {child.returncode}")
-            peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+            total, peak, cpu = usage.seconds, usage.peak_mb, usage.cpu_seconds
             run = ScoringRun.objects.order_by("-started_at", "-id").first()
             phases = run.phase_seconds
             fit = run.model_fit

@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -187,6 +188,71 @@ def bench_database(
             executor.stop()
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def book_arguments(parser) -> None:
+    """Add the options of a benchmark on a (kept) 1M-client book to ``parser``."""
+    parser.add_argument("--clients", type=int, default=1_000_000)
+    parser.add_argument("--orders-per-client", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the PostgreSQL cluster here and reuse its book on later runs",
+    )
+
+
+def bench_book_ensure(*, n_clients: int, orders_per_client: float, kept: bool) -> None:
+    """Reuse a kept database's book of this size, or generate one (seed 11)."""
+    if kept and bench_book_present(n_clients=n_clients):
+        print(f"reusing the {n_clients:,}-client book")
+        return
+    summary = bench_data_generate(
+        n_clients=n_clients, orders_per_client=orders_per_client, seed=11
+    )
+    print(
+        f"generated {summary.clients:,} clients, {summary.orders:,} orders "
+        f"in {summary.seconds:.1f}s (order summaries rebuilt in "
+        f"{summary.summary_seconds:.1f}s)"
+    )
+
+
+@dataclass(frozen=True)
+class ChildUsage:
+    """A benchmarked child process: wall seconds, its own peak RSS and CPU."""
+
+    seconds: float
+    peak_mb: float
+    cpu_seconds: float
+    stdout: str
+
+
+def child_measure(
+    args: list[str], *, env: dict[str, str], capture: bool = False
+) -> ChildUsage:
+    """Run ``args`` in the repository; return its ``ChildUsage`` (start-up included).
+
+    ``os.wait4`` gives this child's own peak RSS and CPU, not the parent's.
+    """
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        args,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+    )
+    out = child.stdout.read() if capture else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if code := os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{' '.join(args[1:])} exited with {code}")
+    return ChildUsage(
+        seconds=seconds,
+        peak_mb=usage.ru_maxrss / 1024,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        stdout=out,
+    )
 
 
 def bench_book_present(*, n_clients: int) -> bool:

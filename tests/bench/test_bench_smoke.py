@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
     [
         ("bench/bench_scoring.py", "--clients", "2000", "--runs", "1"),
         ("bench/bench_prune.py", "--clients", "2000"),
+        ("bench/bench_nightly.py", "--clients", "2000", "--runs", "2"),
     ],
-    ids=["scoring", "prune"],
+    ids=["scoring", "prune", "nightly"],
 )
 def test_benchmark_runs_on_a_tiny_book(args):
     done = subprocess.run(

@@ -148,6 +148,24 @@ def test_command_reports_and_dry_run_deletes_nothing():
     assert len(_left(client)) == 1
 
 
+def test_a_batch_selects_once_and_deletes_by_id():
+    """Each batch runs the window selection once; its DELETE does not repeat it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clients = [ClientFactory() for _ in range(3)]
+    for client in clients:
+        _week(client, weeks_ago=14)
+    with CaptureQueriesContext(connection) as queries:
+        result = snapshots_prune(keep_days=90, batch_clients=2)
+    assert result.deleted == 6
+    windows = [q["sql"] for q in queries if "ROW_NUMBER" in q["sql"].upper()]
+    assert len(windows) == result.batches
+    deletes = [q["sql"] for q in queries if q["sql"].lstrip().startswith("DELETE")]
+    assert deletes
+    assert not any("ROW_NUMBER" in sql.upper() for sql in deletes)
+
+
 def test_nightly_job_scores_then_prunes(settings):
     """The Zappa nightly event (and beat task) scores the book, then thins history."""
     from stitchengage.zappa_events import nightly_rescore
