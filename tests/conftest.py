@@ -98,3 +98,20 @@ def _fast_tests(settings, request) -> None:
 def _media_root(settings, tmp_path_factory) -> None:
     """Keep uploads (import previews, background imports) out of the worktree."""
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture
+def login_as(client):
+    """Return a function that signs the test client in as a new user of a role.
+
+    It logs in with the password, as a person would, and fails the test if the
+    login is refused.
+    """
+    from tests.customers.factories import PASSWORD, user_with_role
+
+    def login(role: str, **fields):
+        user = user_with_role(role, **fields)
+        assert client.login(username=user.username, password=PASSWORD)
+        return user
+
+    return login

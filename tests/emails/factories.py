@@ -1,9 +1,13 @@
-"""factory_boy factories for emails: re-engagement emails in a given state."""
+"""factory_boy factories for emails: re-engagement emails in a given state.
+
+Also the client profile the drafting code reads, as plain data.
+"""
 
 from __future__ import annotations
 
 import factory
 
+from emails.drafting.profile import ClientProfile
 from emails.models import EmailStatus, ReengagementEmail
 from emails.services.transitions import email_transition
 from tests.customers.factories import ClientFactory
@@ -45,3 +49,22 @@ def pending_review_email(
         body=body,
         provider=provider,
     )
+
+
+def client_profile_make(**overrides: object) -> ClientProfile:
+    """Return Maya's profile (a feedback comment and a stylist note included)."""
+    fields: dict[str, object] = {
+        "first_name": "Maya",
+        "stylist_name": "Jordan Lee",
+        "tenure_months": 26,
+        "preferred_styles": ("boho", "relaxed denim"),
+        "items_sent": 5,
+        "items_kept": 2,
+        "kept_summary": "a denim jacket and a wrap dress",
+        "days_since_last_order": 120,
+        "last_feedback_rating": 4,
+        "last_feedback_comment": "Loved the jacket, the shoes pinched.",
+        "stylist_note": "Prefers muted colours.",
+    }
+    fields.update(overrides)
+    return ClientProfile(**fields)  # type: ignore[arg-type]
