@@ -55,7 +55,7 @@ from emails.models import EmailComment, Experiment, RetentionAssignment, Suppres
 from scoring.models import ModelFit
 from tests.customers.factories import ClientFactory, OrderFactory, user_with_role
 from tests.emails.conftest import snapshot_make
-from tests.emails.test_review_services import BODY, pending_email
+from tests.emails.factories import DRAFT_BODY, pending_email
 
 pytestmark = pytest.mark.django_db
 
@@ -763,7 +763,7 @@ EXPECT: dict[str, Url] = {
         lambda w: {
             "subject": "A few pieces for you, Bart",
             "preheader": "Your stylist has some ideas for spring",
-            "body": BODY.replace("Ana", "Bart"),
+            "body": DRAFT_BODY.replace("Ana", "Bart"),
         },
     ),
     "admin:emails_reengagementemail_reject": draft_b_url(

@@ -68,3 +68,23 @@ def client_profile_make(**overrides: object) -> ClientProfile:
     }
     fields.update(overrides)
     return ClientProfile(**fields)  # type: ignore[arg-type]
+
+
+# The body of a draft under review: long enough for the schema, and no offer.
+DRAFT_BODY = (
+    "Hi Ana,\n\nIt has been a while since your last Fix, and I have been keeping an "
+    "eye out for pieces that suit the relaxed, classic looks you loved. The denim "
+    "jacket you kept would pair beautifully with a few things I have in mind.\n\n"
+    "Whenever you are ready, just schedule your next Fix.\n\nMaya"
+)
+
+
+def pending_email(client=None, **fields) -> ReengagementEmail:
+    """Return a draft awaiting review, for a consenting client named Ana."""
+    return pending_review_email(
+        client=client or ClientFactory(first_name="Ana"),
+        subject=fields.get("subject", "A few pieces picked for you"),
+        preheader=fields.get("preheader", "Your stylist has some ideas for spring"),
+        body=fields.get("body", DRAFT_BODY),
+        provider="offline-template",
+    )

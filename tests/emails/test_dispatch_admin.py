@@ -15,8 +15,8 @@ from emails.models import EmailStatus, ReengagementEmail
 from emails.services import review
 from emails.services.dispatch import emails_dispatch
 from tests.customers.factories import PASSWORD, ReviewerFactory, StylistFactory
+from tests.emails.factories import pending_email
 from tests.emails.test_dispatch import approved
-from tests.emails.test_review_services import pending_email
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from tests.customers.factories import (
     StylistFactory,
 )
 from tests.emails.conftest import snapshot_make
-from tests.emails.test_review_services import pending_email
+from tests.emails.factories import pending_email
 
 pytestmark = pytest.mark.django_db
 

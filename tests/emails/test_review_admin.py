@@ -24,7 +24,7 @@ from tests.customers.factories import (
     UserFactory,
 )
 from tests.emails.conftest import snapshot_make
-from tests.emails.test_review_services import BODY, pending_email
+from tests.emails.factories import DRAFT_BODY, pending_email
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_change_page_shows_score_history_comments_and_the_trail(client):
         {
             "subject": "Ana, a few pieces for you",
             "preheader": email.preheader,
-            "body": BODY,
+            "body": DRAFT_BODY,
         },
     )
     page = client.get(_url("change", email)).content.decode()
@@ -188,13 +188,13 @@ def test_edit_with_an_offer_is_refused_on_the_form(client):
     _login(client, ReviewerFactory())
     form = client.get(_url("edit", email))
     assert form.status_code == 200
-    assert form.context["form"].initial["body"] == BODY
+    assert form.context["form"].initial["body"] == DRAFT_BODY
     response = client.post(
         _url("edit", email),
         {
             "subject": email.subject,
             "preheader": email.preheader,
-            "body": BODY.replace("Maya", "Take 20% off your next Fix. Maya"),
+            "body": DRAFT_BODY.replace("Maya", "Take 20% off your next Fix. Maya"),
         },
     )
     assert response.status_code == 200
@@ -202,7 +202,7 @@ def test_edit_with_an_offer_is_refused_on_the_form(client):
     assert "20% off" in response.content.decode()
     email.refresh_from_db()
     assert email.status == EmailStatus.PENDING_REVIEW
-    assert email.body == BODY
+    assert email.body == DRAFT_BODY
 
 
 def test_approving_a_rejected_email_gives_a_message_not_a_500(client):

@@ -3,7 +3,7 @@
 The messages are signed in the test as SNS signs them (tests/support/sns.py);
 only the certificate download and the subscription GET are patched. Everything
 else, from the URL checks to django-ses's signals and emails.receivers_ses,
-runs for real. Signature rules themselves are in test_sns_signatures.py.
+runs for real. Signature rules themselves are in test_sns_verify.py.
 """
 
 from __future__ import annotations
