@@ -107,11 +107,11 @@ def login_as(client):
     It logs in with the password, as a person would, and fails the test if the
     login is refused.
     """
-    from tests.customers.factories import PASSWORD, user_with_role
+    from tests.customers.factories import password_login, user_with_role
 
     def login(role: str, **fields):
         user = user_with_role(role, **fields)
-        assert client.login(username=user.username, password=PASSWORD)
+        password_login(client, user)
         return user
 
     return login

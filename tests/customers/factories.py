@@ -22,6 +22,11 @@ from customers.roles import MANAGERS, REVIEWERS, STYLISTS
 PASSWORD = "correct-horse-battery-staple"  # test-only
 
 
+def password_login(client, user) -> None:
+    """Sign the test client in as ``user`` through the login backends."""
+    assert client.login(username=user.username, password=PASSWORD)
+
+
 def _roles(*default: str) -> factory.PostGeneration:
     """Add the user to role groups: the given default, or ``roles=[...]`` if passed."""
 

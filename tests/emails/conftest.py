@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import partial
+from unittest import mock
 
 import pytest
 import redis
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Client, RiskTier
@@ -30,6 +32,7 @@ from tests.support.sns import sns  # noqa: F401 - fixture
 from tests.support.waiting import wait_for
 
 TEST_API_KEY = "sk-or-v1-test-key-not-real-0000"
+REVIEW_CHANGELIST = "admin:emails_reengagementemail_changelist"
 WORKER_TIMEOUT_SECONDS = 60
 
 
@@ -187,3 +190,17 @@ def email_wait_for_status(email: ReengagementEmail, status: str, timeout: float)
         return email.status == status
 
     wait_for(reached, f"email {email.pk} to be {status}", timeout=timeout)
+
+
+@pytest.fixture
+def confirm():
+    """Patch the one outbound call of a subscription confirmation."""
+    with mock.patch(
+        "emails.services.ses_events.sns_subscription_confirm_request"
+    ) as patched:
+        yield patched
+
+
+def review_url(name: str, email: ReengagementEmail) -> str:
+    """Return the URL of one of the review desk's views of ``email``."""
+    return reverse(f"admin:emails_reengagementemail_{name}", args=[email.pk])
