@@ -16,6 +16,8 @@ from django.conf import settings
 from pytest_postgresql import factories as pg_factories
 from pytest_redis import factories as redis_factories
 
+from tests.support.browser import browser_page  # noqa: F401 - fixture
+
 postgresql_proc = pg_factories.postgresql_proc(port=None, unixsocketdir="/tmp")  # noqa: S108
 redis_proc = redis_factories.redis_proc(port=None)
 
