@@ -62,24 +62,6 @@ def _fit_rows(
     return x[keep], m[keep]
 
 
-def gamma_gamma_log_likelihood(
-    *, p: float, q: float, gamma: float, frequency: np.ndarray, monetary: np.ndarray
-) -> np.ndarray:
-    """Return each customer's log-density of the mean spend ``m_x`` (x > 0)."""
-    x = np.asarray(frequency, dtype=np.float64)
-    m = np.asarray(monetary, dtype=np.float64)
-    px = p * x
-    return (
-        special.gammaln(px + q)
-        - special.gammaln(px)
-        - special.gammaln(q)
-        + q * np.log(gamma)
-        + (px - 1.0) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * np.log(gamma + m * x)
-    )
-
-
 class _SpendObjective:
     """Negative mean Gamma-Gamma log-likelihood and gradient over log-params.
 

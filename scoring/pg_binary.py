@@ -25,11 +25,6 @@ def _row_dtype(dtypes: dict[str, str]) -> np.dtype:
     return np.dtype(fields)
 
 
-def binary_copy_encode(columns: dict[str, tuple[np.ndarray, str]]) -> bytes:
-    """Encode equal-length arrays as a COPY BINARY payload (name -> (values, dtype))."""
-    return HEADER + binary_copy_rows(columns) + TRAILER
-
-
 def binary_copy_rows(columns: dict[str, tuple[np.ndarray, str]]) -> bytes:
     """Encode the rows alone (no header or trailer), to stream a payload in chunks."""
     dtypes = {name: dtype for name, (_, dtype) in columns.items()}

@@ -16,6 +16,8 @@ from django.conf import settings
 from pytest_postgresql import factories as pg_factories
 from pytest_redis import factories as redis_factories
 
+from tests.support.browser import browser_page  # noqa: F401 - fixture
+
 postgresql_proc = pg_factories.postgresql_proc(port=None, unixsocketdir="/tmp")  # noqa: S108
 redis_proc = redis_factories.redis_proc(port=None)
 
@@ -98,3 +100,20 @@ def _fast_tests(settings, request) -> None:
 def _media_root(settings, tmp_path_factory) -> None:
     """Keep uploads (import previews, background imports) out of the worktree."""
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture
+def login_as(client):
+    """Return a function that signs the test client in as a new user of a role.
+
+    It logs in with the password, as a person would, and fails the test if the
+    login is refused.
+    """
+    from tests.customers.factories import password_login, user_with_role
+
+    def login(role: str, **fields):
+        user = user_with_role(role, **fields)
+        password_login(client, user)
+        return user
+
+    return login

@@ -53,17 +53,9 @@ from api.services.tokens import token_create
 from customers.models import Client, ImportJob, Order
 from emails.models import EmailComment, Experiment, RetentionAssignment, Suppression
 from scoring.models import ModelFit
-from tests.customers.factories import (
-    ClientFactory,
-    ManagerFactory,
-    OrderFactory,
-    ReviewerFactory,
-    StylistFactory,
-    SuperuserFactory,
-    UserFactory,
-)
+from tests.customers.factories import ClientFactory, OrderFactory, user_with_role
 from tests.emails.conftest import snapshot_make
-from tests.emails.test_review_services import BODY, pending_email
+from tests.emails.factories import DRAFT_BODY, pending_email
 
 pytestmark = pytest.mark.django_db
 
@@ -86,18 +78,21 @@ def world(django_db_setup, django_db_blocker):
 
 
 def _world_build() -> dict[str, Any]:
-    stylist_a = StylistFactory(username="alma", first_name="Alma", last_name="Okonkwo")
-    stylist_b = StylistFactory(
-        username="beatrix", first_name="Beatrix", last_name="Zwolinski"
-    )
+    usernames = {
+        "plain": "plain",
+        "reviewer": "rita",
+        "manager": "max",
+        "superuser": "root",
+    }
     w: dict[str, Any] = {
         "anonymous": None,
-        "plain": UserFactory(username="plain", is_staff=True),
-        "stylist": stylist_a,
-        "stylist_b": stylist_b,
-        "reviewer": ReviewerFactory(username="rita"),
-        "manager": ManagerFactory(username="max"),
-        "superuser": SuperuserFactory(username="root"),
+        "stylist": user_with_role(
+            "stylist", username="alma", first_name="Alma", last_name="Okonkwo"
+        ),
+        "stylist_b": user_with_role(
+            "stylist", username="beatrix", first_name="Beatrix", last_name="Zwolinski"
+        ),
+        **{role: user_with_role(role, username=u) for role, u in usernames.items()},
     }
     for owner, first, last in (
         ("a", "Ada", "Marchetti"),
@@ -428,11 +423,28 @@ class Url:
     params: dict[str, Any] = field(default_factory=dict)  # other path params
 
 
+# Role profiles, one code per role in ROLES order:
+#            anon  plain  stylist reviewer manager superuser
 STAFF_OK = ("L", "ok", "ok", "ok", "ok", "ok")
 SU_ONLY = ("L", "403", "403", "403", "403", "ok")
 READ_ONLY = ("L", "403", "403", "403", "403", "403")  # no add/change/delete at all
 MANAGERS_ONLY = ("L", "403", "403", "403", "ok", "ok")
-#            anon  plain  stylist reviewer manager superuser
+REVIEWERS_UP = ("L", "403", "403", "ok", "ok", "ok")
+REVIEWERS_LOOK_MANAGERS_WRITE = ("L", "403", "403", "noop", "ok", "ok")
+ANY_ROLE = ("L", "403", "ok", "ok", "ok", "ok")  # every role, not plain staff
+# An app's page: an app the user may see nothing of is a 404.
+ANY_ROLE_ELSE_404 = ("L", "404", "ok", "ok", "ok", "ok")
+MANAGERS_ELSE_404 = ("L", "404", "404", "404", "ok", "ok")
+NOWHERE = ("L", "404", "404", "404", "404", "404")
+POST_ONLY = ("L", "405", "405", "405", "405", "405")
+REDIRECTED = ("L", "302", "302", "302", "302", "302")
+# B's records, outside stylist A's book (A gets a 404).
+B_REVIEWERS_UP = ("L", "404", "404", "ok", "ok", "ok")
+B_MANAGERS_ONLY = ("L", "404", "404", "403", "ok", "ok")
+DRAFT_B_REVIEWERS_UP = ("L", "no", "404", "ok", "ok", "ok")
+DRAFT_B_NOBODY = ("L", "no", "404", "403", "403", "403")
+DRAFT_B_POST_ONLY = ("L", "no", "404", "405", "405", "405")
+USER_B_MANAGERS = ("L", "no", "403", "no", "ok", "ok")  # stylist B's account
 
 
 def model_urls(
@@ -483,8 +495,8 @@ def model_urls(
         ),
         f"{name}_history": Url(history, history, obj=obj),
         f"admin/{app}/{model}/<path:object_id>/": Url(
-            ("L", "302", "302", "302", "302", "302"),
-            ("L", "302", "302", "302", "302", "302"),
+            REDIRECTED,
+            REDIRECTED,
             obj=obj,
         ),
     }
@@ -492,6 +504,57 @@ def model_urls(
 
 def _delete_selected(key: str):
     return lambda w: action("delete_selected", w[key].pk)
+
+
+def superuser_urls(label: str, obj: str, **posts: Any) -> dict[str, Url]:
+    """Return the standard URLs of a ModelAdmin only the superuser may use."""
+    everything = (SU_ONLY, SU_ONLY)
+    return model_urls(
+        label,
+        obj,
+        changelist=everything,
+        add=everything,
+        change=everything,
+        delete=everything,
+        history=SU_ONLY,
+        changelist_post=_delete_selected(obj),
+        **posts,
+    )
+
+
+def read_only_urls(label: str, obj: str, viewers: tuple[str, ...]) -> dict[str, Url]:
+    """Return the standard URLs of a read-only ModelAdmin that ``viewers`` may see."""
+    return model_urls(
+        label,
+        obj,
+        changelist=(viewers, viewers),
+        add=(READ_ONLY, READ_ONLY),
+        change=(viewers, READ_ONLY),
+        delete=(READ_ONLY, READ_ONLY),
+        history=viewers,
+    )
+
+
+def import_export_urls(model: str) -> dict[str, Url]:
+    """Return a customers model's import (Managers) and export (any role) URLs."""
+    name = f"admin:customers_{model}"
+    return {
+        f"{name}_import": Url(
+            MANAGERS_ONLY, MANAGERS_ONLY, data=lambda w: import_upload(model)
+        ),
+        f"{name}_process_import": Url(
+            POST_ONLY,
+            MANAGERS_ONLY,
+            data=lambda w: import_confirm(model),
+            writes=True,
+        ),
+        f"{name}_export": Url(ANY_ROLE, ANY_ROLE, data=lambda w: export_form(model)),
+    }
+
+
+def draft_b_url(get, post, data, *, writes: bool = True) -> Url:
+    """Return one review view of B's draft (a POST that, accepted, writes)."""
+    return Url(get, post, obj="draft_b", data=data, writes=writes)
 
 
 EXPECT: dict[str, Url] = {
@@ -513,7 +576,7 @@ EXPECT: dict[str, Url] = {
     "admin:password_change_done": Url(STAFF_OK, ("L", *("405",) * 5)),
     "admin:jsi18n": Url(STAFF_OK, ("L", *("405",) * 5)),
     "admin:autocomplete": Url(
-        ("L", "403", "ok", "ok", "ok", "ok"),
+        ANY_ROLE,
         ("L", *("405",) * 5),
         query=lambda w: {
             "app_label": "customers",
@@ -523,69 +586,44 @@ EXPECT: dict[str, Url] = {
     ),
     # Client has no page outside the admin: nothing to redirect to, for anyone.
     "admin:view_on_site": Url(
-        ("L", "404", "404", "404", "404", "404"),
-        ("L", "404", "404", "404", "404", "404"),
+        NOWHERE,
+        NOWHERE,
         params={
             "content_type_id": lambda w: ContentType.objects.get_for_model(Client).pk,
             "object_id": lambda w: w["client_b"].pk,
         },
     ),
-    "admin:app_list:auth": Url(
-        ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
-    ),
-    "admin:app_list:axes": Url(
-        ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
-    ),
-    "admin:app_list:django_celery_beat": Url(
-        ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
-    ),
-    "admin:app_list:api": Url(
-        ("L", "404", "404", "404", "ok", "ok"), ("L", "404", "404", "404", "ok", "ok")
-    ),
-    "admin:app_list:customers": Url(
-        ("L", "404", "ok", "ok", "ok", "ok"), ("L", "404", "ok", "ok", "ok", "ok")
-    ),
-    "admin:app_list:scoring": Url(
-        ("L", "404", "ok", "ok", "ok", "ok"), ("L", "404", "ok", "ok", "ok", "ok")
-    ),
-    "admin:app_list:emails": Url(
-        ("L", "404", "ok", "ok", "ok", "ok"), ("L", "404", "ok", "ok", "ok", "ok")
-    ),
+    "admin:app_list:auth": Url(MANAGERS_ELSE_404, MANAGERS_ELSE_404),
+    "admin:app_list:axes": Url(MANAGERS_ELSE_404, MANAGERS_ELSE_404),
+    "admin:app_list:django_celery_beat": Url(MANAGERS_ELSE_404, MANAGERS_ELSE_404),
+    "admin:app_list:api": Url(MANAGERS_ELSE_404, MANAGERS_ELSE_404),
+    "admin:app_list:customers": Url(ANY_ROLE_ELSE_404, ANY_ROLE_ELSE_404),
+    "admin:app_list:scoring": Url(ANY_ROLE_ELSE_404, ANY_ROLE_ELSE_404),
+    "admin:app_list:emails": Url(ANY_ROLE_ELSE_404, ANY_ROLE_ELSE_404),
     "admin/(?P<url>.*)$": Url(
-        ("L", "404", "404", "404", "404", "404"),
-        ("L", "404", "404", "404", "404", "404"),
+        NOWHERE,
+        NOWHERE,
         params={"url": lambda w: "no-such-screen/"},
     ),
-    "dashboard:index": Url(
-        ("L", "403", "403", "ok", "ok", "ok"), ("L", "403", "403", "ok", "ok", "ok")
-    ),
+    "dashboard:index": Url(REVIEWERS_UP, REVIEWERS_UP),
     # -- auth: managers look after staff accounts; groups are the superuser's ---
-    **model_urls(
+    **superuser_urls(
         "auth.group",
         "group",
-        changelist=(SU_ONLY, SU_ONLY),
-        add=(SU_ONLY, SU_ONLY),
-        change=(SU_ONLY, SU_ONLY),
-        delete=(SU_ONLY, SU_ONLY),
-        history=SU_ONLY,
-        changelist_post=_delete_selected("group"),
         add_post=lambda w: {"name": "Forged"},
         change_post=lambda w: {"name": "Forged"},
     ),
     **model_urls(
         "auth.user",
         "stylist_b",
-        changelist=(
-            ("L", "403", "403", "403", "ok", "ok"),
-            ("L", "403", "403", "403", "noop", "ok"),
-        ),
-        add=(("L", "403", "403", "403", "ok", "ok"),) * 2,
+        changelist=(MANAGERS_ONLY, ("L", "403", "403", "403", "noop", "ok")),
+        add=(MANAGERS_ONLY,) * 2,
         # An account holding more power than the viewer is not in their list:
         # plain staff and reviewers get a 404 for stylist B (by the table,
         # their user screens are a 403 anyway).
-        change=(("L", "no", "403", "no", "ok", "ok"),) * 2,
+        change=(USER_B_MANAGERS,) * 2,
         delete=(("L", "no", "403", "no", "403", "ok"),) * 2,
-        history=("L", "no", "403", "no", "ok", "ok"),
+        history=USER_B_MANAGERS,
         changelist_post=_delete_selected("stylist_b"),
         add_post=lambda w: {
             "username": "forged",
@@ -596,8 +634,8 @@ EXPECT: dict[str, Url] = {
         change_post=lambda w: user_form(w, w["stylist_b"]),
     ),
     "admin:auth_user_password_change": Url(
-        ("L", "no", "403", "no", "ok", "ok"),
-        ("L", "no", "403", "no", "ok", "ok"),
+        USER_B_MANAGERS,
+        USER_B_MANAGERS,
         params={"id": lambda w: w["stylist_b"].pk},
         data=lambda w: {
             "usable_password": "true",
@@ -610,74 +648,46 @@ EXPECT: dict[str, Url] = {
     **model_urls(
         "axes.accessattempt",
         "lockout",
-        changelist=(("L", "403", "403", "403", "ok", "ok"),) * 2,
+        changelist=(MANAGERS_ONLY,) * 2,
         add=(READ_ONLY, READ_ONLY),
-        change=(("L", "403", "403", "403", "ok", "ok"), READ_ONLY),
-        delete=(("L", "403", "403", "403", "ok", "ok"),) * 2,
-        history=("L", "403", "403", "403", "ok", "ok"),
+        change=(MANAGERS_ONLY, READ_ONLY),
+        delete=(MANAGERS_ONLY,) * 2,
+        history=MANAGERS_ONLY,
         changelist_post=lambda w: action("unlock_selected", w["lockout"].pk),
     ),
     # -- django_celery_beat: managers pause and edit the schedule -----------------
     **model_urls(
         "django_celery_beat.periodictask",
         "periodictask",
-        changelist=(("L", "403", "403", "403", "ok", "ok"),) * 2,
+        changelist=(MANAGERS_ONLY,) * 2,
         add=(SU_ONLY, SU_ONLY),
-        change=(("L", "403", "403", "403", "ok", "ok"),) * 2,
+        change=(MANAGERS_ONLY,) * 2,
         delete=(SU_ONLY, SU_ONLY),
-        history=("L", "403", "403", "403", "ok", "ok"),
+        history=MANAGERS_ONLY,
         changelist_post=lambda w: action("disable_tasks", w["periodictask"].pk),
     ),
-    **{
-        key: url
-        for schedule in ("clockedschedule", "crontabschedule", "solarschedule")
-        for key, url in model_urls(
-            f"django_celery_beat.{schedule}",
-            schedule.removesuffix("schedule"),
-            changelist=(SU_ONLY, SU_ONLY),
-            add=(SU_ONLY, SU_ONLY),
-            change=(SU_ONLY, SU_ONLY),
-            delete=(SU_ONLY, SU_ONLY),
-            history=SU_ONLY,
-            changelist_post=_delete_selected(schedule.removesuffix("schedule")),
-        ).items()
-    },
-    **model_urls(
-        "django_celery_beat.intervalschedule",
-        "interval",
-        changelist=(SU_ONLY, SU_ONLY),
-        add=(SU_ONLY, SU_ONLY),
-        change=(SU_ONLY, SU_ONLY),
-        delete=(SU_ONLY, SU_ONLY),
-        history=SU_ONLY,
-        # The interval is in use by the task (PROTECT): the superuser's delete
-        # stops at the "cannot delete" page.
-        changelist_post=_delete_selected("interval"),
-        writes=(False, True, True),
+    **superuser_urls("django_celery_beat.clockedschedule", "clocked"),
+    **superuser_urls("django_celery_beat.crontabschedule", "crontab"),
+    **superuser_urls("django_celery_beat.solarschedule", "solar"),
+    # The interval is in use by the task (PROTECT): the superuser's delete
+    # stops at the "cannot delete" page.
+    **superuser_urls(
+        "django_celery_beat.intervalschedule", "interval", writes=(False, True, True)
     ),
     # -- customers: the book --------------------------------------------------
     **model_urls(
         "customers.client",
         "client_b",
         changelist=(
-            ("L", "403", "ok", "ok", "ok", "ok"),
+            ANY_ROLE,
             # Nobody deletes a client with drafts or scores through the admin
             # (those audit records are not deletable): the cascade is a 403.
             ("L", "403", "noop", "noop", "403", "403"),
         ),
-        add=(
-            ("L", "403", "403", "403", "ok", "ok"),
-            ("L", "403", "403", "403", "ok", "ok"),
-        ),
-        change=(
-            ("L", "404", "404", "ok", "ok", "ok"),
-            ("L", "404", "404", "403", "ok", "ok"),
-        ),
-        delete=(
-            ("L", "404", "404", "403", "ok", "ok"),
-            ("L", "404", "404", "403", "403", "403"),
-        ),
-        history=("L", "404", "404", "ok", "ok", "ok"),
+        add=(MANAGERS_ONLY, MANAGERS_ONLY),
+        change=(B_REVIEWERS_UP, B_MANAGERS_ONLY),
+        delete=(B_MANAGERS_ONLY, ("L", "404", "404", "403", "403", "403")),
+        history=B_REVIEWERS_UP,
         changelist_post=_delete_selected("client_b"),
         add_post=lambda w: client_form(
             w,
@@ -695,206 +705,101 @@ EXPECT: dict[str, Url] = {
             w, w["client_b"], stylist=str(w["stylist"].pk), first_name="Forged"
         ),
     ),
-    "admin:customers_client_import": Url(
-        ("L", "403", "403", "403", "ok", "ok"),
-        ("L", "403", "403", "403", "ok", "ok"),
-        data=lambda w: import_upload("client"),
-    ),
-    "admin:customers_client_process_import": Url(
-        ("L", "405", "405", "405", "405", "405"),
-        ("L", "403", "403", "403", "ok", "ok"),
-        data=lambda w: import_confirm("client"),
-        writes=True,
-    ),
-    "admin:customers_client_export": Url(
-        ("L", "403", "ok", "ok", "ok", "ok"),
-        ("L", "403", "ok", "ok", "ok", "ok"),
-        data=lambda w: export_form("client"),
-    ),
+    **import_export_urls("client"),
     **model_urls(
         "customers.order",
         "order_b",
-        changelist=(
-            ("L", "403", "ok", "ok", "ok", "ok"),
-            ("L", "403", "noop", "noop", "ok", "ok"),
-        ),
+        changelist=(ANY_ROLE, ("L", "403", "noop", "noop", "ok", "ok")),
         # A stylist may add Fixes, but only for their own clients: B's client
         # is not a choice (the form refuses it) nor shown when pre-filled.
         add=(
             ("L", "403", "ok", "403", "ok", "ok"),
             ("L", "403", "noop", "403", "ok", "ok"),
         ),
-        change=(
-            ("L", "404", "404", "ok", "ok", "ok"),
-            ("L", "404", "404", "403", "ok", "ok"),
-        ),
-        delete=(
-            ("L", "404", "404", "403", "ok", "ok"),
-            ("L", "404", "404", "403", "ok", "ok"),
-        ),
-        history=("L", "404", "404", "ok", "ok", "ok"),
+        change=(B_REVIEWERS_UP, B_MANAGERS_ONLY),
+        delete=(B_MANAGERS_ONLY, B_MANAGERS_ONLY),
+        history=B_REVIEWERS_UP,
         changelist_post=_delete_selected("order_b"),
         add_post=lambda w: order_form(w["client_b"]),
         add_query=lambda w: {"client": w["client_b"].pk},
         change_post=lambda w: order_form(w["client_b"], amount="1.00"),
     ),
-    "admin:customers_order_import": Url(
-        ("L", "403", "403", "403", "ok", "ok"),
-        ("L", "403", "403", "403", "ok", "ok"),
-        data=lambda w: import_upload("order"),
-    ),
-    "admin:customers_order_process_import": Url(
-        ("L", "405", "405", "405", "405", "405"),
-        ("L", "403", "403", "403", "ok", "ok"),
-        data=lambda w: import_confirm("order"),
-        writes=True,
-    ),
+    **import_export_urls("order"),
     # Background import jobs: read-only, Managers only (their errors quote files
     # of the whole book).
-    **model_urls(
-        "customers.importjob",
-        "importjob",
-        changelist=(("L", "403", "403", "403", "ok", "ok"),) * 2,
-        add=(READ_ONLY, READ_ONLY),
-        change=(("L", "403", "403", "403", "ok", "ok"), READ_ONLY),
-        delete=(READ_ONLY, READ_ONLY),
-        history=("L", "403", "403", "403", "ok", "ok"),
-    ),
-    "admin:customers_order_export": Url(
-        ("L", "403", "ok", "ok", "ok", "ok"),
-        ("L", "403", "ok", "ok", "ok", "ok"),
-        data=lambda w: export_form("order"),
-    ),
+    **read_only_urls("customers.importjob", "importjob", MANAGERS_ONLY),
     # -- scoring: read-only audit data -----------------------------------------
-    **model_urls(
-        "scoring.modelfit",
-        "modelfit",
-        changelist=(("L", "403", "403", "ok", "ok", "ok"),) * 2,
-        add=(READ_ONLY, READ_ONLY),
-        change=(("L", "403", "403", "ok", "ok", "ok"), READ_ONLY),
-        delete=(READ_ONLY, READ_ONLY),
-        history=("L", "403", "403", "ok", "ok", "ok"),
-    ),
-    **model_urls(
-        "scoring.scoringrun",
-        "run_b",
-        changelist=(SU_ONLY, SU_ONLY),
-        add=(READ_ONLY, READ_ONLY),
-        change=(SU_ONLY, READ_ONLY),
-        delete=(READ_ONLY, READ_ONLY),
-        history=SU_ONLY,
-    ),
+    **read_only_urls("scoring.modelfit", "modelfit", REVIEWERS_UP),
+    **read_only_urls("scoring.scoringrun", "run_b", SU_ONLY),
     **model_urls(
         "scoring.scoresnapshot",
         "snapshot_b",
-        changelist=(("L", "403", "ok", "ok", "ok", "ok"),) * 2,
+        changelist=(ANY_ROLE,) * 2,
         add=(READ_ONLY, READ_ONLY),
-        change=(
-            ("L", "no", "404", "ok", "ok", "ok"),
-            ("L", "no", "404", "403", "403", "403"),
-        ),
-        delete=(
-            ("L", "no", "404", "403", "403", "403"),
-            ("L", "no", "404", "403", "403", "403"),
-        ),
-        history=("L", "no", "404", "ok", "ok", "ok"),
+        change=(DRAFT_B_REVIEWERS_UP, DRAFT_B_NOBODY),
+        delete=(DRAFT_B_NOBODY, DRAFT_B_NOBODY),
+        history=DRAFT_B_REVIEWERS_UP,
     ),
     # -- emails: the review desk ---------------------------------------------------
     **model_urls(
         "emails.reengagementemail",
         "draft_b",
-        changelist=(
-            ("L", "403", "ok", "ok", "ok", "ok"),
-            ("L", "403", "noop", "ok", "ok", "ok"),
-        ),
+        changelist=(ANY_ROLE, ("L", "403", "noop", "ok", "ok", "ok")),
         add=(READ_ONLY, READ_ONLY),
-        change=(
-            ("L", "no", "404", "ok", "ok", "ok"),
-            ("L", "no", "404", "403", "403", "403"),
-        ),
-        delete=(
-            ("L", "no", "404", "403", "403", "403"),
-            ("L", "no", "404", "403", "403", "403"),
-        ),
-        history=("L", "no", "404", "ok", "ok", "ok"),
+        change=(DRAFT_B_REVIEWERS_UP, DRAFT_B_NOBODY),
+        delete=(DRAFT_B_NOBODY, DRAFT_B_NOBODY),
+        history=DRAFT_B_REVIEWERS_UP,
         changelist_post=lambda w: action("approve_selected", w["draft_b"].pk),
         change_post=lambda w: {"subject": "Forged", "status": "approved"},
     ),
-    "admin:emails_reengagementemail_approve": Url(
-        ("L", "no", "404", "405", "405", "405"),
-        ("L", "no", "404", "ok", "ok", "ok"),
-        obj="draft_b",
-        data=lambda w: {},
-        writes=True,
+    "admin:emails_reengagementemail_approve": draft_b_url(
+        DRAFT_B_POST_ONLY,
+        DRAFT_B_REVIEWERS_UP,
+        lambda w: {},
     ),
-    "admin:emails_reengagementemail_edit": Url(
-        ("L", "no", "404", "ok", "ok", "ok"),
-        ("L", "no", "404", "ok", "ok", "ok"),
-        obj="draft_b",
-        data=lambda w: {
+    "admin:emails_reengagementemail_edit": draft_b_url(
+        DRAFT_B_REVIEWERS_UP,
+        DRAFT_B_REVIEWERS_UP,
+        lambda w: {
             "subject": "A few pieces for you, Bart",
             "preheader": "Your stylist has some ideas for spring",
-            "body": BODY.replace("Ana", "Bart"),
+            "body": DRAFT_BODY.replace("Ana", "Bart"),
         },
-        writes=True,
     ),
-    "admin:emails_reengagementemail_reject": Url(
-        ("L", "no", "404", "ok", "ok", "ok"),
-        ("L", "no", "404", "ok", "ok", "ok"),
-        obj="draft_b",
-        data=lambda w: {"reason": "Forged rejection"},
-        writes=True,
+    "admin:emails_reengagementemail_reject": draft_b_url(
+        DRAFT_B_REVIEWERS_UP,
+        DRAFT_B_REVIEWERS_UP,
+        lambda w: {"reason": "Forged rejection"},
     ),
-    "admin:emails_reengagementemail_regenerate": Url(
-        ("L", "no", "404", "405", "405", "405"),
-        ("L", "no", "404", "ok", "ok", "ok"),
-        obj="draft_b",
-        data=lambda w: {},
-        writes=True,
+    "admin:emails_reengagementemail_regenerate": draft_b_url(
+        DRAFT_B_POST_ONLY,
+        DRAFT_B_REVIEWERS_UP,
+        lambda w: {},
     ),
     # draft_b is pending review, not approved: Send now refuses it and writes
     # nothing (tests/emails/test_dispatch_admin.py sends an approved one).
-    "admin:emails_reengagementemail_send_now": Url(
-        ("L", "no", "404", "405", "405", "405"),
+    "admin:emails_reengagementemail_send_now": draft_b_url(
+        DRAFT_B_POST_ONLY,
         ("L", "no", "404", "noop", "noop", "noop"),
-        obj="draft_b",
-        data=lambda w: {},
+        lambda w: {},
+        writes=False,
     ),
-    "admin:emails_reengagementemail_comment": Url(
-        ("L", "no", "404", "405", "405", "405"),
-        ("L", "no", "404", "ok", "ok", "ok"),
-        obj="draft_b",
-        data=lambda w: {"body": "Forged comment"},
-        writes=True,
+    "admin:emails_reengagementemail_comment": draft_b_url(
+        DRAFT_B_POST_ONLY,
+        DRAFT_B_REVIEWERS_UP,
+        lambda w: {"body": "Forged comment"},
     ),
-    **model_urls(
-        "emails.retentionassignment",
-        "assignment_b",
-        changelist=(SU_ONLY, SU_ONLY),
-        add=(READ_ONLY, READ_ONLY),
-        change=(SU_ONLY, READ_ONLY),
-        delete=(READ_ONLY, READ_ONLY),
-        history=SU_ONLY,
-    ),
+    **read_only_urls("emails.retentionassignment", "assignment_b", SU_ONLY),
     # Managers start (add) and stop (action) experiments; Reviewers look. A forged
     # start is refused by the form while walk-ab runs, so it writes nothing.
     **model_urls(
         "emails.experiment",
         "experiment",
-        changelist=(
-            ("L", "403", "403", "ok", "ok", "ok"),
-            ("L", "403", "403", "noop", "ok", "ok"),
-        ),
-        add=(
-            ("L", "403", "403", "403", "ok", "ok"),
-            ("L", "403", "403", "403", "ok", "ok"),
-        ),
-        change=(
-            ("L", "403", "403", "ok", "ok", "ok"),
-            ("L", "403", "403", "403", "ok", "ok"),
-        ),
+        changelist=(REVIEWERS_UP, REVIEWERS_LOOK_MANAGERS_WRITE),
+        add=(MANAGERS_ONLY, MANAGERS_ONLY),
+        change=(REVIEWERS_UP, MANAGERS_ONLY),
         delete=(READ_ONLY, READ_ONLY),
-        history=("L", "403", "403", "ok", "ok", "ok"),
+        history=REVIEWERS_UP,
         changelist_post=lambda w: action("stop_selected", w["experiment"].pk),
         add_post=lambda w: {
             "name": "forged-ab",
@@ -907,17 +812,11 @@ EXPECT: dict[str, Url] = {
     **model_urls(
         "emails.suppression",
         "suppression",
-        changelist=(
-            ("L", "403", "403", "ok", "ok", "ok"),
-            ("L", "403", "403", "noop", "ok", "ok"),
-        ),
-        add=(("L", "403", "403", "403", "ok", "ok"),) * 2,
-        change=(
-            ("L", "403", "403", "ok", "ok", "ok"),
-            ("L", "403", "403", "403", "ok", "ok"),
-        ),
-        delete=(("L", "403", "403", "403", "ok", "ok"),) * 2,
-        history=("L", "403", "403", "ok", "ok", "ok"),
+        changelist=(REVIEWERS_UP, REVIEWERS_LOOK_MANAGERS_WRITE),
+        add=(MANAGERS_ONLY,) * 2,
+        change=(REVIEWERS_UP, MANAGERS_ONLY),
+        delete=(MANAGERS_ONLY,) * 2,
+        history=REVIEWERS_UP,
         changelist_post=_delete_selected("suppression"),
         add_post=lambda w: {"email": "forged@example.com", "reason": "manual"},
         add_query=lambda w: {"email": w["client_b"].email},

@@ -28,18 +28,18 @@ TABLES = [
         "method",
     ),
     (
-        "tests.emails.test_sns_webhook",
+        "tests.emails.test_views_sns",
         "test_wrong_type_in_each_envelope_field_is_named",
         "field,kind",
     ),
-    ("tests.emails.test_sns_webhook", "test_unreadable_bodies_say_why", "body,words"),
+    ("tests.emails.test_views_sns", "test_unreadable_bodies_say_why", "body,words"),
     (
-        "tests.emails.test_sns_webhook",
+        "tests.emails.test_views_sns",
         "test_untrusted_certificate_url_is_named_and_not_fetched",
         "url",
     ),
     (
-        "tests.emails.test_sns_webhook",
+        "tests.emails.test_views_sns",
         "test_notification_lacking_fields_names_the_field",
         "event,field",
     ),
@@ -59,7 +59,7 @@ TABLES = [
         "content,expected",
     ),
     (
-        "tests.customers.test_import_orders",
+        "tests.customers.test_order_import",
         "test_bad_input_table",
         "content,expected",
     ),

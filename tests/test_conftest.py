@@ -3,35 +3,28 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.project_process import python_run
+
 MISSING = "/nonexistent/bin"
 
 
 def _pytest(node: str, tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
     """Run one test in a fresh pytest where no Redis server can start."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            node,
-            f"--redis-exec={MISSING}/redis-server",
-            *options,
-            "-p",
-            "no:cacheprovider",
-            f"--basetemp={tmp_path}",
-            "-q",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    return python_run(
+        "-m",
+        "pytest",
+        node,
+        f"--redis-exec={MISSING}/redis-server",
+        *options,
+        "-p",
+        "no:cacheprovider",
+        f"--basetemp={tmp_path}",
+        "-q",
         timeout=600,
-        check=False,
     )
 
 

@@ -86,21 +86,3 @@ def sample_size_per_arm(
     )
     # The float is rounded first so 686.0000000001 does not become 687.
     return math.ceil(round(root**2 / mde**2, 6))
-
-
-def ztest_power(
-    *, baseline: float, mde: float, n_per_arm: int, alpha: float = ALPHA
-) -> float:
-    """Return the power of the pooled z-test with ``n_per_arm`` windows per arm.
-
-    The normal approximation the sample size formula inverts (the far tail,
-    below ``-z``, is left out as Fleiss does); used to check it.
-    """
-    p1, p2 = baseline, baseline + mde
-    pbar = (p1 + p2) / 2
-    from scipy.stats import norm  # lazy: scipy.stats costs Django's start-up ~0.5 s
-
-    z_alpha = norm.ppf(1 - alpha / 2)
-    null_se = math.sqrt(2 * pbar * (1 - pbar) / n_per_arm)
-    alt_se = math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / n_per_arm)
-    return float(norm.cdf((abs(mde) - z_alpha * null_se) / alt_se))

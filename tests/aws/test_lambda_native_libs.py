@@ -14,13 +14,13 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import json
-import subprocess
-import sys
 import sysconfig
 import tarfile
 from pathlib import Path
 
 import pytest
+
+from tests.support.project_process import python_run
 
 ROOT = Path(__file__).resolve().parents[2]
 LIGHTGBM_LIB = (
@@ -154,14 +154,9 @@ print(json.dumps({{
     "monotone": bool(np.all(np.diff(booster.predict(grid, raw_score=True)) >= 0)),
 }}))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert json.loads(out) == {
+    result = python_run("-c", code, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
         "libgomp": [str(copy)],
         "contrib_sums_to_raw": True,
         "round_trip": True,
@@ -174,12 +169,8 @@ def test_lambda_package_passes_the_native_check_on_python311(tmp_path):
     """``make package``'s script builds the dev stage's package (deploy venv,
     zappa package) and exits 0 without --allow-native-problems: every shared
     object in it loads on python3.11's Amazon Linux 2."""
-    result = subprocess.run(
-        [sys.executable, "scripts/package_lambda.py", "dev", "--output-dir", tmp_path],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1500,
+    result = python_run(
+        "scripts/package_lambda.py", "dev", "--output-dir", tmp_path, timeout=1500
     )
     assert result.returncode == 0, result.stderr[-3000:]
     with tarfile.open(tmp_path / "stitchengage-dev-project.tar.gz") as tar:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import boto3
 import pytest
 
 from stitchengage.secrets import ssm_parameters_load
+from tests.support.project_process import django_run
 
-ROOT = Path(__file__).resolve().parents[2]
 PATH = "/stitchengage/production"
 SECRET_KEY = "ssm-" + "k9Z" * 20
 
@@ -49,29 +44,12 @@ def test_parameters_under_the_path_become_environment_variables(parameters, aws)
 def test_settings_take_their_secrets_from_ssm_at_start_up(parameters, aws):
     """With SSM_PARAMETER_PATH set and no SECRET_KEY in the environment, DEBUG off
     loads, with the key and the API key read from Parameter Store."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "OPENROUTER_API_KEY", "SITE_URL"}
-    }
-    env.update(
+    result = django_run(
+        "print(s.SECRET_KEY, s.OPENROUTER_API_KEY, s.SITE_URL)",
+        drop={"SECRET_KEY", "OPENROUTER_API_KEY", "SITE_URL"},
         DEBUG="false",
         SSM_PARAMETER_PATH=PATH,
         AWS_ENDPOINT_URL=aws.endpoint_url,
-        DJANGO_SETTINGS_MODULE="stitchengage.settings",
-    )
-    code = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.SECRET_KEY, s.OPENROUTER_API_KEY, s.SITE_URL)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [

@@ -21,7 +21,7 @@ from emails.models import EmailStatus
 from emails.services.dispatch import email_send_now
 from emails.services.review import email_approve
 from tests.customers.factories import ClientFactory, ReviewerFactory
-from tests.emails.test_review_services import pending_email
+from tests.emails.factories import pending_email
 
 pytestmark = pytest.mark.django_db
 

@@ -16,13 +16,13 @@ the seeded outcome history).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from emails.models import EmailStatus, ReengagementEmail
 from tests.customers.factories import PASSWORD
+from tests.emails.conftest import email_wait_for_status
 from tests.test_demo_screenshots import _assert_png
 
 SCREEN_WIDTH = 1440
@@ -157,12 +157,7 @@ def test_reviewer_edits_approves_and_sees_it_sent(
         s.page.click("input[type=submit][value='Send now']")
         s.page.locator(".messagelist").wait_for()
 
-    deadline = time.monotonic() + SEND_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        draft.refresh_from_db()
-        if draft.status == EmailStatus.SENT:
-            break
-        time.sleep(0.2)
+    email_wait_for_status(draft, EmailStatus.SENT, timeout=SEND_WAIT_SECONDS)
     assert draft.status == EmailStatus.SENT, f"still {draft.status}"
     assert EDITED_LINE in draft.body
     assert len(list(outbox.iterdir())) == 1

@@ -7,7 +7,9 @@ Scores and snapshots: ``tests/scoring/factories.py``; emails:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 import factory
 from django.contrib.auth import get_user_model
@@ -18,6 +20,11 @@ from customers.models import BudgetBand, Client, Order, OrderStatus, RiskTier
 from customers.roles import MANAGERS, REVIEWERS, STYLISTS
 
 PASSWORD = "correct-horse-battery-staple"  # test-only
+
+
+def password_login(client, user) -> None:
+    """Sign the test client in as ``user`` through the login backends."""
+    assert client.login(username=user.username, password=PASSWORD)
 
 
 def _roles(*default: str) -> factory.PostGeneration:
@@ -75,6 +82,22 @@ class SuperuserFactory(UserFactory):
     username = factory.Sequence(lambda n: f"admin{n}")
     is_staff = True
     is_superuser = True
+
+
+# Staff users by role name, as the role table speaks of them ("plain": staff in
+# no role group).
+ROLE_FACTORIES: dict[str, Callable[..., object]] = {
+    "plain": partial(UserFactory, is_staff=True),
+    "stylist": StylistFactory,
+    "reviewer": ReviewerFactory,
+    "manager": ManagerFactory,
+    "superuser": SuperuserFactory,
+}
+
+
+def user_with_role(role: str, **fields):
+    """Return a new staff user in one role; ``fields`` set its columns."""
+    return ROLE_FACTORIES[role](**fields)
 
 
 class ClientFactory(factory.django.DjangoModelFactory):

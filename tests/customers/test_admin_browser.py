@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.contrib.auth.models import Group, User
 
 from customers.models import Client, RiskTier
 from customers.roles import STYLISTS
 from tests.scoring.factories import ClientScoreFactory
-from tests.support.browser import chromium_launch
-from tests.support.csp_watch import csp_violations_collect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser_page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = chromium_launch(p)
-        violations = csp_violations_collect(browser)
-        page = browser.new_page()
-        try:
-            yield page
-        finally:
-            browser.close()
-    assert violations == [], "Content-Security-Policy violations"
 
 
 def test_stylist_logs_in_and_finds_only_their_clients(

@@ -20,15 +20,7 @@ from customers.admin_import import CheckedCSV
 from customers.models import Client, Order
 from customers.resources import ClientResource, OrderResource
 
-from .factories import (
-    ClientFactory,
-    ManagerFactory,
-    OrderFactory,
-    ReviewerFactory,
-    StylistFactory,
-    SuperuserFactory,
-    UserFactory,
-)
+from .factories import ClientFactory, OrderFactory, StylistFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +84,14 @@ def row_errors(response) -> dict[int, set[str]]:
 
 
 @pytest.fixture
-def manager_client(client):
-    client.force_login(ManagerFactory())
+def manager_client(client, login_as):
+    login_as("manager")
     return client
 
 
 @pytest.fixture
-def superuser_client(client):
-    client.force_login(SuperuserFactory())
+def superuser_client(client, login_as):
+    login_as("superuser")
     return client
 
 
@@ -258,8 +250,8 @@ def book():
     return {
         "alice": alice,
         "bob": bob,
-        "reviewer": ReviewerFactory(),
-        "manager": ManagerFactory(),
+        "reviewer": user_with_role("reviewer"),
+        "manager": user_with_role("manager"),
         "mine": ClientFactory(email="ann@example.com", stylist=alice),
         "theirs": theirs,
         "their_order": OrderFactory(client=theirs, amount=Decimal("90.00")),
@@ -315,7 +307,7 @@ def test_import_button_only_for_managers(client, book, role, shown):
 
 def test_export_needs_view_permission(client, book):
     """A staff user without a role cannot export; a stylist exports their book only."""
-    nobody = UserFactory(is_staff=True)
+    nobody = user_with_role("plain")
     client.force_login(nobody)
     assert client.get(CLIENT_EXPORT).status_code == 403
 

@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import time
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import partial
+from unittest import mock
 
 import pytest
 import redis
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Client, RiskTier
 from emails.drafting.llm_client import llm_clients_clear
+from emails.models import EmailStatus, ReengagementEmail
+from emails.services.transitions import email_transition
+from emails.tasks import send_email_task
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
+from tests.customers.factories import ClientFactory
+from tests.emails.factories import ReengagementEmailFactory
 from tests.scoring.factories import ScoreSnapshotFactory
 from tests.support.celery_worker import celery_worker  # noqa: F401 - fixture
 from tests.support.counting_proxy import counting_proxy  # noqa: F401 - fixture
 from tests.support.fake_llm_server import FakeLlmServer
 from tests.support.sns import sns  # noqa: F401 - fixture
+from tests.support.waiting import wait_for
 
 TEST_API_KEY = "sk-or-v1-test-key-not-real-0000"
+REVIEW_CHANGELIST = "admin:emails_reengagementemail_changelist"
+WORKER_TIMEOUT_SECONDS = 60
 
 
 def snapshot_make(
@@ -111,3 +124,83 @@ def llm_unreachable(settings) -> Iterator[str]:
     settings.LLM_MAX_ATTEMPTS = 1
     yield settings.LLM_BASE_URL
     llm_clients_clear()
+
+
+@pytest.fixture
+def drafting_worker(celery_worker, settings) -> Iterator[FakeLlmServer]:  # noqa: F811
+    """Start a real worker that drafts against a fake model; yield the model server.
+
+    No holdout, in the test process and the worker: every at-risk client is
+    drafted for. Use from a ``transaction=True`` test.
+    """
+    settings.REENGAGEMENT_HOLDOUT_SHARE = 0.0
+    with FakeLlmServer(cost=0.0005) as server:
+        celery_worker(
+            env={
+                "OPENROUTER_API_KEY": TEST_API_KEY,
+                "LLM_BASE_URL": server.base_url,
+                "REENGAGEMENT_HOLDOUT_SHARE": "0",
+            }
+        )
+        yield server
+
+
+def email_settled(snapshot: ScoreSnapshot) -> ReengagementEmail | None:
+    """Wait for the worker to take the snapshot's email past drafting.
+
+    Return the email as last seen (still queued or drafting if time ran out), or
+    None if the worker never created it.
+    """
+    deadline = time.monotonic() + WORKER_TIMEOUT_SECONDS
+    email = None
+    while time.monotonic() < deadline:
+        email = ReengagementEmail.objects.filter(snapshot=snapshot).first()
+        if email and email.status not in (EmailStatus.QUEUED, EmailStatus.DRAFTING):
+            break
+        time.sleep(0.2)
+    return email
+
+
+def approved_email_publish(
+    *, client_email: str, first_name: str, publishes: int = 1
+) -> ReengagementEmail:
+    """Approve a drafted email and publish its send on commit, as review does.
+
+    ``publishes=2`` publishes the send twice, as a double click or a
+    redelivery would.
+    """
+    email = ReengagementEmailFactory(
+        client=ClientFactory(email=client_email),
+        status=EmailStatus.PENDING_REVIEW,
+        subject="A few pieces picked for you",
+        body=f"Hi {first_name},\n\nYour stylist set aside a denim jacket.",
+    )
+    with transaction.atomic():
+        email_transition(email=email, to=EmailStatus.APPROVED)
+        for _ in range(publishes):
+            transaction.on_commit(partial(send_email_task.delay, email.pk))
+    return email
+
+
+def email_wait_for_status(email: ReengagementEmail, status: str, timeout: float):
+    """Wait until another process moves ``email`` to ``status`` (refreshing it)."""
+
+    def reached() -> bool:
+        email.refresh_from_db()
+        return email.status == status
+
+    wait_for(reached, f"email {email.pk} to be {status}", timeout=timeout)
+
+
+@pytest.fixture
+def confirm():
+    """Patch the one outbound call of a subscription confirmation."""
+    with mock.patch(
+        "emails.services.ses_events.sns_subscription_confirm_request"
+    ) as patched:
+        yield patched
+
+
+def review_url(name: str, email: ReengagementEmail) -> str:
+    """Return the URL of one of the review desk's views of ``email``."""
+    return reverse(f"admin:emails_reengagementemail_{name}", args=[email.pk])

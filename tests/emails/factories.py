@@ -1,9 +1,13 @@
-"""factory_boy factories for emails: re-engagement emails in a given state."""
+"""factory_boy factories for emails: re-engagement emails in a given state.
+
+Also the client profile the drafting code reads, as plain data.
+"""
 
 from __future__ import annotations
 
 import factory
 
+from emails.drafting.profile import ClientProfile
 from emails.models import EmailStatus, ReengagementEmail
 from emails.services.transitions import email_transition
 from tests.customers.factories import ClientFactory
@@ -44,4 +48,43 @@ def pending_review_email(
         preheader=preheader,
         body=body,
         provider=provider,
+    )
+
+
+def client_profile_make(**overrides: object) -> ClientProfile:
+    """Return Maya's profile (a feedback comment and a stylist note included)."""
+    fields: dict[str, object] = {
+        "first_name": "Maya",
+        "stylist_name": "Jordan Lee",
+        "tenure_months": 26,
+        "preferred_styles": ("boho", "relaxed denim"),
+        "items_sent": 5,
+        "items_kept": 2,
+        "kept_summary": "a denim jacket and a wrap dress",
+        "days_since_last_order": 120,
+        "last_feedback_rating": 4,
+        "last_feedback_comment": "Loved the jacket, the shoes pinched.",
+        "stylist_note": "Prefers muted colours.",
+    }
+    fields.update(overrides)
+    return ClientProfile(**fields)  # type: ignore[arg-type]
+
+
+# The body of a draft under review: long enough for the schema, and no offer.
+DRAFT_BODY = (
+    "Hi Ana,\n\nIt has been a while since your last Fix, and I have been keeping an "
+    "eye out for pieces that suit the relaxed, classic looks you loved. The denim "
+    "jacket you kept would pair beautifully with a few things I have in mind.\n\n"
+    "Whenever you are ready, just schedule your next Fix.\n\nMaya"
+)
+
+
+def pending_email(client=None, **fields) -> ReengagementEmail:
+    """Return a draft awaiting review, for a consenting client named Ana."""
+    return pending_review_email(
+        client=client or ClientFactory(first_name="Ana"),
+        subject=fields.get("subject", "A few pieces picked for you"),
+        preheader=fields.get("preheader", "Your stylist has some ideas for spring"),
+        body=fields.get("body", DRAFT_BODY),
+        provider="offline-template",
     )

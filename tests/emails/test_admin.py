@@ -10,7 +10,6 @@ from tests.customers.factories import (
     PASSWORD,
     ClientFactory,
     StylistFactory,
-    SuperuserFactory,
 )
 from tests.emails.factories import pending_review_email
 
@@ -23,12 +22,12 @@ def _drafted(client, body: str) -> ReengagementEmail:
     )
 
 
-def test_change_page_shows_escaped_preview_context_and_history(client):
+def test_change_page_shows_escaped_preview_context_and_history(client, login_as):
     """The preview renders paragraphs with the body escaped, beside the history."""
     email = _drafted(
         ClientFactory(first_name="Ana"), "Hi Ana,\n\nI picked <b>denim</b> for you."
     )
-    client.login(username=SuperuserFactory().username, password=PASSWORD)
+    login_as("superuser")
     url = reverse("admin:emails_reengagementemail_change", args=[email.pk])
     page = client.get(url).content.decode()
     assert "&amp;lt;b&amp;gt;denim" in page  # escaped once in the email, once in srcdoc

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.checks import run_checks
 
 from emails.checks import sns_events_check
+from tests.support.project_process import python_run
 
-ROOT = Path(__file__).resolve().parents[2]
 TOPIC = "arn:aws:sns:us-east-1:123456789012:stitchengage-ses-events"
 
 
@@ -74,20 +71,12 @@ def test_verification_off_in_production_is_warned(production):
 
 
 def _manage_check(**env: str) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DEBUG", "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS"}
-    }
-    clean.update(env, SECRET_KEY="k" * 20 + "Z9q" * 10)
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
+    return python_run(
+        "manage.py",
+        "check",
+        drop={"DEBUG", "AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS"},
         timeout=120,
-        check=False,
+        **{"SECRET_KEY": "k" * 20 + "Z9q" * 10, **env},
     )
 
 

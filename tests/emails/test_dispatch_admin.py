@@ -11,25 +11,19 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from emails import tasks
-from emails.models import EmailStatus, ReengagementEmail
+from emails.models import EmailStatus
 from emails.services import review
 from emails.services.dispatch import emails_dispatch
-from tests.customers.factories import PASSWORD, ReviewerFactory, StylistFactory
+from tests.customers.factories import (
+    ReviewerFactory,
+    StylistFactory,
+    password_login,
+)
+from tests.emails.conftest import REVIEW_CHANGELIST, review_url
+from tests.emails.factories import pending_email
 from tests.emails.test_dispatch import approved
-from tests.emails.test_review_services import pending_email
 
 pytestmark = pytest.mark.django_db
-
-CHANGELIST = "admin:emails_reengagementemail_changelist"
-
-
-def _url(name: str, email: ReengagementEmail) -> str:
-    return reverse(f"admin:emails_reengagementemail_{name}", args=[email.pk])
-
-
-def _login(client, user) -> None:
-    assert client.login(username=user.username, password=PASSWORD)
-
 
 # 2026-06-11 15:00 UTC is 10:00 in Chicago (CDT), the test clients' zone.
 SEND_AFTER = dt.datetime(2026, 6, 11, 15, 0, tzinfo=dt.UTC)
@@ -40,19 +34,19 @@ def test_the_list_and_the_review_panel_show_when_an_email_goes(client):
     """ "Sends at" in the client's local time and in UTC, for approved emails."""
     email = approved(send_after=SEND_AFTER)
     approved(send_after=SEND_AFTER, status=EmailStatus.SENT)
-    _login(client, ReviewerFactory())
-    page = client.get(reverse(CHANGELIST) + "?queue=all").content.decode()
+    password_login(client, ReviewerFactory())
+    page = client.get(reverse(REVIEW_CHANGELIST) + "?queue=all").content.decode()
     assert "Sends at" in page
     assert page.count(SHOWN) == 1  # the sent one shows none
-    change = client.get(_url("change", email)).content.decode()
+    change = client.get(review_url("change", email)).content.decode()
     assert f"<strong>Sends at:</strong> {SHOWN}" in change
 
 
 def test_approval_says_when_the_email_will_go(client, monkeypatch):
     monkeypatch.setattr(review, "send_time_choose", lambda *, client, now: SEND_AFTER)
     email = pending_email()
-    _login(client, ReviewerFactory())
-    response = client.post(_url("approve", email), follow=True)
+    password_login(client, ReviewerFactory())
+    response = client.post(review_url("approve", email), follow=True)
     messages = [str(m) for m in response.context["messages"]]
     assert messages == [f"Email #{email.pk} approved; it will be sent at {SHOWN}."]
     email.refresh_from_db()
@@ -69,11 +63,11 @@ def test_reviewer_sends_now_from_the_email_page(
         lambda args=None, kwargs=None, **options: published.append(args[0]),
     )
     email = approved(send_after=SEND_AFTER)
-    _login(client, ReviewerFactory())
-    page = client.get(_url("change", email)).content.decode()
-    assert _url("send_now", email) in page
+    password_login(client, ReviewerFactory())
+    page = client.get(review_url("change", email)).content.decode()
+    assert review_url("send_now", email) in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(_url("send_now", email), follow=True)
+        response = client.post(review_url("send_now", email), follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         f"Email #{email.pk} is being sent now."
     ]
@@ -87,12 +81,12 @@ def test_stylists_get_no_send_now(client):
     email = approved(send_after=SEND_AFTER)
     email.client.stylist = stylist
     email.client.save()
-    _login(client, stylist)
+    password_login(client, stylist)
     assert (
-        _url("send_now", email)
-        not in client.get(_url("change", email)).content.decode()
+        review_url("send_now", email)
+        not in client.get(review_url("change", email)).content.decode()
     )
-    assert client.post(_url("send_now", email)).status_code == 403
+    assert client.post(review_url("send_now", email)).status_code == 403
     email.refresh_from_db()
     assert email.send_after == SEND_AFTER
 
@@ -101,9 +95,9 @@ def test_bulk_send_now_sends_approved_and_skips_the_rest(client, monkeypatch):
     monkeypatch.setattr(tasks.send_email_task, "apply_async", lambda *a, **k: None)
     waiting = approved(send_after=SEND_AFTER)
     draft = pending_email()
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     response = client.post(
-        reverse(CHANGELIST) + "?queue=all",
+        reverse(REVIEW_CHANGELIST) + "?queue=all",
         {"action": "send_now_selected", "_selected_action": [waiting.pk, draft.pk]},
         follow=True,
     )
@@ -126,9 +120,9 @@ def test_approval_with_the_broker_down_is_no_500_and_the_dispatcher_sends_it(
 
     monkeypatch.setattr(tasks.send_email_task, "apply_async", refuse)
     email = pending_email()
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(_url("approve", email))
+        response = client.post(review_url("approve", email))
     assert response.status_code == 302
     email.refresh_from_db()
     assert (email.status, email.dispatched_at) == (EmailStatus.APPROVED, None)

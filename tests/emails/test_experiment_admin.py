@@ -12,23 +12,19 @@ from django.urls import reverse
 from emails.models import Experiment, ReengagementEmail, RetentionAssignment
 from emails.services.experiments import experiment_start
 from tests.customers.factories import (
-    PASSWORD,
     ClientFactory,
     ManagerFactory,
     ReviewerFactory,
     StylistFactory,
+    password_login,
 )
 from tests.emails.conftest import snapshot_make
-from tests.emails.test_review_services import pending_email
+from tests.emails.factories import pending_email
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:emails_experiment_changelist"
 ADD = "admin:emails_experiment_add"
-
-
-def _login(client, user) -> None:
-    assert client.login(username=user.username, password=PASSWORD)
 
 
 def test_experiment_start_command_plans_and_reports():
@@ -87,7 +83,7 @@ def test_experiment_stop_command_and_only_one_running():
 
 def test_manager_starts_an_experiment_in_the_admin(client):
     """The add form runs the same checks and power calculation as the command."""
-    _login(client, ManagerFactory())
+    password_login(client, ManagerFactory())
     response = client.post(
         reverse(ADD),
         {
@@ -112,7 +108,7 @@ def test_manager_starts_an_experiment_in_the_admin(client):
 def test_admin_start_refuses_a_second_running_experiment_in_words(client):
     """The form says which experiment runs; nothing is created."""
     experiment_start(name="ab-1", prompt_versions=["v1", "v2"])
-    _login(client, ManagerFactory())
+    password_login(client, ManagerFactory())
     response = client.post(
         reverse(ADD),
         {"name": "ab-2", "prompt_versions": "v1,v2", "holdout_share": "0.1"},
@@ -125,7 +121,7 @@ def test_admin_start_refuses_a_second_running_experiment_in_words(client):
 def test_manager_stops_an_experiment_with_the_action(client):
     """The stop action ends a running experiment."""
     experiment = experiment_start(name="ab-1", prompt_versions=["v1", "v2"])
-    _login(client, ManagerFactory())
+    password_login(client, ManagerFactory())
     client.post(
         reverse(CHANGELIST),
         {
@@ -141,7 +137,7 @@ def test_manager_stops_an_experiment_with_the_action(client):
 def test_reviewers_view_experiments_but_cannot_start_or_stop_them(client):
     """Reviewers see the list and a page; no add, no stop; stylists see nothing."""
     experiment = experiment_start(name="ab-1", prompt_versions=["v1", "v2"])
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     page = client.get(reverse(CHANGELIST)).content.decode()
     assert "ab-1" in page
     assert "stop_selected" not in page
@@ -149,7 +145,7 @@ def test_reviewers_view_experiments_but_cannot_start_or_stop_them(client):
     change = reverse("admin:emails_experiment_change", args=[experiment.pk])
     assert client.get(change).status_code == 200
     client.logout()
-    _login(client, StylistFactory())
+    password_login(client, StylistFactory())
     assert client.get(reverse(CHANGELIST)).status_code == 403
 
 
@@ -173,7 +169,7 @@ def test_reviewers_see_which_variant_wrote_a_draft(client, settings):
     experiment_start(name="ab-1", prompt_versions=["v1", "v2"], holdout_share=0.0)
     v2 = _drafted_in("v2")
     v1 = _drafted_in("v1")
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     listing = reverse("admin:emails_reengagementemail_changelist")
     page = client.get(listing).content.decode()
     assert '<td class="field-prompt_version">v2</td>' in page
@@ -193,7 +189,7 @@ def test_reviewers_see_which_variant_wrote_a_draft(client, settings):
 def test_a_draft_without_a_variant_shows_no_variant_line(client):
     """Drafts made before variants were recorded say nothing about one."""
     email = pending_email()
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     panel = client.get(
         reverse("admin:emails_reengagementemail_change", args=[email.pk])
     ).content.decode()

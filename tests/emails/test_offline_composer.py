@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -12,24 +13,26 @@ from emails.drafting.draft_schema import draft_validate, mentions_name
 from emails.drafting.offer_guard import offer_violations
 from emails.drafting.offline_composer import MODEL, PROVIDER, draft_compose_offline
 from emails.drafting.profile import ClientProfile
+from tests.emails.factories import client_profile_make
+
+# Without feedback or a note: the composer's plainest case.
+make_profile = partial(
+    client_profile_make, last_feedback_comment=None, stylist_note=None
+)
 
 
-def make_profile(**overrides: object) -> ClientProfile:
-    fields: dict[str, object] = {
-        "first_name": "Maya",
-        "stylist_name": "Jordan Lee",
-        "tenure_months": 26,
-        "preferred_styles": ("boho", "relaxed denim"),
-        "items_sent": 5,
-        "items_kept": 2,
-        "kept_summary": "a denim jacket and a wrap dress",
-        "days_since_last_order": 120,
-        "last_feedback_rating": 4,
-        "last_feedback_comment": None,
-        "stylist_note": None,
-    }
-    fields.update(overrides)
-    return ClientProfile(**fields)  # type: ignore[arg-type]
+def assert_valid_and_offer_free(result, profile: ClientProfile) -> None:
+    """The draft passes the schema and the offer guard, and leaks no note."""
+    draft = draft_validate(
+        data={
+            "subject": result.subject,
+            "preheader": result.preheader,
+            "body": result.body,
+        },
+        first_name=profile.first_name,
+    )
+    assert offer_violations(draft.full_text) == []
+    assert "Internal:" not in result.body
 
 
 def test_draft_is_personal_and_costs_nothing() -> None:
@@ -195,16 +198,7 @@ def test_any_realistic_profile_gives_a_valid_offer_free_draft(
 ) -> None:
     """Every generated profile yields a draft that passes schema and guard."""
     result = draft_compose_offline(profile=profile, prompt_version="v1")
-    draft = draft_validate(
-        data={
-            "subject": result.subject,
-            "preheader": result.preheader,
-            "body": result.body,
-        },
-        first_name=profile.first_name,
-    )
-    assert offer_violations(draft.full_text) == []
-    assert "Internal:" not in result.body
+    assert_valid_and_offer_free(result, profile)
 
 
 def test_v2_leads_with_the_stylists_picks() -> None:
@@ -234,13 +228,4 @@ def test_any_realistic_profile_gives_a_valid_offer_free_v2_draft(
 ) -> None:
     """v2 drafts pass the same schema and offer guard as v1's."""
     result = draft_compose_offline(profile=profile, prompt_version="v2")
-    draft = draft_validate(
-        data={
-            "subject": result.subject,
-            "preheader": result.preheader,
-            "body": result.body,
-        },
-        first_name=profile.first_name,
-    )
-    assert offer_violations(draft.full_text) == []
-    assert "Internal:" not in result.body
+    assert_valid_and_offer_free(result, profile)

@@ -372,11 +372,10 @@ def test_each_experiment_is_measured_on_its_own_and_all_pooled():
     assert pooled.experiment is None
 
 
-def test_seed_demo_history_is_a_simulated_two_variant_experiment(client):
+def test_seed_demo_history_is_a_simulated_two_variant_experiment(client, login_as):
     """The demo history is an Experiment with v1 and v2, shown per variant."""
     from emails.models import Experiment
     from emails.services.variant_outcomes import variants_summarise
-    from tests.customers.factories import PASSWORD, ManagerFactory
 
     demo_seed(clients=300, seed=3, today=AS_OF.date() - dt.timedelta(weeks=13))
     demo_history_seed(weeks=6, seed=5, as_of=AS_OF)
@@ -393,7 +392,7 @@ def test_seed_demo_history_is_a_simulated_two_variant_experiment(client):
     assert set(emails.values_list("prompt_version", flat=True)) == {"v1", "v2"}
     arms = variants_summarise(experiment=experiment, as_of=AS_OF).arms
     assert all(arm.outcome.closed for arm in arms)
-    assert client.login(username=ManagerFactory().username, password=PASSWORD)
+    login_as("manager")
     page = client.get("/admin/dashboard/", {"experiment": "demo-history"})
     html = page.content.decode()
     assert 'id="dash-variants"' in html

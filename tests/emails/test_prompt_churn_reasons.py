@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
-from emails.models import EmailStatus, ReengagementEmail
+from emails.models import EmailStatus
 from tests.customers.factories import ClientFactory, StylistFactory
-from tests.emails.conftest import TEST_API_KEY
+from tests.emails.conftest import email_settled
 from tests.scoring.factories import ScoreSnapshotFactory
-from tests.support.fake_llm_server import FakeLlmServer
 
-TIMEOUT_SECONDS = 60
 REASONS = [
     "5 weeks overdue against a 4-week cadence",
     "kept nothing from the last 2 Fixes",
@@ -25,42 +22,24 @@ _DATA_BLOCK = re.compile(r"<client_data>\s*(.*?)\s*</client_data>", re.DOTALL)
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_reasons_reach_the_model_request_and_no_pii_does(celery_worker, settings):
+def test_reasons_reach_the_model_request_and_no_pii_does(drafting_worker):
     """A real worker drafts for an at-risk snapshot: the request the model
     server receives carries the snapshot's reasons, and not the client's last
     name, email, phone or city."""
-    settings.REENGAGEMENT_HOLDOUT_SHARE = 0.0
-    with FakeLlmServer(cost=0.0005) as server:
-        celery_worker(
-            env={
-                "OPENROUTER_API_KEY": TEST_API_KEY,
-                "LLM_BASE_URL": server.base_url,
-                "REENGAGEMENT_HOLDOUT_SHARE": "0",
-            }
-        )
-        client = ClientFactory(
-            first_name="Ana",
-            last_name="Zabrowska",
-            email="ana.zabrowska@example.com",
-            phone="+1 312 555 0199",
-            city="Evanston",
-            stylist=StylistFactory(first_name="Maya"),
-        )
-        # Saved in autocommit: post_save queues the draft on commit at once.
-        snapshot = ScoreSnapshotFactory(client=client, churn_reasons=REASONS)
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        email = None
-        while time.monotonic() < deadline:
-            email = ReengagementEmail.objects.filter(snapshot=snapshot).first()
-            if email and email.status not in (
-                EmailStatus.QUEUED,
-                EmailStatus.DRAFTING,
-            ):
-                break
-            time.sleep(0.2)
-        assert email is not None, "the worker never created the email"
-        assert email.status == EmailStatus.PENDING_REVIEW, email.error
-        (request,) = server.requests
+    client = ClientFactory(
+        first_name="Ana",
+        last_name="Zabrowska",
+        email="ana.zabrowska@example.com",
+        phone="+1 312 555 0199",
+        city="Evanston",
+        stylist=StylistFactory(first_name="Maya"),
+    )
+    # Saved in autocommit: post_save queues the draft on commit at once.
+    snapshot = ScoreSnapshotFactory(client=client, churn_reasons=REASONS)
+    email = email_settled(snapshot)
+    assert email is not None, "the worker never created the email"
+    assert email.status == EmailStatus.PENDING_REVIEW, email.error
+    (request,) = drafting_worker.requests
     user = request.message("user")
     data = json.loads(_DATA_BLOCK.search(user).group(1))
     assert data["why_at_risk"] == REASONS

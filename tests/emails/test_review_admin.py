@@ -16,27 +16,17 @@ from emails.models import EmailComment, EmailStatus, ReengagementEmail
 from emails.services.drafting import DRAFT_NOT_QUEUED
 from emails.services.review import REGENERATED_NOTE, email_reject
 from tests.customers.factories import (
-    PASSWORD,
     ClientFactory,
     ManagerFactory,
     ReviewerFactory,
     StylistFactory,
     UserFactory,
+    password_login,
 )
-from tests.emails.conftest import snapshot_make
-from tests.emails.test_review_services import BODY, pending_email
+from tests.emails.conftest import REVIEW_CHANGELIST, review_url, snapshot_make
+from tests.emails.factories import DRAFT_BODY, pending_email
 
 pytestmark = pytest.mark.django_db
-
-CHANGELIST = "admin:emails_reengagementemail_changelist"
-
-
-def _url(name: str, email: ReengagementEmail) -> str:
-    return reverse(f"admin:emails_reengagementemail_{name}", args=[email.pk])
-
-
-def _login(client, user) -> None:
-    assert client.login(username=user.username, password=PASSWORD)
 
 
 def _post_action(client, name: str, email: ReengagementEmail):
@@ -46,7 +36,7 @@ def _post_action(client, name: str, email: ReengagementEmail):
         "regenerate": {},
         "comment": {"body": "She just moved to Denver."},
     }[name]
-    return client.post(_url(name, email), data)
+    return client.post(review_url(name, email), data)
 
 
 def _effect(name: str, email: ReengagementEmail) -> bool:
@@ -87,7 +77,7 @@ def test_review_action_permission_matrix(client, role, action, expected):
         "manager": ManagerFactory,
         "no_role": lambda: UserFactory(is_staff=True),
     }[role]()
-    _login(client, user)
+    password_login(client, user)
     response = _post_action(client, action, email)
     assert response.status_code == expected
     assert _effect(action, email) is (expected == 302)
@@ -99,7 +89,7 @@ def test_review_action_permission_matrix(client, role, action, expected):
 def test_another_stylists_email_is_a_404_for_every_action(client):
     """A stylist cannot learn of, or comment on, another stylist's client's draft."""
     email = pending_email(ClientFactory(first_name="Ana", stylist=StylistFactory()))
-    _login(client, StylistFactory())
+    password_login(client, StylistFactory())
     for action in ACTIONS:
         assert _post_action(client, action, email).status_code == 404
     assert not EmailComment.objects.exists()
@@ -108,9 +98,9 @@ def test_another_stylists_email_is_a_404_for_every_action(client):
 def test_decisions_need_post(client):
     """A GET (a link, a prefetch) never approves, regenerates or comments."""
     email = pending_email()
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     for action in ("approve", "regenerate", "comment"):
-        assert client.get(_url(action, email)).status_code == 405
+        assert client.get(review_url(action, email)).status_code == 405
     email.refresh_from_db()
     assert email.status == EmailStatus.PENDING_REVIEW
 
@@ -121,8 +111,8 @@ def test_decisions_need_the_csrf_token(client):
 
     email = pending_email()
     strict = Client(enforce_csrf_checks=True)
-    _login(strict, ReviewerFactory())
-    assert strict.post(_url("approve", email)).status_code == 403
+    password_login(strict, ReviewerFactory())
+    assert strict.post(review_url("approve", email)).status_code == 403
     email.refresh_from_db()
     assert email.status == EmailStatus.PENDING_REVIEW
 
@@ -131,17 +121,17 @@ def test_reviewer_page_has_buttons_stylist_page_only_the_comment_form(client):
     """Buttons show only to reviewers; stylists get the comment form alone."""
     stylist = StylistFactory()
     email = pending_email(ClientFactory(first_name="Ana", stylist=stylist))
-    change = _url("change", email)
-    _login(client, ReviewerFactory())
+    change = review_url("change", email)
+    password_login(client, ReviewerFactory())
     page = client.get(change).content.decode()
     for action in ("approve", "reject", "regenerate", "edit", "comment"):
-        assert _url(action, email) in page
+        assert review_url(action, email) in page
     client.logout()
-    _login(client, stylist)
+    password_login(client, stylist)
     page = client.get(change).content.decode()
-    assert _url("comment", email) in page
+    assert review_url("comment", email) in page
     for action in ("approve", "reject", "regenerate", "edit"):
-        assert _url(action, email) not in page
+        assert review_url(action, email) not in page
     assert 'value="Approve"' not in page
 
 
@@ -152,16 +142,16 @@ def test_change_page_shows_score_history_comments_and_the_trail(client):
     email = pending_email(client_row)
     manager = ManagerFactory(first_name="Rita", last_name="Moreno")
     EmailComment.objects.create(email=email, author=manager, body="Mention denim")
-    _login(client, manager)
+    password_login(client, manager)
     client.post(
-        _url("edit", email),
+        review_url("edit", email),
         {
             "subject": "Ana, a few pieces for you",
             "preheader": email.preheader,
-            "body": BODY,
+            "body": DRAFT_BODY,
         },
     )
-    page = client.get(_url("change", email)).content.decode()
+    page = client.get(review_url("change", email)).content.decode()
     assert "Score history" in page
     assert "<td>22/100</td><td>80%</td>" in page  # the snapshot's scores
     assert "Mention denim" in page
@@ -174,8 +164,8 @@ def test_change_page_shows_score_history_comments_and_the_trail(client):
 def test_reject_without_a_reason_shows_a_form_error(client):
     """An empty reason re-shows the form with an error and changes nothing."""
     email = pending_email()
-    _login(client, ReviewerFactory())
-    response = client.post(_url("reject", email), {"reason": "  "})
+    password_login(client, ReviewerFactory())
+    response = client.post(review_url("reject", email), {"reason": "  "})
     assert response.status_code == 200
     assert "Give a reason for rejecting the draft." in response.content.decode()
     email.refresh_from_db()
@@ -185,16 +175,16 @@ def test_reject_without_a_reason_shows_a_form_error(client):
 def test_edit_with_an_offer_is_refused_on_the_form(client):
     """An edited body promising "20% off" is shown back with the guard's message."""
     email = pending_email()
-    _login(client, ReviewerFactory())
-    form = client.get(_url("edit", email))
+    password_login(client, ReviewerFactory())
+    form = client.get(review_url("edit", email))
     assert form.status_code == 200
-    assert form.context["form"].initial["body"] == BODY
+    assert form.context["form"].initial["body"] == DRAFT_BODY
     response = client.post(
-        _url("edit", email),
+        review_url("edit", email),
         {
             "subject": email.subject,
             "preheader": email.preheader,
-            "body": BODY.replace("Maya", "Take 20% off your next Fix. Maya"),
+            "body": DRAFT_BODY.replace("Maya", "Take 20% off your next Fix. Maya"),
         },
     )
     assert response.status_code == 200
@@ -202,16 +192,16 @@ def test_edit_with_an_offer_is_refused_on_the_form(client):
     assert "20% off" in response.content.decode()
     email.refresh_from_db()
     assert email.status == EmailStatus.PENDING_REVIEW
-    assert email.body == BODY
+    assert email.body == DRAFT_BODY
 
 
 def test_approving_a_rejected_email_gives_a_message_not_a_500(client):
     """An illegal transition is reported on the page it came from."""
     email = pending_email()
     email_reject(email=email, reviewer=ReviewerFactory(), reason="Off tone")
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     for action in ("approve", "regenerate", "edit"):
-        response = client.post(_url(action, email), follow=True)
+        response = client.post(review_url(action, email), follow=True)
         assert response.status_code == 200
         text = response.content.decode()
         assert "is rejected; only a draft pending review can be" in text
@@ -222,18 +212,18 @@ def test_approving_a_rejected_email_gives_a_message_not_a_500(client):
 def test_regenerate_redirects_to_the_new_draft(client):
     """After regenerating, the reviewer lands on the new (queued) email."""
     email = pending_email()
-    _login(client, ReviewerFactory())
-    response = client.post(_url("regenerate", email))
+    password_login(client, ReviewerFactory())
+    response = client.post(review_url("regenerate", email))
     new = ReengagementEmail.objects.get(regenerated_from=email)
-    assert response["Location"] == _url("change", new)
+    assert response["Location"] == review_url("change", new)
 
 
 def _regenerated_page(client, email: ReengagementEmail):
     """Click Regenerate and follow the redirect; return the page and the new draft."""
-    response = client.post(_url("regenerate", email), follow=True)
+    response = client.post(review_url("regenerate", email), follow=True)
     assert response.status_code == 200
     new = ReengagementEmail.objects.get(regenerated_from=email)
-    assert response.redirect_chain == [(_url("change", new), 302)]
+    assert response.redirect_chain == [(review_url("change", new), 302)]
     return response.content.decode(), new
 
 
@@ -241,7 +231,7 @@ def _assert_old_draft_kept(email: ReengagementEmail, page: str) -> None:
     email.refresh_from_db()
     assert email.status == EmailStatus.REJECTED
     assert email.rejection_reason == REGENERATED_NOTE
-    assert _url("change", email) in page  # the old draft is a click away
+    assert review_url("change", email) in page  # the old draft is a click away
     assert ReengagementEmail.objects.filter(client=email.client).count() == 2
 
 
@@ -269,15 +259,18 @@ def test_regenerate_with_the_model_unreachable_fails_the_new_draft(
     (kept, rejected) and offers to regenerate again.
     """
     email = pending_email()
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     page, new = _regenerated_page(client, email)
     assert new.status == EmailStatus.FAILED
     assert new.error == "could not connect to the provider"
     assert "The model could not write a new draft" in page
     assert f"Email #{new.pk} is marked failed; you can regenerate it again" in page
-    assert _url("regenerate", new) in page
+    assert review_url("regenerate", new) in page
     _assert_old_draft_kept(email, page)
-    assert _url("change", new) in client.get(_url("change", email)).content.decode()
+    assert (
+        review_url("change", new)
+        in client.get(review_url("change", email)).content.decode()
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -290,7 +283,7 @@ def test_regenerate_with_the_broker_down_leaves_the_draft_for_the_sweep(
     it once the broker is back.
     """
     email = pending_email()
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     page, new = _regenerated_page(client, email)
     assert broker_down == [new.pk]
     assert new.status == EmailStatus.QUEUED
@@ -316,7 +309,7 @@ def test_regenerate_with_the_broker_down_leaves_the_draft_for_the_sweep(
 def test_regenerate_clicked_again_makes_no_second_draft(client, broker_down):
     """A reviewer's second click on the old draft retries the same new draft."""
     email = pending_email()
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     _, new = _regenerated_page(client, email)
     page, again = _regenerated_page(client, email)
     assert again == new
@@ -330,19 +323,19 @@ def test_changelist_opens_on_the_review_queue(client):
     pending = pending_email()
     done = pending_email(ClientFactory(first_name="Ana", last_name="Zed"))
     email_reject(email=done, reviewer=ReviewerFactory(), reason="No")
-    _login(client, ReviewerFactory())
-    listed = client.get(reverse(CHANGELIST)).context["cl"].result_list
+    password_login(client, ReviewerFactory())
+    listed = client.get(reverse(REVIEW_CHANGELIST)).context["cl"].result_list
     assert {e.pk for e in listed} == {pending.pk}
-    listed = client.get(reverse(CHANGELIST), {"queue": "all"}).context["cl"]
+    listed = client.get(reverse(REVIEW_CHANGELIST), {"queue": "all"}).context["cl"]
     assert {e.pk for e in listed.result_list} == {pending.pk, done.pk}
-    listed = client.get(reverse(CHANGELIST), {"status__exact": "rejected"})
+    listed = client.get(reverse(REVIEW_CHANGELIST), {"status__exact": "rejected"})
     assert {e.pk for e in listed.context["cl"].result_list} == {done.pk}
-    listed = client.get(reverse(CHANGELIST), {"q": "Zed"})
+    listed = client.get(reverse(REVIEW_CHANGELIST), {"q": "Zed"})
     assert {e.pk for e in listed.context["cl"].result_list} == {done.pk}
     # By the start of a name (an index range at a million clients), not within.
-    listed = client.get(reverse(CHANGELIST), {"q": "ze"})
+    listed = client.get(reverse(REVIEW_CHANGELIST), {"q": "ze"})
     assert {e.pk for e in listed.context["cl"].result_list} == {done.pk}
-    listed = client.get(reverse(CHANGELIST), {"q": "ed"})
+    listed = client.get(reverse(REVIEW_CHANGELIST), {"q": "ed"})
     assert not listed.context["cl"].result_list
 
 
@@ -360,8 +353,8 @@ def test_changelist_filters_keep_todays_pending_draft(client, params):
     client_row = ClientFactory(first_name="Ana")
     snapshot_make(client_row)
     email = pending_email(client_row)
-    _login(client, ReviewerFactory())
-    response = client.get(reverse(CHANGELIST), params)
+    password_login(client, ReviewerFactory())
+    response = client.get(reverse(REVIEW_CHANGELIST), params)
     assert response.status_code == 200
     assert [e.pk for e in response.context["cl"].result_list] == [email.pk]
 
@@ -370,9 +363,9 @@ def test_changelist_filters_exclude_what_does_not_match(client):
     """The older-than-a-week and stylist filters leave out a new draft of another."""
     stylist = StylistFactory()
     pending_email(ClientFactory(first_name="Ana", stylist=StylistFactory()))
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     for params in ({"age": "older"}, {"stylist": str(stylist.pk)}):
-        response = client.get(reverse(CHANGELIST), params)
+        response = client.get(reverse(REVIEW_CHANGELIST), params)
         assert response.status_code == 200
         assert list(response.context["cl"].result_list) == []
 
@@ -383,7 +376,7 @@ def _bulk(client, action: str, emails, **extra):
         helpers.ACTION_CHECKBOX_NAME: [e.pk for e in emails],
         **extra,
     }
-    return client.post(reverse(CHANGELIST) + "?queue=all", data)
+    return client.post(reverse(REVIEW_CHANGELIST) + "?queue=all", data)
 
 
 def test_bulk_approve_approves_pending_and_skips_the_rest(client):
@@ -391,7 +384,7 @@ def test_bulk_approve_approves_pending_and_skips_the_rest(client):
     first, second = pending_email(), pending_email()
     done = pending_email()
     email_reject(email=done, reviewer=ReviewerFactory(), reason="No")
-    _login(client, ReviewerFactory())
+    password_login(client, ReviewerFactory())
     response = _bulk(client, "approve_selected", [first, second, done])
     assert response.status_code == 302
     statuses = set(
@@ -402,14 +395,16 @@ def test_bulk_approve_approves_pending_and_skips_the_rest(client):
     assert statuses == {EmailStatus.APPROVED}
     done.refresh_from_db()
     assert done.status == EmailStatus.REJECTED
-    messages = [str(m) for m in client.get(reverse(CHANGELIST)).context["messages"]]
+    messages = [
+        str(m) for m in client.get(reverse(REVIEW_CHANGELIST)).context["messages"]
+    ]
     assert messages == ["Drafts: 2 approved, 1 skipped (not pending review)"]
 
 
 def test_bulk_reject_asks_for_a_reason_first(client):
     """Bulk reject shows a reason page; an empty reason is refused; then it rejects."""
     first, second = pending_email(), pending_email()
-    _login(client, ManagerFactory())
+    password_login(client, ManagerFactory())
     page = _bulk(client, "reject_selected", [first, second])
     assert page.status_code == 200
     assert "Reason" in page.content.decode()
@@ -433,8 +428,8 @@ def test_stylist_has_no_bulk_actions_and_a_forged_one_does_nothing(client):
     """The review actions are not offered to stylists, and posting one is ignored."""
     stylist = StylistFactory()
     email = pending_email(ClientFactory(first_name="Ana", stylist=stylist))
-    _login(client, stylist)
-    listing = client.get(reverse(CHANGELIST))
+    password_login(client, stylist)
+    listing = client.get(reverse(REVIEW_CHANGELIST))
     assert "approve_selected" not in listing.content.decode()
     _bulk(client, "approve_selected", [email])
     email.refresh_from_db()
@@ -444,8 +439,8 @@ def test_stylist_has_no_bulk_actions_and_a_forged_one_does_nothing(client):
 def test_model_form_cannot_overwrite_an_email(client):
     """The change form is read-only: a POST to it cannot write back a stale status."""
     email = pending_email()
-    _login(client, ManagerFactory())
-    response = client.post(_url("change", email), {"status": "approved"})
+    password_login(client, ManagerFactory())
+    response = client.post(review_url("change", email), {"status": "approved"})
     assert response.status_code == 403
     email.refresh_from_db()
     assert email.status == EmailStatus.PENDING_REVIEW

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from django.contrib.auth.models import Group, User
 
@@ -12,9 +9,7 @@ from customers.roles import REVIEWERS
 from emails.models import EmailStatus, EmailTransition
 from tests.customers.factories import ClientFactory
 from tests.emails.factories import ReengagementEmailFactory
-from tests.support.csp_watch import csp_violations_collect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BODY = (
     "Hi Maya,\n\nI loved seeing you keep the denim jacket from your last Fix, and "
     "I have been keeping an eye out for relaxed pieces in the same spirit. Your "
@@ -26,25 +21,8 @@ BODY = (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def page():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        violations = csp_violations_collect(browser)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
-    assert violations == [], "Content-Security-Policy violations"
-
-
-def test_reviewer_edits_then_approves_a_draft(live_server, page):
+def test_reviewer_edits_then_approves_a_draft(live_server, browser_page):
+    page = browser_page
     """The edit is saved, the email is approved, and the change is on the record."""
     reviewer = User.objects.create_user(
         "rita", password="a-long-pass-123", is_staff=True

@@ -5,17 +5,12 @@ from __future__ import annotations
 import time
 from email import policy
 from email.parser import Parser
-from functools import partial
 
 import pytest
-from django.db import transaction
 
 from emails.models import EmailStatus
-from emails.services.transitions import email_transition
 from emails.services.unsubscribe import unsubscribe_token_client
-from emails.tasks import send_email_task
-from tests.customers.factories import ClientFactory
-from tests.emails.factories import ReengagementEmailFactory
+from tests.emails.conftest import approved_email_publish, email_wait_for_status
 
 WAIT_SECONDS = 30.0
 
@@ -36,24 +31,10 @@ def test_approval_is_sent_once_by_a_real_worker(celery_worker, tmp_path):
             "SITE_URL": "https://engage.example.com",
         }
     )
-    email = ReengagementEmailFactory(
-        client=ClientFactory(email="ann@example.com"),
-        status=EmailStatus.PENDING_REVIEW,
-        subject="A few pieces picked for you",
-        body="Hi Ann,\n\nYour stylist set aside a denim jacket.",
+    email = approved_email_publish(
+        client_email="ann@example.com", first_name="Ann", publishes=2
     )
-    with transaction.atomic():
-        email_transition(email=email, to=EmailStatus.APPROVED)
-        # As the review flow does; twice, as a double click or redelivery would.
-        transaction.on_commit(partial(send_email_task.delay, email.pk))
-        transaction.on_commit(partial(send_email_task.delay, email.pk))
-
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        email.refresh_from_db()
-        if email.status == EmailStatus.SENT:
-            break
-        time.sleep(0.2)
+    email_wait_for_status(email, EmailStatus.SENT, timeout=WAIT_SECONDS)
     assert email.status == EmailStatus.SENT, f"still {email.status}"
     time.sleep(1.0)  # let the duplicate task run too
     files = list(outbox.iterdir())

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import time
-from functools import partial
 
 import pytest
 import redis
-from django.db import transaction
 
 from emails.models import EmailStatus, EmailTransition
-from emails.services.transitions import email_transition
-from emails.tasks import send_email_task
-from tests.customers.factories import ClientFactory
-from tests.emails.factories import ReengagementEmailFactory
-
-WAIT_SECONDS = 45.0
-
-
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.emails.conftest import approved_email_publish
+from tests.support.waiting import wait_for
 
 
 @pytest.mark.worker
@@ -51,15 +36,7 @@ def test_worker_killed_mid_send_never_sends_twice(
             "STALL_SECONDS": "120",
         }
     )
-    email = ReengagementEmailFactory(
-        client=ClientFactory(email="kim@example.com"),
-        status=EmailStatus.PENDING_REVIEW,
-        subject="A few pieces picked for you",
-        body="Hi Kim,\n\nYour stylist set aside a denim jacket.",
-    )
-    with transaction.atomic():
-        email_transition(email=email, to=EmailStatus.APPROVED)
-        transaction.on_commit(partial(send_email_task.delay, email.pk))
+    email = approved_email_publish(client_email="kim@example.com", first_name="Kim")
 
     wait_for(marker.exists, "the send to start")
     email.refresh_from_db()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from django.db import connection
 
 from tests.emails.conftest import (  # noqa: F401 - fixtures
@@ -14,18 +11,6 @@ from tests.emails.conftest import (  # noqa: F401 - fixtures
     llm_settings,
 )
 from tests.support.celery_worker import celery_worker  # noqa: F401 - fixture
-
-WAIT_SECONDS = 45.0
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS):
-    """Poll ``condition`` until true; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def database_backends_terminate(*, waiting_on_lock: bool = False) -> int:

@@ -24,8 +24,8 @@ from emails.tasks import lost_work_sweep_task
 from scoring.models import ClientScore, ScoreSnapshot
 from scoring.services.rescoring import clients_rescore
 from tests.emails.conftest import snapshot_make
-from tests.faults.conftest import wait_for
 from tests.scoring.book import book_create
+from tests.support.waiting import wait_for
 
 WORKER_ENV = {"SWEEP_GRACE_SECONDS": "0", "REENGAGEMENT_HOLDOUT_SHARE": "0"}
 

@@ -23,9 +23,9 @@ from stitchengage.task_retry import DATABASE_MAX_RETRIES
 from tests.faults.conftest import (
     database_backends_terminate,
     database_sessions_waiting_on_lock,
-    wait_for,
 )
 from tests.scoring.book import book_create
+from tests.support.waiting import wait_for
 
 DATABASE_TASKS = [
     rescore_client_task,

@@ -19,8 +19,8 @@ from emails.services.drafting import DRAFT_RETRIES_EXHAUSTED, draft_retry_wait_r
 from emails.tasks import GENERATE_DRAFT_MAX_RETRIES, lost_work_sweep_task
 from tests.customers.factories import ClientFactory
 from tests.emails.conftest import TEST_API_KEY, snapshot_make
-from tests.faults.conftest import wait_for
 from tests.support.fake_llm_server import FakeLlmServer
+from tests.support.waiting import wait_for
 
 OUTAGE_SECONDS = 2.0
 # Scaled schedule: 0.125-0.25, 0.25-0.5, 0.5-1, 1-2, 1-2 s (2.9 to 5.75 s in all).

@@ -25,10 +25,10 @@ from pytest_postgresql import factories as pg_factories
 
 from emails.tasks import send_email_task
 from tests.emails.conftest import TEST_API_KEY
-from tests.faults.conftest import wait_for
 from tests.support.celery_worker import ROOT, worker_start, worker_stop
 from tests.support.fake_llm_server import FakeLlmServer
 from tests.support.ses_standin import SesStandIn
+from tests.support.waiting import wait_for
 
 restart_pg_proc = pg_factories.postgresql_proc(port=None, unixsocketdir="/tmp")  # noqa: S108
 

@@ -11,8 +11,8 @@ from emails.models import EmailStatus, ReengagementEmail
 from emails.services.transitions import email_transition
 from emails.tasks import send_email_task
 from tests.customers.factories import ClientFactory
-from tests.faults.conftest import wait_for
 from tests.support.ses_standin import THROTTLING, UNAVAILABLE, SesStandIn
+from tests.support.waiting import wait_for
 
 EMAILS = 24
 RATE_PER_SECOND = 4

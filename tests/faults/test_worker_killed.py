@@ -31,8 +31,8 @@ from emails.services.transitions import email_transition
 from emails.tasks import lost_work_sweep_task, send_email_task
 from tests.customers.factories import ClientFactory
 from tests.emails.conftest import TEST_API_KEY, snapshot_make
-from tests.faults.conftest import wait_for
 from tests.support.fake_llm_server import FakeLlmServer
+from tests.support.waiting import wait_for
 
 KILLS = 20
 LEASE_SECONDS = 5

@@ -15,14 +15,16 @@ from scoring.bgnbd import (
     BgNbdParams,
     _compress,
     _Objective,
-    bgnbd_expected_purchases,
     bgnbd_fit,
-    bgnbd_log_likelihood,
     bgnbd_p_alive,
     bgnbd_predict,
     bgnbd_simulate,
 )
 from scoring.transactions import rfm_summary_build, transactions_read_csv
+from tests.support.scoring_formulas import (
+    bgnbd_expected_purchases,
+    bgnbd_log_likelihood,
+)
 
 CDNOW_CSV = (
     Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"

@@ -14,13 +14,6 @@ from tests.scoring.book import book_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def trees(settings):
-    settings.SCORING_CHURN_MODEL = "gbdt"
-    settings.SCORING_GBDT_MIN_CLIENTS = 50
-    settings.SCORING_GBDT_MIN_HISTORY_DAYS = 90
-
-
 def test_full_run_stores_the_trees_and_scores_with_them(trees):
     """A full run trains the trees, stores them on the fit, and every snapshot
     says it was scored by them; tiers follow the calibrated risk."""

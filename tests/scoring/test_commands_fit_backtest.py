@@ -14,6 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from scoring.backtest import roc_auc
+from scoring.churn_model import PREDICTION_COLUMNS
 
 CDNOW_CSV = (
     Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"
@@ -25,6 +26,23 @@ def _run(name: str, *args: str) -> str:
     out = io.StringIO()
     call_command(name, *args, stdout=out)
     return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def cdnow_backtest() -> dict:
+    """backtest_churn's JSON for CDNOW's 39-week holdout, run once for the module."""
+    return json.loads(
+        _run(
+            "backtest_churn",
+            *CDNOW_ARGS,
+            "--horizon",
+            "39",
+            "--time-unit",
+            "weeks",
+            "--format",
+            "json",
+        )
+    )
 
 
 def test_fit_prints_parameters_as_json():
@@ -64,16 +82,7 @@ def test_fit_writes_predictions_csv(tmp_path):
     )
     with out.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == [
-        "customer_id",
-        "frequency",
-        "recency",
-        "T",
-        "p_alive",
-        "expected_purchases",
-        "churn_risk",
-        "clv",
-    ]
+    assert list(rows[0]) == list(PREDICTION_COLUMNS)
     assert len(rows) == 2357
     churn = np.array([float(r["churn_risk"]) for r in rows])
     alive = np.array([float(r["p_alive"]) for r in rows])
@@ -284,20 +293,9 @@ def test_fit_json_names_the_model_that_scored():
     assert churn["train_rows"] > 0
 
 
-def test_backtest_prints_every_model_and_baseline_side_by_side():
+def test_backtest_prints_every_model_and_baseline_side_by_side(cdnow_backtest):
     """backtest_churn lists AUC, lift quality and calibration for each ranking."""
-    data = json.loads(
-        _run(
-            "backtest_churn",
-            *CDNOW_ARGS,
-            "--horizon",
-            "39",
-            "--time-unit",
-            "weeks",
-            "--format",
-            "json",
-        )
-    )
+    data = cdnow_backtest
     models = {row["name"].removesuffix(" (shipped)"): row for row in data["models"]}
     assert {"bgnbd", "gbdt", "days since last order"} <= set(models)
     assert models["days since last order"]["auc"] == pytest.approx(0.771, abs=0.001)
@@ -312,21 +310,12 @@ def test_backtest_prints_every_model_and_baseline_side_by_side():
     assert 0 < shipped["lift_quality"] < 1
 
 
-def test_shipped_churn_risk_ranks_at_least_as_well_as_every_simple_baseline():
+def test_shipped_churn_risk_ranks_at_least_as_well_as_every_simple_baseline(
+    cdnow_backtest,
+):
     """On CDNOW's real 39-week holdout what auto ships ranks no worse than
     recency, the rank sum, BG/NBD's expected orders or the engagement score."""
-    data = json.loads(
-        _run(
-            "backtest_churn",
-            *CDNOW_ARGS,
-            "--horizon",
-            "39",
-            "--time-unit",
-            "weeks",
-            "--format",
-            "json",
-        )
-    )
+    data = cdnow_backtest
     shipped = next(r for r in data["models"] if r["name"].endswith("(shipped)"))
     for row in data["models"]:
         if not row["name"].startswith(("gbdt", "bgnbd", "baseline")):

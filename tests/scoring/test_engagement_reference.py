@@ -19,26 +19,15 @@ def test_reference_scores_match_exact_ranks():
     kept = rng.integers(0, 6, n).astype(float)
     sent = np.full(n, 5.0)
     rating = np.where(rng.random(n) < 0.5, rng.integers(1, 6, n), np.nan)
-    exact = engagement_score(
-        days_since_last_order=recency,
-        frequency=frequency,
-        monetary=monetary,
-        items_kept=kept,
-        items_sent=sent,
-        mean_rating=rating,
-    )
-    reference = engagement_reference_build(
-        days_since_last_order=recency, frequency=frequency, monetary=monetary
-    )
-    approx = engagement_score_with_reference(
-        reference=reference,
-        days_since_last_order=recency,
-        frequency=frequency,
-        monetary=monetary,
-        items_kept=kept,
-        items_sent=sent,
-        mean_rating=rating,
-    )
+    book = {
+        "days_since_last_order": recency,
+        "frequency": frequency,
+        "monetary": monetary,
+    }
+    fix = {"items_kept": kept, "items_sent": sent, "mean_rating": rating}
+    exact = engagement_score(**book, **fix)
+    reference = engagement_reference_build(**book)
+    approx = engagement_score_with_reference(reference=reference, **book, **fix)
     assert np.nanmax(np.abs(approx.recency - exact.recency)) < 3
     assert np.nanmax(np.abs(approx.frequency - exact.frequency)) < 3
     assert np.nanmax(np.abs(approx.total - exact.total)) < 3

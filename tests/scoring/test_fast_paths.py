@@ -18,8 +18,6 @@ from scoring.bgnbd import (
     _expected_if_alive,
     _Objective,
     bgnbd_expected_if_alive_table,
-    bgnbd_expected_purchases,
-    bgnbd_log_likelihood,
     bgnbd_p_alive,
     bgnbd_predict,
 )
@@ -29,6 +27,10 @@ from scoring.gamma_gamma import (
     _SpendObjective,
     clv,
     gamma_gamma_fit,
+)
+from tests.support.scoring_formulas import (
+    bgnbd_expected_purchases,
+    bgnbd_log_likelihood,
     gamma_gamma_log_likelihood,
 )
 

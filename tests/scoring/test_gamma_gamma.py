@@ -10,15 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.bgnbd import BgNbdParams, bgnbd_expected_purchases
+from scoring.bgnbd import BgNbdParams
 from scoring.gamma_gamma import (
     GammaGammaParams,
     clv,
     gamma_gamma_expected_spend,
     gamma_gamma_fit,
-    gamma_gamma_log_likelihood,
 )
 from scoring.transactions import rfm_summary_build, transactions_read_csv
+from tests.support.scoring_formulas import (
+    bgnbd_expected_purchases,
+    gamma_gamma_log_likelihood,
+)
 
 CDNOW_CSV = (
     Path(__file__).resolve().parents[1] / "data/cdnow/cdnow_sample_transactions.csv"

@@ -15,10 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def trees(settings):
-    settings.SCORING_CHURN_MODEL = "gbdt"
-    settings.SCORING_GBDT_MIN_CLIENTS = 50
-    settings.SCORING_GBDT_MIN_HISTORY_DAYS = 90
+def trees(trees, settings) -> None:
+    """The trees (tests/scoring/conftest.py), retrained every 14 days."""
     settings.SCORING_MODEL_RETRAIN_DAYS = 14
 
 

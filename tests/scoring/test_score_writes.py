@@ -12,7 +12,7 @@ from django.utils import timezone
 from customers.models import Client, Order, OrderStatus, RiskTier
 from customers.services.order_facts import clients_order_facts_refresh
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
-from scoring.pg_binary import binary_copy_decode, binary_copy_encode
+from scoring.pg_binary import HEADER, TRAILER, binary_copy_decode, binary_copy_rows
 from scoring.selectors import order_stats
 from scoring.services.rescoring import clients_rescore
 from scoring.services.score_writes import COLUMNS, TIERS, scores_write
@@ -20,6 +20,14 @@ from scoring.services.table_swap import table_swap_begin, table_swap_finish
 from tests.scoring.book import book_create
 
 pytestmark = pytest.mark.django_db
+
+
+def binary_copy_encode(columns: dict[str, tuple[np.ndarray, str]]) -> bytes:
+    """Encode equal-length arrays as a COPY BINARY payload (name -> (values, dtype)).
+
+    Production streams the rows between the header and trailer itself.
+    """
+    return HEADER + binary_copy_rows(columns) + TRAILER
 
 
 def _schema(table: str) -> tuple[set, set]:

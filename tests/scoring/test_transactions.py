@@ -15,6 +15,7 @@ from scoring.transactions import (
     rfm_summary_build,
     transactions_read_csv,
 )
+from tests.support.transaction_csvs import TRANSACTION_CSVS
 
 from .csv_reader_reference import reference_read_csv
 
@@ -257,7 +258,7 @@ BAD_INPUT = [
         b"customer_id,date,amount\nA1,2024-01-05,10\nA1,2024-01-06\n",
         "line 3: expected at least 3 fields, got 2",
     ),
-    ("empty", b"", "the file is empty"),
+    ("empty", TRANSACTION_CSVS["empty"], "the file is empty"),
     ("blank", b"\n\n", "the file is empty"),
     ("gzip", gzip.compress(b"customer_id,date,amount\n"), "gzip-compressed"),
     ("zip", b"PK\x03\x04\x14\x00", "a zip file or an Excel workbook"),
@@ -269,12 +270,12 @@ BAD_INPUT = [
     ("utf-16", "customer_id,date,amount\n".encode("utf-16"), "NUL bytes"),
     (
         "day-month-year",
-        b"customer_id,date,amount\nA1,31/12/2024,10\n",
+        TRANSACTION_CSVS["day-month-year"],
         "line 2: date: '31/12/2024' is not a YYYY-MM-DD date",
     ),
     (
         "word-date",
-        b"customer_id,date,amount\nA1,yesterday,10\n",
+        TRANSACTION_CSVS["word-date"],
         "line 2: date: 'yesterday' is not a YYYY-MM-DD date",
     ),
     (
@@ -284,7 +285,7 @@ BAD_INPUT = [
     ),
     (
         "negative",
-        b"customer_id,date,amount\nA1,2024-01-05,-10.00\n",
+        TRANSACTION_CSVS["negative-amount"],
         "line 2: amount: '-10.00' is negative",
     ),
     (
@@ -328,13 +329,9 @@ def test_bad_input_is_refused_naming_line_and_field(tmp_path, content, expected)
 @pytest.mark.parametrize(
     "content",
     [
-        pytest.param(
-            b"\xef\xbb\xbfcustomer_id,date,amount\nA1,2024-01-05,10\n", id="bom"
-        ),
+        pytest.param(TRANSACTION_CSVS["utf8-bom"], id="bom"),
         pytest.param(b"customer_id,date,amount\r\nA1,2024-01-05,10\r\n", id="crlf"),
-        pytest.param(
-            b"customer_id,date,amount,note\nA1,2024-01-05,10,hi\n", id="extra"
-        ),
+        pytest.param(TRANSACTION_CSVS["extra-column"], id="extra"),
         pytest.param(b"customer_id,date,amount\nA1,2024-01-05,10,,\n", id="commas"),
         pytest.param(b"Customer_ID , Date,AMOUNT\n A1 , 2024-01-05 ,10\n", id="spaces"),
         pytest.param(

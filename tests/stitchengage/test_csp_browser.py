@@ -6,16 +6,11 @@ The browser tests (tests/customers/test_admin_browser.py, ...) assert that
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from django.http import HttpResponse
 from django.urls import include, path
 
-from tests.support.csp_watch import csp_violations_collect
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.support.browser import chromium_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,21 +33,10 @@ def test_an_inline_script_without_the_nonce_is_blocked_and_reported(
 ):
     """The nonce'd script runs; the other is refused and reported."""
     settings.ROOT_URLCONF = __name__
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            violations = csp_violations_collect(browser)
-            page = browser.new_page()
-            page.goto(f"{live_server.url}/inline/")
-            page.wait_for_timeout(300)
-            assert page.title() == "nonce ran"
-            assert page.evaluate("document.body.dataset.bad") is None
-        finally:
-            browser.close()
+    with chromium_session() as (browser, violations):
+        page = browser.new_page()
+        page.goto(f"{live_server.url}/inline/")
+        page.wait_for_timeout(300)
+        assert page.title() == "nonce ran"
+        assert page.evaluate("document.body.dataset.bad") is None
     assert any("script-src" in v for v in violations), violations

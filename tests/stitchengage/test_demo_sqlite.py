@@ -8,51 +8,32 @@ SQLite refuses ORDER BY in a UNION subquery).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.project_process import ROOT, python_run
 
 pytestmark = pytest.mark.slow
 
 
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 def test_demo_on_sqlite_answers_every_admin_screen(tmp_path):
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"}
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "EMAIL_FILE_PATH": str(tmp_path / "sent"),
+        "PYTHONPATH": str(ROOT),  # the probe is a script in tests/
     }
-    env.update(
-        DEBUG="true",
-        DJANGO_SETTINGS_MODULE="stitchengage.settings",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        EMAIL_FILE_PATH=str(tmp_path / "sent"),
-        PYTHONPATH=str(ROOT),  # the probe is a script in tests/
-    )
+    drop = {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"}
     for args in (
         ("manage.py", "migrate", "--noinput"),
         ("manage.py", "demo_setup", "--clients", "300"),
         ("manage.py", "shell", "-c", _SUPERUSER),
     ):
-        done = _run(env, *args)
+        done = python_run(*args, drop=drop, timeout=600, **env)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    probe = _run(env, "tests/stitchengage/demo_probe.py")
+    probe = python_run(
+        "tests/stitchengage/demo_probe.py", drop=drop, timeout=600, **env
+    )
     assert probe.returncode == 0, probe.stderr[-3000:]
     report = json.loads(probe.stdout.strip().splitlines()[-1])
     assert report["urls"] > 40

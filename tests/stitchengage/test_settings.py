@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.project_process import django_run
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    clean.update(env, DJANGO_SETTINGS_MODULE="stitchengage.settings")
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('loaded')"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return django_run("print('loaded')", drop={"SECRET_KEY", "DEBUG"}, **env)
 
 
 @pytest.mark.parametrize(
@@ -58,46 +45,24 @@ def test_debug_allows_the_development_key():
 
 def test_zero_setup_defaults_are_sqlite_and_eager(tmp_path):
     """With nothing configured the project uses SQLite and eager Celery."""
-    code = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)"
+    result = django_run(
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)",
+        drop={"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"},
+        DEBUG="true",
     )
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"}
-    }
-    clean.update(DEBUG="true", DJANGO_SETTINGS_MODULE="stitchengage.settings")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     assert out.split() == ["django.db.backends.sqlite3", "True"]
 
 
 def _settings_values(names: list[str], unset=(), **env: str) -> list[str]:
-    code = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        f"print('|'.join(str(getattr(s, n, '-')) for n in {names!r}))"
+    result = django_run(
+        f"print('|'.join(str(getattr(s, n, '-')) for n in {names!r}))",
+        drop={"AWS_ENDPOINT_URL", *unset},
+        **env,
     )
-    drop = {"AWS_ENDPOINT_URL", *unset}
-    clean = {k: v for k, v in os.environ.items() if k not in drop}
-    clean.update(env, DJANGO_SETTINGS_MODULE="stitchengage.settings")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    return out.strip().split("|")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().split("|")
 
 
 def test_aws_clients_take_their_endpoint_from_aws_endpoint_url():

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.project_process import django_run
+
 PROBE = """
-import django, json
-django.setup()
+import json
 from django.test import Client
 from django.urls import reverse
 print(json.dumps({
@@ -25,21 +22,12 @@ print(json.dumps({
 
 def test_the_admin_moves_with_admin_url_path():
     """ADMIN_URL_PATH=backoffice puts the admin and dashboard at /backoffice/."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="stitchengage.settings",
+    result = django_run(
+        PROBE,
+        drop=[k for k in os.environ if k.startswith("PYTEST")],
         DEBUG="true",
         ADMIN_URL_PATH="/backoffice",
         DATABASE_URL="sqlite:///:memory:",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     urls = json.loads(result.stdout.strip().splitlines()[-1])

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from django.urls import reverse
 
 from emails.services import sns_verify
 
@@ -202,3 +203,12 @@ def sns(settings) -> Iterator[mock.MagicMock]:
         patched.certificates = certificates
         yield patched
     sns_verify.sns_certificate_cache_clear()
+
+
+def ses_events_post(client, body: bytes | str | dict):
+    """POST ``body`` to /ses/events/ as SNS does (JSON in a text/plain body)."""
+    return client.post(
+        reverse("emails:ses_events"),
+        data=body if isinstance(body, bytes | str) else json.dumps(body),
+        content_type="text/plain; charset=UTF-8",
+    )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from customers.models import Client, Order, OrderStatus
 from customers.services.order_import import OrderImportError, orders_import_csv
+from tests.support.transaction_csvs import TRANSACTION_CSVS
 
 from .factories import ClientFactory
 
@@ -425,13 +426,13 @@ def test_a_date_a_day_ahead_is_accepted(tmp_path):
 # test_background_import.py; items, ratings, names and emails are not columns here).
 
 IMPORT_ORDERS_BAD_INPUT = [
-    ("utf8-bom", b"\xef\xbb\xbfcustomer_id,date,amount\nA1,2024-01-05,10\n", None),
+    ("utf8-bom", TRANSACTION_CSVS["utf8-bom"], None),
     (
         "crlf",
         b"customer_id,date,amount\r\nA1,2024-01-05,10\r\nA2,2024-01-06,5\r\n",
         None,
     ),
-    ("extra-column", b"customer_id,date,amount,note\nA1,2024-01-05,10,hi\n", None),
+    ("extra-column", TRANSACTION_CSVS["extra-column"], None),
     (
         "missing-column",
         b"customer_id,date\nA1,2024-01-05\n",
@@ -442,21 +443,21 @@ IMPORT_ORDERS_BAD_INPUT = [
         b"customer_id,date,amount\nA1,2024-01-05,10,surplus\n",
         "line 2: has 4 cells",
     ),
-    ("empty-file", b"", "the file is empty"),
+    ("empty-file", TRANSACTION_CSVS["empty"], "the file is empty"),
     ("pdf", b"%PDF-1.7\n...", "the file is a PDF"),
     (
         "date-dmy",
-        b"customer_id,date,amount\nA1,31/12/2024,10\n",
+        TRANSACTION_CSVS["day-month-year"],
         "line 2: date '31/12/2024' is not a YYYY-MM-DD date",
     ),
     (
         "date-word",
-        b"customer_id,date,amount\nA1,yesterday,10\n",
+        TRANSACTION_CSVS["word-date"],
         "line 2: date 'yesterday' is not a YYYY-MM-DD date",
     ),
     (
         "negative-amount",
-        b"customer_id,date,amount\nA1,2024-01-05,-10.00\n",
+        TRANSACTION_CSVS["negative-amount"],
         "line 2: amount '-10.00' is negative",
     ),
     (

@@ -21,11 +21,7 @@ from scoring.models import ScoringRun
 from tests.customers.factories import (
     PASSWORD,
     ClientFactory,
-    ManagerFactory,
     OrderFactory,
-    ReviewerFactory,
-    StylistFactory,
-    SuperuserFactory,
     UserFactory,
 )
 from tests.emails.factories import ReengagementEmailFactory
@@ -79,10 +75,10 @@ def _outcomes_book() -> None:
         )
 
 
-def test_manager_sees_the_figures_and_charts(client):
+def test_manager_sees_the_figures_and_charts(client, login_as):
     """A manager gets the page with rates, uplift, money and inline SVG charts."""
     _outcomes_book()
-    client.login(username=ManagerFactory().username, password=PASSWORD)
+    login_as("manager")
     assert reverse("dashboard:index") == URL
     response = client.get(URL)
     assert response.status_code == 200
@@ -107,24 +103,24 @@ def test_manager_sees_the_figures_and_charts(client):
     assert [counts["at_risk"] for _, counts in summary.tier_trend] == [30, 24]
 
 
-def test_empty_book_says_not_enough_data(client):
+def test_empty_book_says_not_enough_data(client, login_as):
     """Without data the page renders and claims no uplift."""
-    client.login(username=SuperuserFactory().username, password=PASSWORD)
+    login_as("superuser")
     response = client.get(URL)
     assert response.status_code == 200
     assert "not enough data" in response.content.decode()
 
 
-@pytest.mark.parametrize("factory", [ReviewerFactory, ManagerFactory, SuperuserFactory])
-def test_reviewers_managers_and_superusers_may_open_it(client, factory):
+@pytest.mark.parametrize("role", ["reviewer", "manager", "superuser"])
+def test_reviewers_managers_and_superusers_may_open_it(client, login_as, role):
     """Everyone who sees the whole client book may see company-wide outcomes."""
-    client.login(username=factory().username, password=PASSWORD)
+    login_as(role)
     assert client.get(URL).status_code == 200
 
 
-def test_stylist_gets_403(client):
+def test_stylist_gets_403(client, login_as):
     """A stylist sees only their own clients, so company-wide outcomes are refused."""
-    client.login(username=StylistFactory().username, password=PASSWORD)
+    login_as("stylist")
     assert client.get(URL).status_code == 403
 
 
@@ -137,23 +133,23 @@ def test_anonymous_and_non_staff_are_sent_to_the_login(client):
     assert "/admin/login/" in response["Location"]
 
 
-def test_admin_index_links_to_the_dashboard(client):
+def test_admin_index_links_to_the_dashboard(client, login_as):
     """The admin home page shows the retention dashboard link at the top."""
-    client.login(username=ManagerFactory().username, password=PASSWORD)
+    login_as("manager")
     page = client.get(reverse("admin:index")).content.decode()
     assert f'href="{URL}"' in page
     assert "Retention dashboard" in page
     assert page.index("retention-dashboard-link") < page.index('id="content-main"')
 
 
-def test_stylists_are_not_shown_the_dashboard_link(client):
+def test_stylists_are_not_shown_the_dashboard_link(client, login_as):
     """A stylist, who may not open the dashboard, does not see a link to it."""
-    client.login(username=StylistFactory().username, password=PASSWORD)
+    login_as("stylist")
     page = client.get(reverse("admin:index")).content.decode()
     assert "retention-dashboard-link" not in page
 
 
-def test_dashboard_narrows_to_one_experiment(client):
+def test_dashboard_narrows_to_one_experiment(client, login_as):
     """Links per experiment; a chosen one narrows the figures; unknown names 404."""
     _outcomes_book()
     for name in ("prompt-v1", "prompt-v2"):
@@ -163,7 +159,7 @@ def test_dashboard_narrows_to_one_experiment(client):
             holdout_share=0.1,
             experiment=name,
         )
-    client.login(username=ManagerFactory().username, password=PASSWORD)
+    login_as("manager")
     page = client.get(URL).content.decode()
     assert "<strong>all, pooled</strong>" in page
     assert '<a href="?experiment=prompt-v2">prompt-v2</a>' in page
@@ -181,13 +177,13 @@ def _demo_clients(n: int) -> None:
         OrderFactory(client=client, ordered_at=timezone.now() - dt.timedelta(days=200))
 
 
-def test_demo_history_is_labelled_simulated(client):
+def test_demo_history_is_labelled_simulated(client, login_as):
     """Figures seeded by seed_demo_history carry a notice that they are generated."""
     from emails.services.demo_history import demo_history_seed
 
     _demo_clients(20)
     demo_history_seed(weeks=4, seed=3)
-    client.login(username=ManagerFactory().username, password=PASSWORD)
+    login_as("manager")
     page = client.get(URL).content.decode()
     assert 'id="dash-simulated"' in page
     assert "Simulated data." in page
@@ -196,16 +192,18 @@ def test_demo_history_is_labelled_simulated(client):
     assert page.index('id="dash-simulated"') < page.index('id="dash-uplift"')
 
 
-def test_real_outcomes_carry_no_simulated_notice(client):
+def test_real_outcomes_carry_no_simulated_notice(client, login_as):
     """A book without the demo history shows its figures as measured."""
     _outcomes_book()
-    client.login(username=ManagerFactory().username, password=PASSWORD)
+    login_as("manager")
     page = client.get(URL).content.decode()
     assert "dash-simulated" not in page
     assert "Simulated data" not in page
 
 
-def test_a_real_experiment_beside_the_demo_says_only_the_trend_is_simulated(client):
+def test_a_real_experiment_beside_the_demo_says_only_the_trend_is_simulated(
+    client, login_as
+):
     """Narrowed to a real experiment, only the seeded tier trend is flagged."""
     from emails.services.demo_history import demo_history_seed
 
@@ -217,7 +215,7 @@ def test_a_real_experiment_beside_the_demo_says_only_the_trend_is_simulated(clie
         holdout_share=0.1,
         experiment="reengagement-v1",
     )
-    client.login(username=ManagerFactory().username, password=PASSWORD)
+    login_as("manager")
     page = client.get(URL, {"experiment": "reengagement-v1"}).content.decode()
     assert 'id="dash-simulated"' in page
     assert "generated past scoring runs" in page
@@ -226,7 +224,7 @@ def test_a_real_experiment_beside_the_demo_says_only_the_trend_is_simulated(clie
     assert "experiment <code>demo-history</code>" in pooled
 
 
-def test_variants_are_compared_on_the_experiments_page(client):
+def test_variants_are_compared_on_the_experiments_page(client, login_as):
     """Per variant: rate and interval, the horizon, the test and the verdict."""
     from emails.services.experiments import experiment_start
     from tests.emails.test_variant_outcomes import AS_OF, arm_add
@@ -239,7 +237,7 @@ def test_variants_are_compared_on_the_experiments_page(client):
     )
     arm_add("v1", n=30, reengaged=6, days_ago=(timezone.now() - AS_OF).days + 60)
     arm_add("v2", n=30, reengaged=20, days_ago=(timezone.now() - AS_OF).days + 60)
-    client.login(username=ManagerFactory().username, password=PASSWORD)
+    login_as("manager")
     pooled = client.get(URL).content.decode()
     assert 'id="dash-variants"' not in pooled
     assert '<a href="?experiment=ab-1">ab-1</a>' in pooled  # running now
@@ -255,14 +253,14 @@ def test_variants_are_compared_on_the_experiments_page(client):
     assert "Fixed-horizon test" in page
 
 
-def test_variants_before_the_horizon_say_no_winner_yet(client):
+def test_variants_before_the_horizon_say_no_winner_yet(client, login_as):
     """A just-started experiment is listed and says how far it is from its n."""
     from emails.services.experiments import experiment_start
 
     experiment_start(
         name="ab-new", prompt_versions=["v1", "v2"], mde=0.05, baseline=0.1
     )
-    client.login(username=ReviewerFactory().username, password=PASSWORD)
+    login_as("reviewer")
     page = client.get(URL, {"experiment": "ab-new"}).content.decode()
     assert "0 of 686</strong> closed windows reached" in page
     assert "no winner can be declared before 686 in every arm" in page

@@ -29,27 +29,9 @@ from tests.customers.factories import (
     UserFactory,
 )
 from tests.emails.conftest import snapshot_make
-from tests.emails.factories import pending_review_email
+from tests.emails.factories import DRAFT_BODY, pending_email
 
 pytestmark = pytest.mark.django_db
-
-BODY = (
-    "Hi Ana,\n\nIt has been a while since your last Fix, and I have been keeping an "
-    "eye out for pieces that suit the relaxed, classic looks you loved. The denim "
-    "jacket you kept would pair beautifully with a few things I have in mind.\n\n"
-    "Whenever you are ready, just schedule your next Fix.\n\nMaya"
-)
-
-
-def pending_email(client=None, **fields) -> ReengagementEmail:
-    """Return a draft awaiting review, for a consenting client named Ana."""
-    return pending_review_email(
-        client=client or ClientFactory(first_name="Ana"),
-        subject=fields.get("subject", "A few pieces picked for you"),
-        preheader=fields.get("preheader", "Your stylist has some ideas for spring"),
-        body=fields.get("body", BODY),
-        provider="offline-template",
-    )
 
 
 @pytest.fixture
@@ -184,7 +166,7 @@ def test_edit_then_approve_records_what_changed(
 ):
     """Edited fields are saved and recorded as from/to (with a diff for the body)."""
     email = pending_email()
-    new_body = BODY.replace("Maya", "Warmly,\nMaya")
+    new_body = DRAFT_BODY.replace("Maya", "Warmly,\nMaya")
     with django_capture_on_commit_callbacks() as callbacks:
         email_approve(
             email=email,
@@ -204,7 +186,7 @@ def test_edit_then_approve_records_what_changed(
         "from": "A few pieces picked for you",
         "to": "Ana, a few pieces for you",
     }
-    assert changes["body"]["from"] == BODY
+    assert changes["body"]["from"] == DRAFT_BODY
     assert changes["body"]["to"] == new_body
     assert "+Warmly," in changes["body"]["diff"]
     assert len(callbacks) == 1
@@ -228,10 +210,13 @@ def test_unchanged_edit_form_approves_without_recording_edits():
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ({"body": BODY.replace("Maya", "Enjoy 20% off your next Fix! Maya")}, "20%"),
+        (
+            {"body": DRAFT_BODY.replace("Maya", "Enjoy 20% off your next Fix! Maya")},
+            "20%",
+        ),
         ({"subject": "Free shipping on us"}, "offer"),
         ({"body": "Hi there, come back soon."}, "not sendable: body length"),
-        ({"body": BODY.replace("Hi Ana", "Hi [FIRST NAME]")}, "placeholder"),
+        ({"body": DRAFT_BODY.replace("Hi Ana", "Hi [FIRST NAME]")}, "placeholder"),
     ],
 )
 def test_edited_text_must_pass_the_offer_guard_and_draft_checks(
@@ -246,7 +231,7 @@ def test_edited_text_must_pass_the_offer_guard_and_draft_checks(
         email_approve(email=email, reviewer=ReviewerFactory(), **edit)
     email.refresh_from_db()
     assert email.status == EmailStatus.PENDING_REVIEW
-    assert email.body == BODY
+    assert email.body == DRAFT_BODY
     assert callbacks == []
 
 
@@ -254,7 +239,7 @@ def test_edited_text_must_pass_the_offer_guard_and_draft_checks(
     ("edit", "phrase"),
     [
         (
-            {"body": BODY + "\n\nP.S. Ninety percent off everything this week"},
+            {"body": DRAFT_BODY + "\n\nP.S. Ninety percent off everything this week"},
             "Ninety percent off",
         ),
         ({"subject": "The next Fix? Free."}, "Free"),
@@ -276,7 +261,7 @@ def test_edit_then_approve_refuses_a_spelled_out_offer_naming_it(
     assert f"“{phrase}”" in str(refused.value)
     email.refresh_from_db()
     assert email.status == EmailStatus.PENDING_REVIEW
-    assert email.body == BODY
+    assert email.body == DRAFT_BODY
     assert email.edited is False
     assert callbacks == []
 

@@ -3,7 +3,7 @@
 The messages are signed in the test as SNS signs them (tests/support/sns.py);
 only the certificate download and the subscription GET are patched. Everything
 else, from the URL checks to django-ses's signals and emails.receivers_ses,
-runs for real. Signature rules themselves are in test_sns_signatures.py.
+runs for real. Signature rules themselves are in test_sns_verify.py.
 """
 
 from __future__ import annotations
@@ -26,29 +26,13 @@ from tests.support.sns import (
     notification,
     ses_bounce,
     ses_complaint,
+    ses_events_post,
     subscription,
 )
 
 pytestmark = pytest.mark.django_db
 
 FORMATS = ["notificationType", "eventType"]  # identity feedback, event publishing
-
-
-def _post(client, body: dict):
-    return client.post(
-        reverse("emails:ses_events"),
-        data=json.dumps(body),
-        content_type="text/plain; charset=UTF-8",
-    )
-
-
-@pytest.fixture
-def confirm():
-    """Patch the one outbound call of a subscription confirmation."""
-    with mock.patch(
-        "emails.services.ses_events.sns_subscription_confirm_request"
-    ) as patched:
-        yield patched
 
 
 @pytest.mark.parametrize("field", FORMATS)
@@ -60,7 +44,7 @@ def test_signed_hard_bounce_suppresses_address_and_open_email(
     customer = ClientFactory(email="gone@example.com")
     email = ReengagementEmailFactory(client=customer, status=EmailStatus.APPROVED)
     body = notification(ses_bounce("GONE@example.com", field=field), version=version)
-    assert _post(client, body).status_code == 200
+    assert ses_events_post(client, body).status_code == 200
     sns.assert_called_once()
     (suppression,) = Suppression.objects.all()
     assert suppression.email == "GONE@example.com"
@@ -74,7 +58,7 @@ def test_signed_hard_bounce_suppresses_address_and_open_email(
 def test_complaint_suppresses_address(client, sns, field, version):
     """A spam complaint, in either SES format, puts the address on the list."""
     body = notification(ses_complaint("c@example.com", field=field), version=version)
-    assert _post(client, body).status_code == 200
+    assert ses_events_post(client, body).status_code == 200
     (suppression,) = Suppression.objects.all()
     assert suppression.email == "c@example.com"
     assert suppression.reason == Suppression.Reason.COMPLAINT
@@ -85,7 +69,7 @@ def test_complaint_suppresses_address(client, sns, field, version):
 def test_soft_bounce_is_not_suppressed(client, sns, field, bounce_type):
     """A soft bounce (mailbox full) is accepted but suppresses nothing."""
     body = notification(ses_bounce("full@example.com", bounce_type, field=field))
-    assert _post(client, body).status_code == 200
+    assert ses_events_post(client, body).status_code == 200
     assert not Suppression.objects.exists()
 
 
@@ -93,14 +77,14 @@ def test_event_type_wins_over_notification_type(client, sns):
     """As in django-ses, eventType is read first when both are present."""
     event = ses_bounce("a@example.com", field="eventType")
     event["notificationType"] = "Delivery"
-    assert _post(client, notification(event)).status_code == 200
+    assert ses_events_post(client, notification(event)).status_code == 200
     assert Suppression.objects.filter(reason=Suppression.Reason.HARD_BOUNCE).exists()
 
 
 def test_bad_signature_is_refused_and_writes_nothing(client, sns):
     """A bounce signed with another key gets a 400; no suppression is written."""
     body = notification(ses_bounce("a@example.com"), key=OTHER_KEY)
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     assert not Suppression.objects.exists()
 
 
@@ -108,7 +92,7 @@ def test_message_altered_after_signing_is_refused(client, sns):
     """Changing the signed Message (another address) breaks the signature."""
     body = notification(ses_bounce("a@example.com"))
     body["Message"] = json.dumps(ses_bounce("victim@example.com"))
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     assert not Suppression.objects.exists()
 
 
@@ -116,7 +100,7 @@ def test_certificate_from_untrusted_domain_is_refused(client, sns):
     """A message pointing at a certificate outside the trusted domains is refused."""
     body = notification(ses_bounce("a@example.com"))
     body["SigningCertURL"] = "https://evil.example.com/cert.pem"
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     sns.assert_not_called()
     assert not Suppression.objects.exists()
 
@@ -124,7 +108,10 @@ def test_certificate_from_untrusted_domain_is_refused(client, sns):
 def test_untrusted_topic_is_refused(client, sns, settings):
     """A validly signed message from a topic we do not use is refused."""
     settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1:other"]
-    assert _post(client, notification(ses_bounce("a@example.com"))).status_code == 400
+    assert (
+        ses_events_post(client, notification(ses_bounce("a@example.com"))).status_code
+        == 400
+    )
     assert not Suppression.objects.exists()
 
 
@@ -132,7 +119,10 @@ def test_repeated_bounce_keeps_one_suppression_row(client, sns):
     """SNS redelivery or a second bounce in another case adds no duplicate."""
     Suppression.objects.create(email="dup@example.com", reason="unsubscribe")
     for address in ("dup@example.com", "DUP@EXAMPLE.COM"):
-        assert _post(client, notification(ses_bounce(address))).status_code == 200
+        assert (
+            ses_events_post(client, notification(ses_bounce(address))).status_code
+            == 200
+        )
     assert Suppression.objects.count() == 1
 
 
@@ -150,7 +140,7 @@ def test_repeated_bounce_keeps_one_suppression_row(client, sns):
 def test_other_signed_notifications_are_acknowledged(client, sns, message, caplog):
     """SES's setup message and other events: 200, no write, logged by message id."""
     with caplog.at_level(logging.INFO, logger="emails.services.ses_events"):
-        assert _post(client, notification(message)).status_code == 200
+        assert ses_events_post(client, notification(message)).status_code == 200
     assert not Suppression.objects.exists()
     assert "sns-message-1" in caplog.text
 
@@ -188,13 +178,13 @@ def test_other_signed_notifications_are_acknowledged(client, sns, message, caplo
 )
 def test_malformed_ses_event_in_a_signed_message_answers_400(client, sns, event):
     """Even a verified message cannot make a receiver raise: 400, nothing written."""
-    assert _post(client, notification(event)).status_code == 400
+    assert ses_events_post(client, notification(event)).status_code == 400
     assert not Suppression.objects.exists()
 
 
 def test_subscription_confirmation_fetches_subscribe_url(client, sns, confirm):
     """A signed subscription to a trusted topic is confirmed by opening its URL."""
-    assert _post(client, subscription()).status_code == 200
+    assert ses_events_post(client, subscription()).status_code == 200
     confirm.assert_called_once_with(url=SUBSCRIBE_URL)
 
 
@@ -203,7 +193,7 @@ def test_subscription_confirmation_for_untrusted_topic_is_not_confirmed(
 ):
     """A signed confirmation for a topic we do not use is refused, not opened."""
     settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1:other"]
-    assert _post(client, subscription()).status_code == 400
+    assert ses_events_post(client, subscription()).status_code == 400
     confirm.assert_not_called()
     sns.assert_not_called()
 
@@ -215,17 +205,17 @@ def test_unsigned_subscription_confirmation_is_not_confirmed(client, sns, confir
         "TopicArn": TOPIC,
         "SubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Confirm",
     }
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     tampered = subscription()
     tampered["Token"] = "other"
-    assert _post(client, tampered).status_code == 400
+    assert ses_events_post(client, tampered).status_code == 400
     confirm.assert_not_called()
 
 
 def test_failed_confirmation_answers_503(client, sns):
     """If SNS does not answer the confirmation GET, SNS is asked to retry."""
     with mock.patch("requests.get", return_value=mock.Mock(status_code=500)) as get:
-        assert _post(client, subscription()).status_code == 503
+        assert ses_events_post(client, subscription()).status_code == 503
     get.assert_called_once()
     assert get.call_args.args == (SUBSCRIBE_URL,)
     assert get.call_args.kwargs["allow_redirects"] is False
@@ -237,7 +227,7 @@ def test_unsubscribe_confirmation_is_acknowledged_and_logged(
     """An UnsubscribeConfirmation is verified, logged and not acted on."""
     body = subscription(message_type="UnsubscribeConfirmation")
     with caplog.at_level(logging.INFO, logger="emails.services.ses_events"):
-        assert _post(client, body).status_code == 200
+        assert ses_events_post(client, body).status_code == 200
     confirm.assert_not_called()
     assert "unsubscribe confirmation" in caplog.text
     assert TOPIC in caplog.text
@@ -279,7 +269,7 @@ def test_wrong_type_in_each_envelope_field_is_named(client, sns, field, kind):
     """A number, list, object or null where SNS sends a string: 400 naming it."""
     body = notification(ses_bounce("a@example.com"))
     body[field] = WRONG_VALUES[kind]
-    page = _refusal(_post(client, body))
+    page = _refusal(ses_events_post(client, body))
     assert field in page
     assert not Suppression.objects.exists()
 
@@ -307,7 +297,7 @@ def test_unknown_type_is_named(client, sns):
     """A Type SNS does not send is refused by name."""
     body = notification(ses_bounce("a@example.com"))
     body["Type"] = "Surprise"
-    assert "unknown Type" in _refusal(_post(client, body))
+    assert "unknown Type" in _refusal(ses_events_post(client, body))
 
 
 @pytest.mark.parametrize(
@@ -325,7 +315,7 @@ def test_untrusted_certificate_url_is_named_and_not_fetched(client, sns, url):
     """SigningCertURL on another host, over http or with an odd path: 400, unfetched."""
     body = notification(ses_bounce("a@example.com"))
     body["SigningCertURL"] = url
-    assert "untrusted SigningCertURL" in _refusal(_post(client, body))
+    assert "untrusted SigningCertURL" in _refusal(ses_events_post(client, body))
     sns.assert_not_called()
 
 
@@ -346,9 +336,9 @@ def test_body_limit_is_a_setting(client, sns, settings):
     """AWS_SNS_EVENT_MAX_BODY_BYTES sets the limit: one byte over is refused."""
     body = json.dumps(notification(ses_bounce("a@example.com")))
     settings.AWS_SNS_EVENT_MAX_BODY_BYTES = len(body) - 1
-    assert _post(client, json.loads(body)).status_code == 413
+    assert ses_events_post(client, json.loads(body)).status_code == 413
     settings.AWS_SNS_EVENT_MAX_BODY_BYTES = len(body)
-    assert _post(client, json.loads(body)).status_code == 200
+    assert ses_events_post(client, json.loads(body)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -391,14 +381,14 @@ def test_body_limit_is_a_setting(client, sns, settings):
 )
 def test_notification_lacking_fields_names_the_field(client, sns, event, field):
     """A signed SES event missing what the receivers read: 400 naming the field."""
-    assert field in _refusal(_post(client, notification(event)))
+    assert field in _refusal(ses_events_post(client, notification(event)))
     assert not Suppression.objects.exists()
 
 
 def test_notification_whose_message_is_not_json_is_acknowledged(client, sns):
     """Plain text (SES's own setup message is) is acknowledged with 200, not
     refused: SNS would redeliver a refused message for hours to no purpose."""
-    assert _post(client, notification("not json {")).status_code == 200
+    assert ses_events_post(client, notification("not json {")).status_code == 200
     assert not Suppression.objects.exists()
 
 
@@ -423,11 +413,11 @@ def test_subscription_for_untrusted_topic_makes_no_outbound_request(
     (its certificate download), which shows the proxy would have seen one.
     """
     sns_live.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = ["arn:aws:sns:us-east-1:1:other"]
-    assert "untrusted topic" in _refusal(_post(client, subscription()))
+    assert "untrusted topic" in _refusal(ses_events_post(client, subscription()))
     assert counting_proxy.requests == []
 
     sns_live.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = [TOPIC]
-    assert _post(client, subscription()).status_code == 503
+    assert ses_events_post(client, subscription()).status_code == 503
     assert counting_proxy.requests == [
         "CONNECT sns.us-east-1.amazonaws.com:443 HTTP/1.0"
     ]

@@ -34,27 +34,11 @@ from tests.support.sns import (
     key_and_cert,
     notification,
     ses_bounce,
+    ses_events_post,
     subscription,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _post(client, body):
-    return client.post(
-        reverse("emails:ses_events"),
-        data=body if isinstance(body, bytes | str) else json.dumps(body),
-        content_type="text/plain; charset=UTF-8",
-    )
-
-
-@pytest.fixture
-def confirm():
-    """Patch the one outbound call of a subscription confirmation."""
-    with mock.patch(
-        "emails.services.ses_events.sns_subscription_confirm_request"
-    ) as patched:
-        yield patched
 
 
 # --- The canonical string -----------------------------------------------------------
@@ -125,14 +109,14 @@ def test_string_to_sign_of_a_confirmation(message_type):
 def test_signed_notification_is_accepted(client, sns, version, subject):
     """A Notification signed with SHA1 (v1) or SHA256 (v2) is handled."""
     body = notification(ses_bounce("a@example.com"), version=version, subject=subject)
-    assert _post(client, body).status_code == 200
+    assert ses_events_post(client, body).status_code == 200
     assert Suppression.objects.filter(email="a@example.com").exists()
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_signed_subscription_confirmation_is_accepted(client, sns, confirm, version):
     """A SubscriptionConfirmation signed v1 or v2 is confirmed."""
-    assert _post(client, subscription(version=version)).status_code == 200
+    assert ses_events_post(client, subscription(version=version)).status_code == 200
     confirm.assert_called_once_with(url=SUBSCRIBE_URL)
 
 
@@ -189,7 +173,7 @@ def test_tampered_copy_is_refused(client, sns, version, tamper):
     """Any change to a signed field (or to the version) fails verification."""
     body = notification(ses_bounce("a@example.com"), version=version, subject="S")
     tamper(body)
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     assert not Suppression.objects.exists()
 
 
@@ -197,14 +181,14 @@ def test_adding_a_subject_is_refused(client, sns):
     """A Subject added to a message signed without one breaks the signature."""
     body = notification(ses_bounce("a@example.com"), version="2")
     body["Subject"] = "Added"
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_signed_by_another_key_is_refused(client, sns, version):
     """A message signed with a key other than the certificate's is refused."""
     body = notification(ses_bounce("a@example.com"), version=version, key=OTHER_KEY)
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     assert not Suppression.objects.exists()
 
 
@@ -213,7 +197,7 @@ def test_unsupported_signature_version_is_refused(client, sns, version):
     """Only the strings "1" and "2" are signature versions; nothing is fetched."""
     body = notification(ses_bounce("a@example.com"))
     body["SignatureVersion"] = version
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     sns.assert_not_called()
 
 
@@ -264,7 +248,7 @@ MALFORMED = {
 @pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_body_answers_400(client, sns, body):
     """Bad JSON, wrong types, missing fields or an unknown Type: 400, never 500."""
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     assert not Suppression.objects.exists()
 
 
@@ -281,7 +265,7 @@ def test_body_not_utf8_answers_400(client, sns):
 def test_oversized_body_answers_413(client, sns):
     """A body over 256 KB is refused before it is parsed."""
     body = notification("x" * (256 * 1024 + 1))
-    assert _post(client, body).status_code == 413
+    assert ses_events_post(client, body).status_code == 413
     sns.assert_not_called()
 
 
@@ -296,7 +280,7 @@ def test_get_is_not_allowed(client, sns):
 def test_untrusted_topic_is_refused_before_any_download(client, sns):
     """A validly signed message from a topic we do not use is refused, unfetched."""
     body = notification(ses_bounce("a@example.com"), topic=TOPIC + "-not-ours")
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     sns.assert_not_called()
     assert not Suppression.objects.exists()
 
@@ -304,7 +288,10 @@ def test_untrusted_topic_is_refused_before_any_download(client, sns):
 def test_empty_trusted_topic_list_refuses_everything(client, sns, settings):
     """No trusted topic configured means no topic is trusted (fail closed)."""
     settings.AWS_SNS_EVENT_TRUSTED_TOPIC_ARNS = []
-    assert _post(client, notification(ses_bounce("a@example.com"))).status_code == 400
+    assert (
+        ses_events_post(client, notification(ses_bounce("a@example.com"))).status_code
+        == 400
+    )
     assert not Suppression.objects.exists()
 
 
@@ -390,7 +377,7 @@ def test_message_with_untrusted_certificate_url_is_refused_unfetched(client, sns
     """The endpoint refuses such a message without downloading anything."""
     body = notification(ses_bounce("a@example.com"))
     body["SigningCertURL"] = REFUSED_CERT_URLS[name]
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     sns.assert_not_called()
 
 
@@ -405,7 +392,7 @@ def test_certificate_is_fetched_once_for_two_messages(client, sns):
             version=version,
             message_id=f"m-{index}",
         )
-        assert _post(client, body).status_code == 200
+        assert ses_events_post(client, body).status_code == 200
     sns.assert_called_once_with(url=CERT_URL)
     assert Suppression.objects.count() == 2
 
@@ -415,7 +402,7 @@ def test_expired_certificate_is_refused(client, sns):
     key, pem = key_and_cert(not_before_days=-10, not_after_days=-1)
     sns.certificates[CERT_URL] = pem
     body = notification(ses_bounce("a@example.com"), key=key)
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
 
 
 def test_not_yet_valid_certificate_is_refused(client, sns):
@@ -423,7 +410,7 @@ def test_not_yet_valid_certificate_is_refused(client, sns):
     key, pem = key_and_cert(not_before_days=1, not_after_days=10)
     sns.certificates[CERT_URL] = pem
     body = notification(ses_bounce("a@example.com"), key=key)
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
 
 
 def test_cached_certificate_is_refused_once_it_expires(sns):
@@ -442,8 +429,8 @@ def test_certificate_that_is_not_x509_is_refused_and_not_cached(client, sns, con
     """Garbage at the URL refuses the message; the next message tries again."""
     sns.certificates[CERT_URL] = content
     body = notification(ses_bounce("a@example.com"))
-    assert _post(client, body).status_code == 400
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     assert sns.call_count == 2
 
 
@@ -509,7 +496,7 @@ def test_unreachable_certificate_host_answers_503(client, settings):
     with mock.patch.object(
         requests, "get", side_effect=requests.ConnectionError("down")
     ):
-        response = _post(client, notification(ses_bounce("a@example.com")))
+        response = ses_events_post(client, notification(ses_bounce("a@example.com")))
     assert response.status_code == 503
     assert not Suppression.objects.exists()
 
@@ -554,7 +541,7 @@ def test_signed_confirmation_with_untrusted_subscribe_url_is_not_opened(
     body = subscription(
         subscribe_url="https://evil.example.com/?Action=ConfirmSubscription"
     )
-    assert _post(client, body).status_code == 400
+    assert ses_events_post(client, body).status_code == 400
     confirm.assert_not_called()
 
 
@@ -567,7 +554,7 @@ def test_refusal_log_names_topic_message_and_reason_not_the_message(
     """The log has the topic, message id and reason; never the message itself."""
     body = notification(ses_bounce("secret-victim@example.com"), key=OTHER_KEY)
     with caplog.at_level(logging.INFO):
-        assert _post(client, body).status_code == 400
+        assert ses_events_post(client, body).status_code == 400
     text = caplog.text
     assert "signature does not verify" in text
     assert TOPIC in text
@@ -585,11 +572,11 @@ def test_verification_off_accepts_unsigned_messages_from_trusted_topics(
     body = notification(ses_bounce("a@example.com"))
     for field in ("Signature", "SignatureVersion", "SigningCertURL"):
         del body[field]
-    assert _post(client, body).status_code == 200
+    assert ses_events_post(client, body).status_code == 200
     assert Suppression.objects.exists()
     # ...but it never confirms a subscription it cannot verify.
     with mock.patch(
         "emails.services.ses_events.sns_subscription_confirm_request"
     ) as confirm:
-        assert _post(client, subscription()).status_code == 400
+        assert ses_events_post(client, subscription()).status_code == 400
     confirm.assert_not_called()
