@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from emails.drafting.prompts import prompt_load, prompt_render
-from tests.emails.test_prompts import data_of, make_profile
+from tests.emails.factories import client_profile_make
+from tests.emails.test_prompts import data_of
 
 REASONS = (
     "5 weeks overdue against a 4-week cadence",
@@ -20,7 +21,9 @@ def test_v3_tells_the_model_the_reasons_are_never_to_be_quoted() -> None:
     assert "never quote it" in system
     assert "never repeat its figures" in system
     assert "never say or hint that their orders are tracked" in system
-    prompt = prompt_render(profile=make_profile(churn_reasons=REASONS), version="v3")
+    prompt = prompt_render(
+        profile=client_profile_make(churn_reasons=REASONS), version="v3"
+    )
     assert "`why_at_risk` is internal context only" in prompt.user
     assert data_of(prompt.user)["why_at_risk"] == list(REASONS)
 
@@ -33,7 +36,7 @@ def test_v3_is_v1_plus_that_rule() -> None:
         assert phrase in v1.system
         assert phrase in v3.system
     assert "why_at_risk" not in v1.system
-    profile = make_profile(churn_reasons=REASONS)
+    profile = client_profile_make(churn_reasons=REASONS)
     assert data_of(prompt_render(profile=profile, version="v3").user) == data_of(
         prompt_render(profile=profile, version="v1").user
     )
