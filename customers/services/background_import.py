@@ -31,7 +31,7 @@ from customers.resources import (
     BookResource,
     ClientJobResource,
     ImportFileError,
-    OrderResource,
+    OrderJobResource,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ STORAGE_PREFIX = "imports"
 
 RESOURCES: dict[str, type[BookResource]] = {
     ImportJobModel.CLIENTS: ClientJobResource,
-    ImportJobModel.ORDERS: OrderResource,
+    ImportJobModel.ORDERS: OrderJobResource,
 }
 
 
