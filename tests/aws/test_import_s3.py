@@ -17,8 +17,10 @@ from customers.services.background_import import (
     import_job_run,
     import_job_start,
 )
+from customers.services.import_files_cleanup import import_files_cleanup
 from tests.customers.csv_files import clients_csv
 from tests.customers.factories import ManagerFactory, StylistFactory
+from tests.customers.test_import_files_cleanup import cleanup_scenario
 from tests.support.moto_server import moto_server_start, moto_server_stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,3 +223,22 @@ def test_a_job_whose_file_is_gone_says_upload_it_again(s3_media):
 
     assert job.status == ImportJobStatus.FAILED
     assert "upload it again" in job.errors[0]["message"]
+
+
+@pytest.mark.django_db
+def test_the_cleanup_removes_old_previews_and_finished_jobs_files_on_s3(
+    s3_media, settings
+):
+    """The same rules on S3 (listing by prefix, LastModified)."""
+    cleanup_scenario(settings)
+    assert len(_keys(s3_media)) == 2
+
+
+@pytest.mark.django_db
+def test_the_cleanup_with_s3_down_removes_nothing_and_says_nothing(
+    s3_media, settings, stopped_s3
+):
+    """Refused by S3: the run ends quietly (logged); the next one retries."""
+    _point_storage_at(settings, endpoint=stopped_s3)
+    outcome = import_files_cleanup()
+    assert (outcome.previews, outcome.job_files) == (0, 0)
