@@ -113,21 +113,28 @@ class DayWidget(widgets.DateWidget):
 
 
 class MomentWidget(widgets.DateTimeWidget):
+    """A date and time: ISO 8601 first (C-fast), then the configured formats.
+
+    Each format the parent tries is one ``strptime``; an order file has a
+    timestamp on every row, read twice (the key, then the field).
+    """
+
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
         if not text:
             return None
         try:
-            return super().clean(text, row, **kwargs)
+            moment = dt.datetime.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
         try:
-            moment = dt.datetime.fromisoformat(text)
+            return super().clean(text, row, **kwargs)
         except ValueError:
             raise ValueError(
                 f"'{value}' is not a date and time (YYYY-MM-DD HH:MM)"
             ) from None
-        return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 class StylistWidget(widgets.ForeignKeyWidget):
@@ -409,6 +416,9 @@ class BookResource(resources.ModelResource):
     def rows_write(self) -> None:
         """Write the chunk's ``to_create`` and ``to_update`` in bulk."""
         raise NotImplementedError
+
+    def file_written(self) -> None:
+        """Finish the write pass once every chunk is written (same transaction)."""
 
     def key_column_of(self, row) -> str:
         return self.key_column
@@ -797,8 +807,8 @@ class OrderResource(BookResource):
         # Identical rows seen so far in the file, kept across its chunks so
         # a chunked import keys its rows as a whole-file one does.
         self.seen: Counter[tuple[str, str, str]] = Counter()
-        #: The write pass's clients whose Fixes the chunk adds, changes or
-        #: moves away (their order facts are refreshed with the chunk).
+        #: The write pass's clients whose Fixes the file adds, changes or
+        #: moves away (``file_written`` refreshes them).
         self.touched: set[int] = set()
 
     def columns_required(self, headers: list[str]) -> tuple[str, ...]:
@@ -890,14 +900,20 @@ class OrderResource(BookResource):
     def row_prepare(self, instance: Order) -> None:
         self.touched.add(instance.client_id)
 
-    def rows_write(self) -> None:
-        """Write the chunk's Fixes in bulk, then their clients' facts and summary.
+    def file_written(self) -> None:
+        """What each Fix's ``post_save`` does on a single save, once per file.
 
-        What each Fix's ``post_save`` does on a single save
-        (``customers.receivers``, ``scoring.receivers``), once for the chunk:
-        the touched clients' order facts and summaries recomputed set-based in
-        the caller's transaction, and one rescore per client on commit.
+        (``customers.receivers``, ``scoring.receivers``): the touched clients'
+        order facts and summaries recomputed set-based in the caller's
+        transaction, and one rescore per client on commit, however many of
+        its Fixes the file has or however many chunks they fall in.
         """
+        if self.touched:
+            clients_orders_written(client_pks=self.touched)
+        self.touched = set()
+
+    def rows_write(self) -> None:
+        """Write the chunk's Fixes in bulk; ``file_written`` does the clients."""
         if self.to_create:
             Order.objects.bulk_create(self.to_create, batch_size=1000)
         if self.to_update:
@@ -909,9 +925,6 @@ class OrderResource(BookResource):
                 if field.attribute and field.attribute != "id"
             ]
             Order.objects.bulk_update(unique, names, batch_size=1000)
-        if self.touched:
-            clients_orders_written(client_pks=self.touched)
-        self.touched = set()
 
     def visible(self, instance: Order) -> bool:
         return selectors.client_visible_to(self.user, instance.client)

@@ -239,6 +239,7 @@ def _write(job: ImportJob, total: int) -> None:
                 raise _RefusedError(_result_entries(result))
             for kind in counts:
                 counts[kind] += result.totals.get(kind, 0)
+        resource.file_written()
         _finish(
             job,
             status=ImportJobStatus.SUCCEEDED,
