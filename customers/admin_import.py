@@ -228,12 +228,11 @@ class AllOrNothingImportMixin:
         except STORAGE_ERRORS as exc:
             # Storing the preview's upload failed: no preview, nothing written.
             logger.warning("Import preview not stored", exc_info=exc)
-            messages.error(
+            return self._refused(
                 request,
                 f"{capfirst(STORAGE_DOWN_WORDS)}: the file was not stored. Try "
                 "again in a few minutes.",
             )
-            return self._import_page_redirect()
         if isinstance(response, TemplateResponse) and response.context_data:
             result = response.context_data.get("result")
             if result is not None:
@@ -247,22 +246,25 @@ class AllOrNothingImportMixin:
             # The stored upload is gone: a second click on Confirm (the first
             # import removed it) or a cleaned temp folder.
             logger.info("Import confirm without its stored file: %s", exc)
-            messages.error(
+            return self._refused(
                 request,
                 "The uploaded file is no longer available (already imported, or "
                 "expired); nothing was imported. Upload it again.",
             )
-            return self._import_page_redirect()
         except STORAGE_ERRORS as exc:
             # Reading the stored upload failed before any row was imported; it
             # stays in storage, so the same confirm works once S3 is back.
             logger.warning("Import confirm could not read its file", exc_info=exc)
-            messages.error(
+            return self._refused(
                 request,
                 f"{capfirst(STORAGE_DOWN_WORDS)}. The uploaded file is kept: go "
                 "back and confirm again in a few minutes.",
             )
-            return self._import_page_redirect()
+
+    def _refused(self, request, words: str):
+        """Back to the import page, saying why nothing was imported."""
+        messages.error(request, words)
+        return self._import_page_redirect()
 
     def _background_start(self, request, form):
         """Store the upload and queue its import: the request does nothing else."""
@@ -277,8 +279,7 @@ class AllOrNothingImportMixin:
                 user=request.user, model=model, upload=upload, name=upload.name
             )
         except StorageUnavailableError as exc:
-            messages.error(request, capfirst(str(exc)))
-            return self._import_page_redirect()
+            return self._refused(request, capfirst(str(exc)))
         messages.success(
             request,
             f"{upload.name} is stored and queued as import #{job.pk}: every row "

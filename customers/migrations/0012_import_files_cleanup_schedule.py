@@ -1,29 +1,22 @@
 from django.conf import settings
 from django.db import migrations
 
+from stitchengage.beat_schedules import interval_task_create, interval_task_remove
+
 NAME = "Import files cleanup"
 
 
 def create_schedule(apps, schema_editor):
-    interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
-    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval, _ = interval_model.objects.get_or_create(
-        every=settings.IMPORT_CLEANUP_INTERVAL_MINUTES, period="minutes"
-    )
-    task_model.objects.get_or_create(
+    interval_task_create(
+        apps,
         name=NAME,
-        defaults={
-            "task": "customers.import_files_cleanup",
-            "interval": interval,
-            "enabled": True,
-        },
+        task="customers.import_files_cleanup",
+        minutes=settings.IMPORT_CLEANUP_INTERVAL_MINUTES,
     )
 
 
 def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name=NAME
-    ).delete()
+    interval_task_remove(apps, name=NAME)
 
 
 class Migration(migrations.Migration):

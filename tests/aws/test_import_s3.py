@@ -28,14 +28,9 @@ BUCKET = "stitchengage-media-test"
 
 
 @pytest.mark.django_db
-def test_background_import_reads_its_file_from_s3(aws, settings, monkeypatch):
+def test_background_import_reads_its_file_from_s3(s3_media):
     """Stored under media/imports/ in the bucket, streamed back, then removed."""
-    s3 = boto3.client("s3", endpoint_url=aws.endpoint_url)
-    s3.create_bucket(Bucket=BUCKET)
-    monkeypatch.setenv("AWS_STORAGE_BUCKET_NAME", BUCKET)
-    production = runpy.run_path(str(ROOT / "stitchengage" / "settings.py"))
-    settings.AWS_STORAGE_BUCKET_NAME = production["AWS_STORAGE_BUCKET_NAME"]
-    settings.STORAGES = production["STORAGES"]
+    s3 = s3_media
     StylistFactory(username="bench-a")
 
     job = import_job_start(
