@@ -35,6 +35,7 @@ from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import capfirst
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 from import_export.tmp_storages import MediaStorage
@@ -45,6 +46,11 @@ from .export_formats import EXPORT_FORMATS
 from .models import ImportJobModel
 from .resources import MAX_LISTED, ImportFileError
 from .services.background_import import STORAGE_PREFIX, import_job_start
+from .storage_errors import (
+    STORAGE_DOWN_WORDS,
+    STORAGE_ERRORS,
+    StorageUnavailableError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +103,8 @@ def _read_error_words(error: Exception) -> str:
             f"line {line}: the file is not UTF-8; re-save it as CSV UTF-8 "
             "(in Excel: Save As, 'CSV UTF-8')"
         )
+    if isinstance(error, STORAGE_ERRORS) and not isinstance(error, FileNotFoundError):
+        return f"{STORAGE_DOWN_WORDS}; try again in a few minutes"
     if isinstance(error, csv.Error):
         return f"the file is not a readable CSV file ({error})"
     return f"the file could not be read as CSV ({type(error).__name__})"
@@ -139,6 +147,21 @@ class BookImportForm(ImportForm):
         )
 
 
+class ConfirmStorage(MediaStorage):
+    """The preview's upload in default storage, removed quietly after confirm.
+
+    The rows are committed when the file is removed; a store down at that
+    moment must not turn a finished import into an error page (the cleanup,
+    ``import_files_cleanup``, removes the file later).
+    """
+
+    def remove(self):
+        try:
+            super().remove()
+        except STORAGE_ERRORS:
+            logger.warning("Could not remove the confirmed import %s", self.name)
+
+
 class AllOrNothingImportMixin:
     """Import for Managers only, all or nothing, with errors in words.
 
@@ -155,7 +178,7 @@ class AllOrNothingImportMixin:
     # in production), not in this instance's /tmp: on Lambda the confirm may
     # reach another instance. The posted name is reduced to its basename by
     # import-export's ConfirmImportForm, so it stays inside this folder.
-    tmp_storage_class = MediaStorage
+    tmp_storage_class = "customers.admin_import.ConfirmStorage"
 
     def get_tmp_storage_class_kwargs(self):
         return {"MEDIA_FOLDER": f"{STORAGE_PREFIX}/confirm"}
@@ -200,7 +223,16 @@ class AllOrNothingImportMixin:
             form = self.create_import_form(request)
             if form.is_valid() and form.goes_to_background():
                 return self._background_start(request, form)
-        response = super().import_action(request, **kwargs)
+        try:
+            response = super().import_action(request, **kwargs)
+        except STORAGE_ERRORS as exc:
+            # Storing the preview's upload failed: no preview, nothing written.
+            logger.warning("Import preview not stored", exc_info=exc)
+            return self._refused(
+                request,
+                f"{capfirst(STORAGE_DOWN_WORDS)}: the file was not stored. Try "
+                "again in a few minutes.",
+            )
         if isinstance(response, TemplateResponse) and response.context_data:
             result = response.context_data.get("result")
             if result is not None:
@@ -210,16 +242,29 @@ class AllOrNothingImportMixin:
     def process_import(self, request, **kwargs):
         try:
             return super().process_import(request, **kwargs)
-        except (OSError, ImportFileError, UnicodeDecodeError) as exc:
+        except (FileNotFoundError, ImportFileError, UnicodeDecodeError) as exc:
             # The stored upload is gone: a second click on Confirm (the first
             # import removed it) or a cleaned temp folder.
             logger.info("Import confirm without its stored file: %s", exc)
-            messages.error(
+            return self._refused(
                 request,
                 "The uploaded file is no longer available (already imported, or "
                 "expired); nothing was imported. Upload it again.",
             )
-            return self._import_page_redirect()
+        except STORAGE_ERRORS as exc:
+            # Reading the stored upload failed before any row was imported; it
+            # stays in storage, so the same confirm works once S3 is back.
+            logger.warning("Import confirm could not read its file", exc_info=exc)
+            return self._refused(
+                request,
+                f"{capfirst(STORAGE_DOWN_WORDS)}. The uploaded file is kept: go "
+                "back and confirm again in a few minutes.",
+            )
+
+    def _refused(self, request, words: str):
+        """Back to the import page, saying why nothing was imported."""
+        messages.error(request, words)
+        return self._import_page_redirect()
 
     def _background_start(self, request, form):
         """Store the upload and queue its import: the request does nothing else."""
@@ -229,9 +274,12 @@ class AllOrNothingImportMixin:
             if self.model._meta.model_name == "client"
             else ImportJobModel.ORDERS
         )
-        job = import_job_start(
-            user=request.user, model=model, upload=upload, name=upload.name
-        )
+        try:
+            job = import_job_start(
+                user=request.user, model=model, upload=upload, name=upload.name
+            )
+        except StorageUnavailableError as exc:
+            return self._refused(request, capfirst(str(exc)))
         messages.success(
             request,
             f"{upload.name} is stored and queued as import #{job.pk}: every row "

@@ -4,7 +4,8 @@ A job page shows what the task reports (``services.background_import``): status,
 rows checked of the total, counts, and every error with its line and field. Who
 may see jobs is who may import (Managers, superusers): a job's errors quote the
 file's values, and its file is the whole book's. Nobody adds, edits or deletes a
-job here; the upload on the import page creates it.
+job here; the upload on the import page creates it. A failed job can be
+queued again ("Retry"), for a job the file store (S3) failed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from stitchengage.admin_mixins import ReadOnlyAdminMixin
 
 from . import selectors
 from .models import ImportJob, ImportJobStatus
-from .services.background_import import MAX_JOB_ERRORS
+from .services.background_import import MAX_JOB_ERRORS, import_job_retry
 
 
 @admin.register(ImportJob)
@@ -50,10 +51,23 @@ class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "errors_display",
     )
     readonly_fields = fields
+    actions = ("retry_failed",)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) and (
             selectors.user_sees_all_clients(request.user)
+        )
+
+    @admin.action(description="Retry the selected failed imports")
+    def retry_failed(self, request, queryset) -> None:
+        """Queue failed jobs again, e.g. once the file store (S3) is back."""
+        failed = queryset.filter(status=ImportJobStatus.FAILED)
+        retried = sum(
+            import_job_retry(job_id=pk) for pk in failed.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request,
+            f"{retried} failed import(s) queued again; the others were not failed.",
         )
 
     @admin.display(description="progress")

@@ -40,6 +40,7 @@ from .amounts import amount_parse
 from .columns import CLIENT_CSV_COLUMNS, ORDER_FACTS
 from .models import Client, Order
 from .services.consent import consent_regrant_error
+from .services.order_facts import clients_orders_written
 
 MAX_LISTED = 20
 
@@ -123,15 +124,23 @@ class DayWidget(_BlankOrParsedMixin, widgets.DateWidget):
 
 
 class MomentWidget(_BlankOrParsedMixin, widgets.DateTimeWidget):
-    def refused(self, value: Any, text: str) -> dt.datetime:
-        """Take an ISO 8601 time too (with an offset), besides the formats."""
+    """A date and time: ISO 8601 first (C-fast), then the configured formats.
+
+    Each format the parent tries is one ``strptime``; an order file has a
+    timestamp on every row, read twice (the key, then the field).
+    """
+
+    def clean(self, value, row=None, **kwargs):
         try:
-            moment = dt.datetime.fromisoformat(text)
+            moment = dt.datetime.fromisoformat(_text(value))
         except ValueError:
-            raise ValueError(
-                f"'{value}' is not a date and time (YYYY-MM-DD HH:MM)"
-            ) from None
+            return super().clean(value, row, **kwargs)
         return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+    def refused(self, value: Any, text: str) -> dt.datetime:
+        raise ValueError(
+            f"'{value}' is not a date and time (YYYY-MM-DD HH:MM)"
+        ) from None
 
 
 class StylistWidget(widgets.ForeignKeyWidget):
@@ -185,17 +194,33 @@ class EmailInstanceLoader(CachedInstanceLoader):
 
 
 class BookClientWidget(widgets.ForeignKeyWidget):
-    """An order's client by email, looked up only in the importing user's book."""
+    """An order's client by email, looked up only in the importing user's book.
+
+    ``book_load`` reads a file's (or chunk's) clients in one query; without it
+    each cell is one query.
+    """
 
     def __init__(self):
         super().__init__(Client, field="email")
+        #: Lower-cased email -> client of the user's book, for the chunk.
+        self.book: dict[str, Client] | None = None
+
+    def book_load(self, *, user, emails) -> None:
+        wanted = {_text(email).lower() for email in emails} - {""}
+        self.book = {
+            client.email: client
+            for client in selectors.clients_visible_to(user).filter(email__in=wanted)
+        }
 
     def clean(self, value, row=None, **kwargs):
         email = _text(value).lower()
         if not email:
             return None
-        visible = selectors.clients_visible_to(kwargs.get("user"))
-        client = visible.filter(email=email).first()
+        if self.book is not None:
+            client = self.book.get(email)
+        else:
+            visible = selectors.clients_visible_to(kwargs.get("user"))
+            client = visible.filter(email=email).first()
         if client is None:
             raise ValueError(f"no client with email '{email}' in your book")
         return client
@@ -256,6 +281,9 @@ class BookResource(resources.ModelResource):
         self.validated = validated
         #: Problems ``file_check`` found per row number of the current chunk.
         self.row_errors: dict[int, dict[str, list[str]]] = {}
+        # The write pass's rows of the current chunk (``rows_write``).
+        self.to_create: list[Any] = []
+        self.to_update: list[Any] = []
 
     # File level.
 
@@ -355,9 +383,17 @@ class BookResource(resources.ModelResource):
         if not self.checks_in_bulk:
             super().validate_instance(instance, errors, **kwargs)
             return
+        # A foreign key its widget found is not looked up again; an empty one
+        # is still refused by full_clean (no query for a NULL).
+        found = {
+            name
+            for name in self.checked_by_widgets
+            if getattr(instance, self._meta.model._meta.get_field(name).attname)
+            is not None
+        }
         try:
             instance.full_clean(
-                exclude={*errors.keys(), *self.checked_by_widgets},
+                exclude={*errors.keys(), *found},
                 validate_unique=False,
                 validate_constraints=False,
             )
@@ -370,6 +406,26 @@ class BookResource(resources.ModelResource):
         if not self.validate_only:
             super().do_instance_save(instance, is_create)
 
+    # The write pass (``validated``): every row of the chunk was checked, so
+    # the chunk is written in bulk by ``rows_write`` once all its rows are in.
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if not self.validated:
+            super().save_instance(instance, is_create, row, **kwargs)
+            return
+        self.row_prepare(instance)
+        (self.to_create if is_create else self.to_update).append(instance)
+
+    def row_prepare(self, instance) -> None:
+        """Do for one row of the write pass what ``save()`` would have done."""
+
+    def rows_write(self) -> None:
+        """Write the chunk's ``to_create`` and ``to_update`` in bulk."""
+        raise NotImplementedError
+
+    def file_written(self) -> None:
+        """Finish the write pass once every chunk is written (same transaction)."""
+
     def key_column_of(self, row) -> str:
         return self.key_column
 
@@ -380,6 +436,11 @@ class BookResource(resources.ModelResource):
         raise NotImplementedError
 
     def after_import(self, dataset, result, **kwargs):
+        if self.validated and not (
+            result.has_errors() or result.has_validation_errors()
+        ):
+            self.rows_write()
+        self.to_create, self.to_update = [], []
         super().after_import(dataset, result, **kwargs)
         result.error_entries = self.error_entries(result)
         result.error_messages = [error_words(**entry) for entry in result.error_entries]
@@ -475,9 +536,6 @@ class ClientResource(BookResource):
         # Kept across the chunks of one file (the background import).
         self.first_line_by_email: dict[str, int] = {}
         self.first_line_by_external_id: dict[str, int] = {}
-        # The write pass's rows, written with two statements a chunk.
-        self.to_create: list[Client] = []
-        self.to_update: list[Client] = []
 
     def file_check(self, dataset) -> None:
         self.emails_check(dataset)
@@ -536,20 +594,8 @@ class ClientResource(BookResource):
                 found[number]["external_id"].append(taken_id)
         return {number: dict(fields) for number, fields in found.items()}
 
-    def save_instance(self, instance, is_create, row, **kwargs):
-        if not self.validated:
-            super().save_instance(instance, is_create, row, **kwargs)
-            return
-        # The write pass: every row of the chunk checked, written in bulk.
+    def row_prepare(self, instance: Client) -> None:
         instance.fields_normalise()
-        (self.to_create if is_create else self.to_update).append(instance)
-
-    def after_import(self, dataset, result, **kwargs):
-        if self.validated and not (
-            result.has_errors() or result.has_validation_errors()
-        ):
-            self.rows_write()
-        super().after_import(dataset, result, **kwargs)
 
     def rows_write(self) -> None:
         """Write the chunk's new and changed clients in two bulk statements.
@@ -572,7 +618,6 @@ class ClientResource(BookResource):
             Client.objects.bulk_update(
                 self.to_update, [*names, "updated_at"], batch_size=1000
             )
-        self.to_create, self.to_update = [], []
 
     def emails_check(self, dataset) -> None:
         first_line = self.first_line_by_email
@@ -630,20 +675,17 @@ class ClientResource(BookResource):
             raise ValidationError(dict(errors))
 
 
-class ClientJobResource(ClientResource):
-    """The client import of a background job: no per-row diff.
+class JobResourceMixin:
+    """A background job's import: no per-row diff.
 
     The admin's preview shows each row's changes (a deep copy of the record and
     an HTML diff per row); a job shows only counts, so the copy and the diff,
-    a third of its time on a 130,000-row file, are skipped. An unchanged row
-    is still found, by comparing the imported fields' stored values.
+    a third of its time on a 130,000-row client file, are skipped. An unchanged
+    row is still found, by comparing the imported fields' stored values.
     """
 
     #: The imported fields' stored values of the row's record (None: new).
     stored: dict[str, Any] | None = None
-
-    class Meta:
-        skip_diff = True
 
     def after_init_instance(self, instance, new, row, **kwargs):
         super().after_init_instance(instance, new, row, **kwargs)
@@ -654,14 +696,22 @@ class ClientJobResource(ClientResource):
             return False
         return self._values(instance) == self.stored
 
-    def _values(self, instance: Client) -> dict[str, Any]:
-        # attname: the stylist's id, without loading the stylist.
+    def _values(self, instance) -> dict[str, Any]:
+        # attname: a foreign key's id, without loading the related record.
+        opts = self._meta.model._meta
         names = [
-            Client._meta.get_field(field.attribute).attname
+            opts.get_field(field.attribute).attname
             for field in self.get_import_fields()
             if field.attribute
         ]
         return {name: getattr(instance, name) for name in names}
+
+
+class ClientJobResource(JobResourceMixin, ClientResource):
+    """The client import of a background job (``JobResourceMixin``)."""
+
+    class Meta:
+        skip_diff = True
 
 
 class OrderResource(BookResource):
@@ -699,13 +749,22 @@ class OrderResource(BookResource):
         report_skipped = True
         use_transactions = True
 
+    checks_in_bulk = True
+    # BookClientWidget found the client in the user's book (one query a chunk).
+    checked_by_widgets = ("client",)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.keys: list[str | None] = []
         self.keyed: dict[str, Order] = {}
+        #: The chunk's Fixes named by id, read in one query.
+        self.by_id: dict[int, Order] = {}
         # Identical rows seen so far in the file, kept across its chunks so
         # a chunked import keys its rows as a whole-file one does.
         self.seen: Counter[tuple[str, str, str]] = Counter()
+        #: The write pass's clients whose Fixes the file adds, changes or
+        #: moves away (``file_written`` refreshes them).
+        self.touched: set[int] = set()
 
     def columns_required(self, headers: list[str]) -> tuple[str, ...]:
         if "id" in headers:
@@ -726,13 +785,31 @@ class OrderResource(BookResource):
             seen[triple] += 1
             text = "|".join((*triple, str(n)))
             self.keys.append("csv:" + hashlib.sha256(text.encode()).hexdigest()[:60])
-        # One query for the whole file rather than one per row.
+        # One query each for the whole file (or chunk) rather than one per row:
+        # the Fixes by key, by id, and the clients named by email.
         self.keyed = {
             order.import_key: order
             for order in Order.objects.select_related("client").filter(
                 import_key__in=self.keys
             )
         }
+        self.by_id = Order.objects.select_related("client").in_bulk(self._ids(dataset))
+        headers = dataset.headers or []
+        emails = dataset["client_email"] if "client_email" in headers else []
+        self.fields["client"].widget.book_load(user=self.user, emails=emails)
+
+    def _ids(self, dataset) -> set[int]:
+        if "id" not in (dataset.headers or []):
+            return set()
+        ids = set()
+        for raw in dataset["id"]:
+            try:
+                pk = self.fields["id"].widget.clean(raw)
+            except ValueError:
+                continue  # the row reports it
+            if pk is not None and 0 < pk < 2**63:
+                ids.add(pk)
+        return ids
 
     @staticmethod
     def _key_part(field: fields.Field, values: dict) -> str:
@@ -761,7 +838,7 @@ class OrderResource(BookResource):
                 pk = self.fields["id"].widget.clean(raw_id)
             except ValueError as exc:
                 raise ValidationError({"id": str(exc)}) from None
-            order = Order.objects.select_related("client").filter(pk=pk).first()
+            order = self.by_id.get(pk)
             if order is None:
                 raise ValidationError({"id": self.not_in_book(row)})
             return order
@@ -772,6 +849,37 @@ class OrderResource(BookResource):
         super().after_init_instance(instance, new, row, **kwargs)
         if new:
             instance.import_key = self._row_key()
+        elif self.validated:
+            self.touched.add(instance.client_id)  # the client it may move from
+
+    def row_prepare(self, instance: Order) -> None:
+        self.touched.add(instance.client_id)
+
+    def file_written(self) -> None:
+        """What each Fix's ``post_save`` does on a single save, once per file.
+
+        (``customers.receivers``, ``scoring.receivers``): the touched clients'
+        order facts and summaries recomputed set-based in the caller's
+        transaction, and one rescore per client on commit, however many of
+        its Fixes the file has or however many chunks they fall in.
+        """
+        if self.touched:
+            clients_orders_written(client_pks=self.touched)
+        self.touched = set()
+
+    def rows_write(self) -> None:
+        """Write the chunk's Fixes in bulk; ``file_written`` does the clients."""
+        if self.to_create:
+            Order.objects.bulk_create(self.to_create, batch_size=1000)
+        if self.to_update:
+            # A Fix named on two rows is one object, holding the last row.
+            unique = list({id(order): order for order in self.to_update}.values())
+            names = [
+                field.attribute
+                for field in self.get_import_fields()
+                if field.attribute and field.attribute != "id"
+            ]
+            Order.objects.bulk_update(unique, names, batch_size=1000)
 
     def visible(self, instance: Order) -> bool:
         return selectors.client_visible_to(self.user, instance.client)
@@ -784,3 +892,10 @@ class OrderResource(BookResource):
         if raw_id:
             return f"no Fix #{raw_id} in your book"
         return "this Fix is not in your book"
+
+
+class OrderJobResource(JobResourceMixin, OrderResource):
+    """The order import of a background job (``JobResourceMixin``)."""
+
+    class Meta:
+        skip_diff = True

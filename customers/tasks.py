@@ -21,3 +21,18 @@ def import_job_run_task(job_id: int) -> str | None:
     """Run a background CSV import; a redelivery for a claimed job does nothing."""
     job = import_job_run(job_id=job_id)
     return job.status if job else None
+
+
+@shared_task(
+    name="customers.import_files_cleanup",
+    # Idempotent, and the next run is an hour away.
+    max_retries=0,
+    ignore_result=True,
+)
+def import_files_cleanup_task() -> dict[str, int]:
+    """Remove abandoned previews and finished jobs' files (Celery beat)."""
+    from dataclasses import asdict
+
+    from customers.services.import_files_cleanup import import_files_cleanup
+
+    return asdict(import_files_cleanup())

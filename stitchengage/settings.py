@@ -410,6 +410,11 @@ IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
 # a redelivered task may claim it again (the write is one transaction: nothing of
 # the first attempt is left). Above Lambda's 900 s function limit.
 IMPORT_JOB_LEASE_SECONDS = env.int("IMPORT_JOB_LEASE_SECONDS", default=1800)
+# The cleanup (Celery beat "Import files cleanup"; Zappa event
+# `import_files_cleanup`, keep its rate in step) removes previews never confirmed
+# and finished jobs' files once this old; never the file of a queued or running job.
+IMPORT_PREVIEW_MAX_AGE_HOURS = env.int("IMPORT_PREVIEW_MAX_AGE_HOURS", default=24)
+IMPORT_CLEANUP_INTERVAL_MINUTES = env.int("IMPORT_CLEANUP_INTERVAL_MINUTES", default=60)
 # --- end of CSV imports -------------------------------------------------------------
 
 # --- Scoring ------------------------------------------------------------------------

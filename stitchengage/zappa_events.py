@@ -1,8 +1,8 @@
 """Entry points for Zappa scheduled events (see zappa_settings.json).
 
 On Lambda there is no Celery beat process; the nightly rescoring, the send
-dispatcher and the lost-work sweep run from EventBridge schedules that call these
-functions directly.
+dispatcher, the lost-work sweep and the import files cleanup run from EventBridge
+schedules that call these functions directly.
 """
 
 from __future__ import annotations
@@ -39,3 +39,13 @@ def lost_work_sweep(event: dict, context: object) -> dict[str, int]:
     from stitchengage.services.lost_work import lost_work_sweep as sweep
 
     return asdict(sweep())
+
+
+def import_files_cleanup(event: dict, context: object) -> dict[str, int]:
+    """Remove abandoned import previews and finished jobs' files (hourly)."""
+    django.setup()
+    from dataclasses import asdict
+
+    from customers.services.import_files_cleanup import import_files_cleanup as clean
+
+    return asdict(clean())

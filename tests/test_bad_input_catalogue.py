@@ -63,6 +63,16 @@ TABLES = [
         "test_bad_input_table",
         "content,expected",
     ),
+    (
+        "tests.customers.test_background_import",
+        "test_an_order_row_without_its_client_names_line_and_field",
+        "row,expected",
+    ),
+    (
+        "tests.aws.test_import_s3",
+        "test_an_upload_while_s3_refuses_says_so_and_records_nothing",
+        "refusal",
+    ),
 ]
 #: Cases that are a test of their own, listed by the test's name.
 SINGLE = [
@@ -79,6 +89,8 @@ SINGLE = [
     "test_injected_note_and_comment_stay_data_and_an_obeying_answer_fails",
     "test_a_row_turned_invalid_before_the_write_rolls_back_everything",
     "test_a_bad_row_on_line_100001_writes_nothing",
+    "test_a_confirm_while_s3_is_down_keeps_the_file_and_works_once_back",
+    "test_a_job_whose_file_is_gone_says_upload_it_again",
 ]
 # The SNS wrong-type table is listed as one row with its id pattern.
 PATTERNS = {"field,kind": lambda case: "<Field>-<number\\|list\\|object\\|null>"}

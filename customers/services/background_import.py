@@ -32,7 +32,12 @@ from customers.resources import (
     BookResource,
     ClientJobResource,
     ImportFileError,
-    OrderResource,
+    OrderJobResource,
+)
+from customers.storage_errors import (
+    STORAGE_DOWN_WORDS,
+    STORAGE_ERRORS,
+    StorageUnavailableError,
 )
 
 logger = logging.getLogger(__name__)
@@ -44,7 +49,7 @@ STORAGE_PREFIX = "imports"
 
 RESOURCES: dict[str, type[BookResource]] = {
     ImportJobModel.CLIENTS: ClientJobResource,
-    ImportJobModel.ORDERS: OrderResource,
+    ImportJobModel.ORDERS: OrderJobResource,
 }
 
 
@@ -62,20 +67,32 @@ def import_job_start(
     """Store ``upload`` in default storage, record a job and enqueue its task.
 
     The task is published on commit, so a worker never looks for a job that is
-    not committed yet.
+    not committed yet. Raise ``StorageUnavailableError`` (and record nothing)
+    when the store refuses the file.
     """
     from customers.tasks import import_job_run_task
 
     safe_name = PurePath(name).name[-100:] or "import.csv"
-    stored = default_storage.save(
-        f"{STORAGE_PREFIX}/{uuid.uuid4().hex}/{safe_name}", File(upload, safe_name)
-    )
+    try:
+        stored = default_storage.save(
+            f"{STORAGE_PREFIX}/{uuid.uuid4().hex}/{safe_name}",
+            File(upload, safe_name),
+        )
+        size = default_storage.size(stored)
+    except STORAGE_ERRORS as exc:
+        # No job without its file; a file stored before the failure is left
+        # to the cleanup (``import_files_cleanup``).
+        logger.warning("Import upload not stored", exc_info=exc)
+        raise StorageUnavailableError(
+            f"{STORAGE_DOWN_WORDS}: the file was not stored. Try again in a few "
+            "minutes."
+        ) from None
     job = ImportJob.objects.create(
         created_by=user,
         model=model,
         file_name=stored,
         original_name=name[:255],
-        file_size=default_storage.size(stored),
+        file_size=size,
     )
     import_job_run_task.delay_on_commit(job.pk)
     return job
@@ -124,8 +141,20 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             _finish(job, status=ImportJobStatus.FAILED, errors=entries)
         else:
             _write(job, total)
-    except (CsvFileError, ImportFileError, OSError) as exc:
-        _finish(job, status=ImportJobStatus.FAILED, errors=[_file_entry(exc)])
+    except (CsvFileError, ImportFileError) as exc:
+        message = str(exc)
+        _finish(job, status=ImportJobStatus.FAILED, errors=[_entry(message)])
+    except STORAGE_ERRORS as exc:
+        if isinstance(exc, FileNotFoundError) and _store_reachable():
+            _finish(job, status=ImportJobStatus.FAILED, errors=[_file_gone_entry()])
+        else:
+            # The store is down (or its bucket missing): the file is kept and
+            # the job can be retried once it is back (``import_job_retry``).
+            logger.warning("Import job %s: storage unavailable", job.pk, exc_info=exc)
+            message = f"{STORAGE_DOWN_WORDS}; retry the job once it is back"
+            _finish(job, status=ImportJobStatus.FAILED, errors=[_entry(message)])
+            job.refresh_from_db()
+            return job
     except _RefusedError as refused:
         _finish(job, status=ImportJobStatus.FAILED, errors=refused.entries)
     except Exception:
@@ -213,6 +242,7 @@ def _write(job: ImportJob, total: int) -> None:
                 raise _RefusedError(_result_entries(result))
             for kind in counts:
                 counts[kind] += result.totals.get(kind, 0)
+        resource.file_written()
         _finish(
             job,
             status=ImportJobStatus.SUCCEEDED,
@@ -296,19 +326,53 @@ def _text_lines(handle: File) -> Iterator[str]:
         yield text.removeprefix("\ufeff") if number == 1 else text
 
 
-def _file_entry(exc: Exception) -> dict[str, Any]:
-    if isinstance(exc, OSError):
-        logger.warning("Import job file unreadable", exc_info=exc)
-        return {
-            "line": None,
-            "field": "",
-            "message": "the stored file could not be read; upload it again",
-        }
-    return {"line": None, "field": "", "message": str(exc)}
+def _entry(message: str) -> dict[str, Any]:
+    return {"line": None, "field": "", "message": message}
+
+
+def _file_gone_entry() -> dict[str, Any]:
+    return _entry(
+        "the stored file is gone (already imported, or expired); upload it again"
+    )
+
+
+def _store_reachable() -> bool:
+    """Say whether the store answers: a missing S3 bucket also reads as 404."""
+    try:
+        default_storage.listdir(STORAGE_PREFIX)
+    except FileNotFoundError:
+        return True  # local storage with no imports folder yet
+    except STORAGE_ERRORS:
+        return False
+    return True
 
 
 def _stored_file_remove(job: ImportJob) -> None:
+    """Remove the job's file; if the store is down, the cleanup removes it later."""
     try:
         default_storage.delete(job.file_name)
-    except OSError:
+    except STORAGE_ERRORS:
         logger.warning("Could not remove the stored import %s", job.file_name)
+
+
+def import_job_retry(*, job_id: int) -> bool:
+    """Queue a failed job again; say whether it was failed (and is now queued).
+
+    For a job the file store failed (its file is kept): a conditional update,
+    so two clicks queue it once. A job whose file is gone fails again, saying so.
+    """
+    from customers.tasks import import_job_run_task
+
+    queued = ImportJob.objects.filter(pk=job_id, status=ImportJobStatus.FAILED).update(
+        status=ImportJobStatus.QUEUED,
+        phase="",
+        errors=[],
+        error_count=0,
+        rows_total=None,
+        rows_done=0,
+        started_at=None,
+        finished_at=None,
+    )
+    if queued:
+        import_job_run_task.delay_on_commit(job_id)
+    return bool(queued)

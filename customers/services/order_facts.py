@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
+from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -33,3 +35,21 @@ def clients_order_facts_refresh(
             ),
         )
     client_order_summaries_refresh(client_pks=pks, batch_size=batch_size)
+
+
+def clients_orders_written(*, client_pks: Iterable[int]) -> None:
+    """After a bulk write of these clients' Fixes: what each Fix's save does.
+
+    ``bulk_create`` and ``bulk_update`` fire no ``post_save``, so the writer
+    calls this inside its transaction: the order facts and summaries now
+    (``clients_order_facts_refresh``), and one rescore per client once the
+    transaction commits (``scoring.receivers.order_saved`` publishes one per
+    Fix). A publish that fails is logged; the lost-work sweep and the nightly
+    run rescore the client.
+    """
+    from emails.services.task_queue import task_enqueue_each
+    from scoring.tasks import rescore_client_task
+
+    pks = sorted(set(client_pks))
+    clients_order_facts_refresh(client_pks=pks)
+    transaction.on_commit(partial(task_enqueue_each, rescore_client_task, pks))

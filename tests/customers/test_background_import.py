@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from customers.models import Client, ImportJob, ImportJobStatus, Order
 from customers.services.background_import import import_job_run, import_job_start
 
-from .csv_files import clients_csv
+from .csv_files import clients_csv, orders_csv
 from .factories import (
     ClientFactory,
     ManagerFactory,
@@ -34,6 +34,7 @@ from .test_admin_import import (
     csv_format_index,
     page_text,
 )
+from .test_order_summary import assert_summaries_match_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -595,3 +596,121 @@ def test_a_second_upload_of_the_same_file_changes_nothing(manager):
     after = dict(Client.objects.values_list("email", "updated_at"))
     assert [e for e in stamps if after[e] != stamps[e]] == ["client5@example.com"]
     assert Client.objects.get(email="client5@example.com").first_name == "Fifth"
+
+
+# -- Orders, set-based too: checks per chunk, bulk writes, facts and summary.
+
+
+def _queries_to_import_orders(user, rows: int) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        job = job_of(user, "orders", orders_csv(rows, clients=10))
+    assert job.status == ImportJobStatus.SUCCEEDED, job.errors
+    return len(queries)
+
+
+def test_an_order_chunk_costs_the_same_queries_for_50_rows_as_for_500(
+    manager, settings
+):
+    """Orders are checked and written per chunk, not per row (the old path
+    ran the client lookup, full_clean's queries and a save with its facts
+    refresh for every row)."""
+    settings.IMPORT_CHUNK_ROWS = 1000
+    for i in range(10):
+        ClientFactory(email=f"client{i}@example.com")
+    small = _queries_to_import_orders(manager, 50)
+    Order.objects.all().delete()
+    large = _queries_to_import_orders(manager, 500)
+    assert large == small
+    assert Order.objects.count() == 500
+
+
+def test_an_order_job_keeps_facts_and_summaries_and_rescores_each_client(
+    manager, settings, django_capture_on_commit_callbacks
+):
+    """The bulk write refreshes the touched clients' order facts and summaries
+    in its transaction, and publishes one rescore per client on commit, once
+    per file."""
+    from emails.services.task_queue import task_enqueue_each
+    from scoring.tasks import rescore_client_task
+
+    settings.IMPORT_CHUNK_ROWS = 7
+    clients = [ClientFactory(email=f"client{i}@example.com") for i in range(5)]
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = job_of(manager, "orders", orders_csv(40, clients=4))
+
+    assert job.status == ImportJobStatus.SUCCEEDED, job.errors
+    assert job.created_count == 40
+    for client in clients:
+        client.refresh_from_db()
+        orders = Order.objects.filter(client=client)
+        assert client.order_count == orders.count()
+        assert client.last_order_at == max((o.ordered_at for o in orders), default=None)
+    assert_summaries_match_orders()
+    published = [
+        pk
+        for callback in callbacks
+        if getattr(callback, "func", None) is task_enqueue_each
+        and callback.args[0] is rescore_client_task
+        for pk in callback.args[1]
+    ]
+    # Once per client, though each of the six chunks has Fixes of all four.
+    assert sorted(published) == [c.pk for c in clients[:4]]
+
+
+def test_an_order_job_moves_a_fix_and_refreshes_both_clients(manager):
+    """A row naming a Fix by id and another client moves it; both clients'
+    facts and summaries follow; the Fix named twice takes the last row."""
+    first = ClientFactory(email="first@example.com")
+    second = ClientFactory(email="second@example.com")
+    fix = Order.objects.create(
+        client=first, ordered_at="2024-03-01T12:00:00Z", status="kept", amount=10
+    )
+    first.refresh_from_db()
+    assert first.order_count == 1
+    content = (
+        "id,client_email,ordered_at,status,items_sent,items_kept,amount\n"
+        f"{fix.pk},second@example.com,2024-03-02 12:00,kept,5,1,20.00\n"
+        f"{fix.pk},second@example.com,2024-03-03 12:00,kept,5,2,30.00\n"
+    ).encode()
+
+    job = job_of(manager, "orders", content)
+
+    assert job.status == ImportJobStatus.SUCCEEDED, job.errors
+    fix.refresh_from_db()
+    assert (fix.client_id, fix.items_kept, fix.amount) == (second.pk, 2, 30)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.order_count, first.last_order_at) == (0, None)
+    assert (second.order_count, second.last_order_at) == (1, fix.ordered_at)
+    assert_summaries_match_orders()
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        pytest.param(
+            ",2024-03-01 12:00,kept,5,2,10",
+            "line 2: client_email: This field cannot be null.",
+            id="no-client-email",
+        ),
+        pytest.param(
+            "nobody@example.com,2024-03-01 12:00,kept,5,2,10",
+            "line 2: client_email: no client with email 'nobody@example.com' in "
+            "your book",
+            id="unknown-client",
+        ),
+    ],
+)
+def test_an_order_row_without_its_client_names_line_and_field(manager, row, expected):
+    """The client found per chunk still refuses a row with none, in words."""
+    ClientFactory(email="buyer@example.com")
+
+    job = job_of(
+        manager,
+        "orders",
+        _orders("buyer@example.com,2024-03-01 12:00,kept,5,2,10", row),
+    )
+
+    assert job.status == ImportJobStatus.FAILED
+    assert [m.replace("line 3", "line 2") for m in messages_of(job)] == [expected]
+    assert not Order.objects.exists()

@@ -10,6 +10,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from customers.models import ImportJobModel
 from customers.services.background_import import import_job_start
+from customers.storage_errors import (
+    STORAGE_DOWN_WORDS,
+    STORAGE_ERRORS,
+    StorageUnavailableError,
+)
 
 
 class Command(BaseCommand):
@@ -30,22 +35,31 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"no user '{options['user']}'")
-        name = options["file"]
-        path = Path(name)
-        if path.is_file():
-            with path.open("rb") as handle:
-                job = import_job_start(
-                    user=user, model=options["model"], upload=handle, name=path.name
-                )
-        elif default_storage.exists(name):
-            with default_storage.open(name, "rb") as handle:
-                job = import_job_start(
-                    user=user, model=options["model"], upload=handle, name=name
-                )
-        else:
-            raise CommandError(f"'{name}' is neither a local file nor in storage")
+        try:
+            job = self._start(user, options["model"], options["file"])
+        except StorageUnavailableError as exc:
+            raise CommandError(str(exc)) from None
+        except STORAGE_ERRORS as exc:  # reading a name in storage
+            raise CommandError(
+                f"{STORAGE_DOWN_WORDS}: '{options['file']}' could not be read "
+                f"({type(exc).__name__}). Try again in a few minutes."
+            ) from None
         self.stdout.write(
             self.style.SUCCESS(f"Queued import #{job.pk}")
             + f" of {job.file_size:,} bytes; follow it at /admin/customers/importjob/"
             f"{job.pk}/change/"
         )
+
+    def _start(self, user, model: str, name: str):
+        path = Path(name)
+        if path.is_file():
+            with path.open("rb") as handle:
+                return import_job_start(
+                    user=user, model=model, upload=handle, name=path.name
+                )
+        if default_storage.exists(name):
+            with default_storage.open(name, "rb") as handle:
+                return import_job_start(
+                    user=user, model=model, upload=handle, name=name
+                )
+        raise CommandError(f"'{name}' is neither a local file nor in storage")
