@@ -310,13 +310,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 # --- Celery over SQS (production on Lambda) -----------------------------------------
-# The web function publishes to one SQS queue per Celery queue below (the `queue=`
-# the tasks declare); the same function consumes them through SQS event sources
-# (stitchengage/lambda_sqs.py). The queues are kombu `predefined_queues`, so nothing
-# lists or creates queues at run time. A URL is explicit in SQS_QUEUE_URLS
-# ("default=https://...,llm=https://...") or built from AWS_ACCOUNT_ID, the region
-# and SQS_QUEUE_PREFIX. `manage.py aws_event_sources` gives each queue its
-# dead-letter queue (name + SQS_DEAD_LETTER_SUFFIX) and visibility timeout.
+# The web function publishes to one SQS queue per Celery queue below (the queue
+# CELERY_TASK_ROUTES gives each task); the same function consumes them through SQS
+# event sources (stitchengage/lambda_sqs.py). The queues are kombu
+# `predefined_queues`, so nothing lists or creates queues at run time. A URL is
+# explicit in SQS_QUEUE_URLS ("default=https://...,llm=https://...") or built from
+# AWS_ACCOUNT_ID, the region and SQS_QUEUE_PREFIX. `manage.py aws_event_sources` gives
+# each queue its dead-letter queue (name + SQS_DEAD_LETTER_SUFFIX) and visibility
+# timeout.
 SQS_QUEUE_NAMES = ("default", "llm", "send")
 SQS_QUEUE_PREFIX = env.str("SQS_QUEUE_PREFIX", default="stitchengage-")
 SQS_QUEUE_URLS = env.dict("SQS_QUEUE_URLS", default={})

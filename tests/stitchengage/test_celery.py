@@ -11,6 +11,7 @@ from stitchengage.celery import app
 # production name these tasks, so the names must not change either.
 EXPECTED_QUEUES = {
     "api.clients_rescore_enqueue": "default",
+    "customers.import_files_cleanup": "default",
     "customers.import_job_run": "default",
     "emails.dispatch_sends": "default",
     "emails.generate_draft": "llm",
