@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.datagen import bench_data_generate, bench_database  # noqa: E402
+from bench.gunicorn_server import gunicorn_start  # noqa: E402
 
 TARGET_P95_MS = 300.0
 STYLIST_USERS = 35
@@ -140,20 +141,16 @@ def accounts_create(*, stylists: int, reviewers: int, drafts_each: int) -> list[
     return accounts
 
 
-def gunicorn_start(
+def load_server_start(
     *, port: int, workers: int, threads: int, env: dict, access_log: Path
 ) -> subprocess.Popen:
-    """Start gunicorn on 127.0.0.1:port and wait until the login page answers."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "stitchengage.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
+    """Start gunicorn for the load: gthread workers, kept-alive connections, %D."""
+    return gunicorn_start(
+        port=port,
+        workers=workers,
+        env=env,
+        ready_path="/admin/login/",
+        options=[
             "--threads",
             str(threads),
             "--worker-class",
@@ -164,8 +161,6 @@ def gunicorn_start(
             # keeps them for a minute or more.
             "--keep-alive",
             "10",
-            "--log-level",
-            "warning",
             # The server's own time per request (%(D)s, microseconds): what a
             # request costs here, less distorted by the box's other jobs than
             # what locust measures from outside.
@@ -174,23 +169,7 @@ def gunicorn_start(
             "--access-logformat",
             "%(m)s %(U)s %(q)s %(s)s %(D)s",
         ],
-        cwd=REPO,
-        env=env,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/admin/login/", timeout=2
-            ) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.5)
-    process.terminate()
-    raise RuntimeError("gunicorn did not answer in 60 s")
 
 
 def server_cpu_seconds(process: subprocess.Popen) -> float:
@@ -369,7 +348,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         access_log = work / "access.log"
-        server = gunicorn_start(
+        server = load_server_start(
             port=port,
             workers=args.workers,
             threads=args.threads,
