@@ -90,6 +90,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "emails.context_processors.dashboard_link",
             ],
+            # Changelist rows rendered once per column, not per cell
+            # (templates/admin/change_list.html; see the module's docstring).
+            "libraries": {"admin_rows": "stitchengage.admin_rows"},
         },
     },
 ]
