@@ -15,7 +15,8 @@ Approval schedules the send (the dispatcher sends it at the client's hour), so
 the request records the decision; no broker (Celery's eager mode) and Django's
 dummy email backend keep anything that does send off the network.
 
-Printed: requests per second, p50/p95/p99 per page, failures. Target: 0 errors
+Printed: requests per second, p50/p95/p99 per page, failures, and the CPU
+seconds gunicorn and locust spent (both share the box). Target: 0 errors
 and p95 < 300 ms on a 2-core machine.
 """
 
@@ -26,6 +27,7 @@ import contextlib
 import csv
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -365,6 +367,9 @@ def run(args: argparse.Namespace) -> int:
             with open(access_log) as f:
                 warm_lines = sum(1 for _ in f)
             cpu_before = server_cpu_seconds(server)
+            # locust is the only child waited for from here on: its CPU is the
+            # growth of RUSAGE_CHILDREN (it shares the 2 cores with gunicorn).
+            children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             prefix = work / "locust"
             subprocess.run(
                 [
@@ -396,6 +401,10 @@ def run(args: argparse.Namespace) -> int:
                 check=False,
             )
             cpu = server_cpu_seconds(server) - cpu_before
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            locust_cpu = (children.ru_utime - children_before.ru_utime) + (
+                children.ru_stime - children_before.ru_stime
+            )
             with open(f"{prefix}_stats.csv") as f:
                 total = next(
                     int(r["Request Count"])
@@ -406,6 +415,10 @@ def run(args: argparse.Namespace) -> int:
                 f"gunicorn CPU during the run: {cpu:.1f} s for {total} requests, "
                 f"{cpu * 1000 / max(total, 1):.0f} ms per request (of "
                 f"{os.cpu_count()} cores x {args.seconds} s)"
+            )
+            print(
+                f"locust CPU during the run: {locust_cpu:.1f} s, "
+                f"{locust_cpu * 1000 / max(total, 1):.0f} ms per request"
             )
             print(
                 "Load average (1, 5, 15 min) after: {:.1f} {:.1f} {:.1f}".format(

@@ -75,6 +75,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Django's renderer with the one-line input, label and empty-error templates
+# rendered in Python (the module's docstring says why).
+FORM_RENDERER = "stitchengage.form_renderer.FormRenderer"
+
 ROOT_URLCONF = "stitchengage.urls"
 WSGI_APPLICATION = "stitchengage.wsgi.application"
 
