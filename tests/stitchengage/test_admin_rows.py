@@ -15,14 +15,7 @@ from customers.models import Client
 from emails.models import EmailStatus, ReengagementEmail
 from scoring.models import ClientScore
 from stitchengage.admin_rows import rows_render
-from tests.customers.factories import (
-    ClientFactory,
-    ManagerFactory,
-    OrderFactory,
-    ReviewerFactory,
-    StylistFactory,
-    SuperuserFactory,
-)
+from tests.customers import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -51,14 +44,14 @@ PAGES = [
 def book_make(stylists: list) -> None:
     """Add clients with and without scores, Fixes with empty and odd values, drafts."""
     for i in range(12):
-        client = ClientFactory(
+        client = factories.ClientFactory(
             stylist=stylists[i % len(stylists)],
             last_name=f"Ames & <Co> {i}",
             city="" if i % 3 == 0 else "Denver",
             marketing_consent=bool(i % 2),
         )
-        OrderFactory(client=client, rating=None if i % 2 else 4)
-        OrderFactory(client=client, kept_items="", amount=Decimal("1234.50"))
+        factories.OrderFactory(client=client, rating=None if i % 2 else 4)
+        factories.OrderFactory(client=client, kept_items="", amount=Decimal("1234.50"))
         if i % 4:
             ClientScore.objects.create(
                 client=client,
@@ -87,11 +80,11 @@ def django_rows(cl) -> list[str]:
 @pytest.mark.parametrize(("role", "url"), PAGES)
 def test_rows_are_djangos_own(client, role, url):
     """Each big list's rows are the markup Django's items_for_result renders."""
-    stylists = [StylistFactory() for _ in range(2)]
+    stylists = [factories.StylistFactory() for _ in range(2)]
     users = {
-        "manager": ManagerFactory(),
+        "manager": factories.ManagerFactory(),
         "stylist": stylists[0],
-        "reviewer": ReviewerFactory(),
+        "reviewer": factories.ReviewerFactory(),
     }
     book_make(stylists)
     client.force_login(users[role])
@@ -113,9 +106,9 @@ def test_rows_are_djangos_own(client, role, url):
 
 def test_every_registered_list_renders_djangos_rows(client):
     """Every admin list a superuser opens shows Django's rows, whatever its columns."""
-    stylists = [StylistFactory()]
+    stylists = [factories.StylistFactory()]
     book_make(stylists)
-    client.force_login(SuperuserFactory())
+    client.force_login(factories.SuperuserFactory())
     compared = 0
     for model in admin.site._registry:
         opts = model._meta
@@ -130,8 +123,8 @@ def test_every_registered_list_renders_djangos_rows(client):
 
 def test_a_row_without_a_change_url_is_text(client, monkeypatch):
     """A list whose rows have no link (list_display_links None) has no anchors."""
-    book_make([StylistFactory()])
-    client.force_login(ManagerFactory())
+    book_make([factories.StylistFactory()])
+    client.force_login(factories.ManagerFactory())
     model_admin = admin.site._registry[Client]
     monkeypatch.setattr(model_admin, "list_display_links", None)
 

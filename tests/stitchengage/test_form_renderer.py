@@ -13,14 +13,7 @@ from django.utils.safestring import mark_safe
 from emails.models import EmailStatus, ReengagementEmail
 from stitchengage import form_renderer
 from stitchengage.form_renderer import FormRenderer
-from tests.customers.factories import (
-    ClientFactory,
-    ManagerFactory,
-    OrderFactory,
-    ReviewerFactory,
-    StylistFactory,
-    SuperuserFactory,
-)
+from tests.customers import factories
 
 DJANGO_FORMS_TEMPLATES = Path(django.forms.__file__).parent / "templates"
 
@@ -82,11 +75,11 @@ def test_admin_pages_render_the_same(client, monkeypatch):
         return html
 
     monkeypatch.setattr(FormRenderer, "render", recording)
-    stylist = StylistFactory()
-    customer = ClientFactory(
+    stylist = factories.StylistFactory()
+    customer = factories.ClientFactory(
         stylist=stylist, stylist_notes='Likes "bold" <prints> & more'
     )
-    order = OrderFactory(client=customer)
+    order = factories.OrderFactory(client=customer)
     email = ReengagementEmail.objects.create(
         client=customer,
         status=EmailStatus.PENDING_REVIEW,
@@ -95,19 +88,25 @@ def test_admin_pages_render_the_same(client, monkeypatch):
         body="Body",
     )
     pages = [
-        (ManagerFactory(), f"/admin/customers/client/{customer.pk}/change/"),
-        (ManagerFactory(), "/admin/customers/client/add/"),
+        (factories.ManagerFactory(), f"/admin/customers/client/{customer.pk}/change/"),
+        (factories.ManagerFactory(), "/admin/customers/client/add/"),
         (stylist, f"/admin/customers/client/{customer.pk}/change/"),
         (stylist, f"/admin/customers/order/{order.pk}/change/"),
         (stylist, f"/admin/customers/order/add/?client={customer.pk}"),
-        (ReviewerFactory(), f"/admin/emails/reengagementemail/{email.pk}/change/"),
-        (ReviewerFactory(), f"/admin/emails/reengagementemail/{email.pk}/edit/"),
-        (SuperuserFactory(), f"/admin/auth/user/{stylist.pk}/password/"),
+        (
+            factories.ReviewerFactory(),
+            f"/admin/emails/reengagementemail/{email.pk}/change/",
+        ),
+        (
+            factories.ReviewerFactory(),
+            f"/admin/emails/reengagementemail/{email.pk}/edit/",
+        ),
+        (factories.SuperuserFactory(), f"/admin/auth/user/{stylist.pk}/password/"),
     ]
     for user, url in pages:
         client.force_login(user)
         assert client.get(url).status_code == 200, url
-    client.force_login(ManagerFactory())
+    client.force_login(factories.ManagerFactory())
     invalid = client.post(
         "/admin/customers/client/add/",
         {
