@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ if str(REPO) not in sys.path:
 
 from bench.bench_drafts import redis_server  # noqa: E402
 from bench.datagen import bench_database  # noqa: E402
+from bench.gunicorn_server import gunicorn_start  # noqa: E402
 
 TARGET_EVENTS_PER_SECOND = 2000.0
 STATUSES = ("kept", "kept", "kept", "returned", "shipped")
@@ -68,43 +68,6 @@ def events_make(*, n_events: int, n_clients: int) -> list[dict]:
             }
         )
     return events
-
-
-def gunicorn_start(*, port: int, workers: int, env: dict[str, str]):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "stitchengage.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-    )
-    import requests
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            ready = requests.get(
-                f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5
-            )
-            if ready.ok:
-                return process
-        except requests.RequestException:
-            pass
-        if process.poll() is not None:
-            raise SystemExit("gunicorn did not start")
-        time.sleep(0.2)
-    process.terminate()
-    process.wait(timeout=30)
-    raise SystemExit("gunicorn did not answer in 60 s")
 
 
 def batches_post(
@@ -193,7 +156,12 @@ def main() -> None:
             "API_RATE_LIMIT_PER_MINUTE": "1000000",
             "LOG_LEVEL": "WARNING",
         }
-        server = gunicorn_start(port=port, workers=args.workers, env=env)
+        server = gunicorn_start(
+            port=port,
+            workers=args.workers,
+            env=env,
+            ready_path="/api/v1/openapi.json",
+        )
         try:
             url = f"http://127.0.0.1:{port}/api/v1/orders"
             wall, latencies, errors = batches_post(

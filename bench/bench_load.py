@@ -15,7 +15,8 @@ Approval schedules the send (the dispatcher sends it at the client's hour), so
 the request records the decision; no broker (Celery's eager mode) and Django's
 dummy email backend keep anything that does send off the network.
 
-Printed: requests per second, p50/p95/p99 per page, failures. Target: 0 errors
+Printed: requests per second, p50/p95/p99 per page, failures, and the CPU
+seconds gunicorn and locust spent (both share the box). Target: 0 errors
 and p95 < 300 ms on a 2-core machine.
 """
 
@@ -26,6 +27,7 @@ import contextlib
 import csv
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -39,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.datagen import bench_data_generate, bench_database  # noqa: E402
+from bench.gunicorn_server import gunicorn_start  # noqa: E402
 
 TARGET_P95_MS = 300.0
 STYLIST_USERS = 35
@@ -140,20 +143,16 @@ def accounts_create(*, stylists: int, reviewers: int, drafts_each: int) -> list[
     return accounts
 
 
-def gunicorn_start(
+def load_server_start(
     *, port: int, workers: int, threads: int, env: dict, access_log: Path
 ) -> subprocess.Popen:
-    """Start gunicorn on 127.0.0.1:port and wait until the login page answers."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "stitchengage.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
+    """Start gunicorn for the load: gthread workers, kept-alive connections, %D."""
+    return gunicorn_start(
+        port=port,
+        workers=workers,
+        env=env,
+        ready_path="/admin/login/",
+        options=[
             "--threads",
             str(threads),
             "--worker-class",
@@ -164,8 +163,6 @@ def gunicorn_start(
             # keeps them for a minute or more.
             "--keep-alive",
             "10",
-            "--log-level",
-            "warning",
             # The server's own time per request (%(D)s, microseconds): what a
             # request costs here, less distorted by the box's other jobs than
             # what locust measures from outside.
@@ -174,23 +171,7 @@ def gunicorn_start(
             "--access-logformat",
             "%(m)s %(U)s %(q)s %(s)s %(D)s",
         ],
-        cwd=REPO,
-        env=env,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/admin/login/", timeout=2
-            ) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.5)
-    process.terminate()
-    raise RuntimeError("gunicorn did not answer in 60 s")
 
 
 def server_cpu_seconds(process: subprocess.Popen) -> float:
@@ -369,7 +350,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         access_log = work / "access.log"
-        server = gunicorn_start(
+        server = load_server_start(
             port=port,
             workers=args.workers,
             threads=args.threads,
@@ -386,6 +367,9 @@ def run(args: argparse.Namespace) -> int:
             with open(access_log) as f:
                 warm_lines = sum(1 for _ in f)
             cpu_before = server_cpu_seconds(server)
+            # locust is the only child waited for from here on: its CPU is the
+            # growth of RUSAGE_CHILDREN (it shares the 2 cores with gunicorn).
+            children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             prefix = work / "locust"
             subprocess.run(
                 [
@@ -417,6 +401,10 @@ def run(args: argparse.Namespace) -> int:
                 check=False,
             )
             cpu = server_cpu_seconds(server) - cpu_before
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            locust_cpu = (children.ru_utime - children_before.ru_utime) + (
+                children.ru_stime - children_before.ru_stime
+            )
             with open(f"{prefix}_stats.csv") as f:
                 total = next(
                     int(r["Request Count"])
@@ -427,6 +415,10 @@ def run(args: argparse.Namespace) -> int:
                 f"gunicorn CPU during the run: {cpu:.1f} s for {total} requests, "
                 f"{cpu * 1000 / max(total, 1):.0f} ms per request (of "
                 f"{os.cpu_count()} cores x {args.seconds} s)"
+            )
+            print(
+                f"locust CPU during the run: {locust_cpu:.1f} s, "
+                f"{locust_cpu * 1000 / max(total, 1):.0f} ms per request"
             )
             print(
                 "Load average (1, 5, 15 min) after: {:.1f} {:.1f} {:.1f}".format(

@@ -75,6 +75,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Django's renderer with the one-line input, label and empty-error templates
+# rendered in Python (the module's docstring says why).
+FORM_RENDERER = "stitchengage.form_renderer.FormRenderer"
+
 ROOT_URLCONF = "stitchengage.urls"
 WSGI_APPLICATION = "stitchengage.wsgi.application"
 
@@ -90,6 +94,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "emails.context_processors.dashboard_link",
             ],
+            # Changelist rows rendered once per column, not per cell
+            # (templates/admin/change_list.html; see the module's docstring).
+            "libraries": {"admin_rows": "stitchengage.admin_rows"},
         },
     },
 ]
