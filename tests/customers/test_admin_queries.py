@@ -14,6 +14,7 @@ from django.utils import timezone
 from customers.models import Client, Order
 from emails.models import EmailStatus, ReengagementEmail
 from scoring.models import ClientScore
+from tests.emails.factories import ReengagementEmailFactory
 
 from .factories import (
     ClientFactory,
@@ -82,10 +83,9 @@ def book_add(count: int, stylists: list) -> None:
         for i, client in enumerate(clients)
     )
     ReengagementEmail.objects.bulk_create(
-        ReengagementEmail(
+        ReengagementEmailFactory.build(
             client=client,
             status=EmailStatus.PENDING_REVIEW,
-            idempotency_key=f"test:{client.pk}",
             subject=f"Ideas for you, {client.first_name}",
             body="Hi",
         )

@@ -27,6 +27,14 @@ class ReengagementEmailFactory(factory.django.DjangoModelFactory):
     idempotency_key = factory.Sequence(lambda n: f"factory:{n}")
     status = EmailStatus.QUEUED
 
+    class Params:
+        # A draft under review with the subject and body a send needs.
+        drafted = factory.Trait(
+            status=EmailStatus.PENDING_REVIEW,
+            subject="A few pieces picked for you",
+            body="Hi,\n\nYour stylist set aside a denim jacket.",
+        )
+
 
 def pending_review_email(
     *,
@@ -49,6 +57,13 @@ def pending_review_email(
         body=body,
         provider=provider,
     )
+
+
+def approved_email(**fields) -> ReengagementEmail:
+    """Return a drafted email a reviewer approved, with that one move in its trail,
+    ready for ``send_email_task``."""
+    email = ReengagementEmailFactory(drafted=True, **fields)
+    return email_transition(email=email, to=EmailStatus.APPROVED)
 
 
 def client_profile_make(**overrides: object) -> ClientProfile:

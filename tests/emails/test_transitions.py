@@ -100,9 +100,8 @@ def test_on_commit_runs_after_the_move_commits_and_not_when_it_loses(
 
 def test_an_unsaved_email_is_inserted_in_the_target_status_with_its_trail():
     """Drafting's "created already claimed" email: one row in drafting, one move."""
-    client = ReengagementEmailFactory.build().client
-    client.save()
-    email = ReengagementEmail(client=client, idempotency_key="snapshot:1")
+    email = ReengagementEmailFactory.build()
+    email.client.save()
     email_transition(email=email, to=EmailStatus.DRAFTING, attempts=1)
     stored = ReengagementEmail.objects.get()
     assert (stored.pk, stored.status, stored.attempts) == (

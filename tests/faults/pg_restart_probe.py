@@ -65,20 +65,14 @@ def _at_risk(n: int) -> dict:
 
 
 def _approved(n: int) -> dict:
-    from emails.models import EmailStatus, ReengagementEmail
-    from emails.services.transitions import email_transition
     from tests.customers.factories import ClientFactory
+    from tests.emails.factories import approved_email
 
     ids = []
     for i in range(n):
-        email = ReengagementEmail.objects.create(
-            client=ClientFactory(email=f"restart-send{i}@example.com"),
-            idempotency_key=f"pg-restart:{i}",
-            status=EmailStatus.PENDING_REVIEW,
-            subject="A few pieces picked for you",
-            body="Hi,\n\nYour stylist set aside a denim jacket.",
+        email = approved_email(
+            client=ClientFactory(email=f"restart-send{i}@example.com")
         )
-        email_transition(email=email, to=EmailStatus.APPROVED)
         ids.append(email.pk)
     return {"emails": ids}
 

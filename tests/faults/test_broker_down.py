@@ -24,6 +24,7 @@ from emails.tasks import lost_work_sweep_task
 from scoring.models import ClientScore, ScoreSnapshot
 from scoring.services.rescoring import clients_rescore
 from tests.emails.conftest import snapshot_make
+from tests.emails.factories import ReengagementEmailFactory
 from tests.scoring.book import book_create
 from tests.support.waiting import wait_for
 
@@ -54,11 +55,10 @@ def test_broker_down_at_commit_loses_nothing(client, redis_proc, celery_worker):
     client.force_login(reviewer)
     not_at_risk = [c for c in book if c.pk not in _at_risk_ids()]
     ordering, turning = not_at_risk[0], not_at_risk[1:4]
-    stuck = ReengagementEmail.objects.create(
+    stuck = ReengagementEmailFactory(
         client=Client.objects.create(
             first_name="Kim", email="kim@example.com", marketing_consent=True
         ),
-        idempotency_key="broker-down:stuck",
         status=EmailStatus.SENDING,
         subject="A few pieces",
         body="Hi Kim,\n\nYour stylist set aside a denim jacket.",

@@ -8,9 +8,9 @@ from collections import Counter
 import pytest
 
 from emails.models import EmailStatus, ReengagementEmail
-from emails.services.transitions import email_transition
 from emails.tasks import send_email_task
 from tests.customers.factories import ClientFactory
+from tests.emails.factories import approved_email
 from tests.support.ses_standin import THROTTLING, UNAVAILABLE, SesStandIn
 from tests.support.waiting import wait_for
 
@@ -39,14 +39,7 @@ def test_throttled_and_unavailable_ses_sends_each_email_once(celery_worker, brok
         ses.script(*[THROTTLING] * 6, *[UNAVAILABLE] * 3)
         ids = []
         for i in range(EMAILS):
-            email = ReengagementEmail.objects.create(
-                client=ClientFactory(email=f"ses{i}@example.com"),
-                idempotency_key=f"ses-throttled:{i}",
-                status=EmailStatus.PENDING_REVIEW,
-                subject="A few pieces picked for you",
-                body="Hi,\n\nYour stylist set aside a denim jacket.",
-            )
-            email_transition(email=email, to=EmailStatus.APPROVED)
+            email = approved_email(client=ClientFactory(email=f"ses{i}@example.com"))
             ids.append(email.pk)
         for pk in ids:
             send_email_task.delay(pk)

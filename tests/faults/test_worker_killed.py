@@ -27,10 +27,10 @@ from django.db import transaction
 from emails.models import EmailStatus, ReengagementEmail
 from emails.services.sending import emails_stuck_in_sending
 from emails.services.stuck_sends import stuck_send_retry
-from emails.services.transitions import email_transition
 from emails.tasks import lost_work_sweep_task, send_email_task
 from tests.customers.factories import ClientFactory
 from tests.emails.conftest import TEST_API_KEY, snapshot_make
+from tests.emails.factories import approved_email
 from tests.support.fake_llm_server import FakeLlmServer
 from tests.support.waiting import wait_for
 
@@ -116,14 +116,7 @@ def test_killed_mid_send_never_sent_twice_and_never_stranded(
     )
     emails = []
     for i in range(KILLS):
-        email = ReengagementEmail.objects.create(
-            client=ClientFactory(email=f"send{i}@example.com"),
-            idempotency_key=f"killed-send:{i}",
-            status=EmailStatus.PENDING_REVIEW,
-            subject="A few pieces picked for you",
-            body="Hi,\n\nYour stylist set aside a denim jacket.",
-        )
-        email_transition(email=email, to=EmailStatus.APPROVED)
+        email = approved_email(client=ClientFactory(email=f"send{i}@example.com"))
         send_email_task.delay(email.pk)
         _kill_at(tmp_path / f"in_send-{email.pk}")
         emails.append(email.pk)

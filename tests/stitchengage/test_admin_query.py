@@ -13,6 +13,7 @@ from tests.customers.factories import (
     ReviewerFactory,
     StylistFactory,
 )
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +23,9 @@ ORDERS = "/admin/customers/order/"
 
 def emails_make(variants: list[str]) -> None:
     ReengagementEmail.objects.bulk_create(
-        ReengagementEmail(
+        ReengagementEmailFactory.build(
             client=ClientFactory(),
             status=EmailStatus.PENDING_REVIEW,
-            idempotency_key=f"t{i}",
             prompt_version=variant,
             provider="offline-template",
         )

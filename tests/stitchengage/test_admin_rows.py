@@ -12,10 +12,11 @@ from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.utils import timezone
 
 from customers.models import Client
-from emails.models import EmailStatus, ReengagementEmail
+from emails.models import EmailStatus
 from scoring.models import ClientScore
 from stitchengage.admin_rows import rows_render
 from tests.customers import factories
+from tests.emails.factories import ReengagementEmailFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +64,10 @@ def book_make(stylists: list) -> None:
                 clv=Decimal("1100.25"),
                 scored_at=timezone.now(),
             )
-        ReengagementEmail.objects.create(
+        ReengagementEmailFactory(
             client=client,
             status=EmailStatus.APPROVED if i % 3 == 0 else EmailStatus.PENDING_REVIEW,
             send_after=timezone.now() + dt.timedelta(hours=i) if i % 3 == 0 else None,
-            idempotency_key=f"rows:{client.pk}",
             subject=f"Ideas for <you>, {client.first_name} " + "x" * (i * 5),
             body="Hi",
         )

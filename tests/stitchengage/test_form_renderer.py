@@ -10,10 +10,11 @@ from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 
-from emails.models import EmailStatus, ReengagementEmail
+from emails.models import EmailStatus
 from stitchengage import form_renderer
 from stitchengage.form_renderer import FormRenderer
 from tests.customers import factories
+from tests.emails.factories import ReengagementEmailFactory
 
 DJANGO_FORMS_TEMPLATES = Path(django.forms.__file__).parent / "templates"
 
@@ -80,10 +81,9 @@ def test_admin_pages_render_the_same(client, monkeypatch):
         stylist=stylist, stylist_notes='Likes "bold" <prints> & more'
     )
     order = factories.OrderFactory(client=customer)
-    email = ReengagementEmail.objects.create(
+    email = ReengagementEmailFactory(
         client=customer,
         status=EmailStatus.PENDING_REVIEW,
-        idempotency_key="renderer:1",
         subject="Hi <there>",
         body="Body",
     )
