@@ -169,6 +169,36 @@ def test_backtest_rejects_non_positive_horizon():
         _run("backtest_churn", *CDNOW_ARGS, "--horizon", "0")
 
 
+def test_backtest_reports_bad_rows_as_command_error(tmp_path):
+    """backtest_churn refuses a malformed file as fit_churn_model does."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,date,amount\n1,2024-01-01,5\n2,2024-02-30,5\n")
+    with pytest.raises(CommandError, match=r"line 3: date: '2024-02-30'"):
+        _run(
+            "backtest_churn",
+            "--transactions",
+            str(bad),
+            "--calibration-end",
+            "2024-03-01",
+            "--horizon",
+            "30",
+        )
+
+
+def test_backtest_rejects_calibration_end_before_any_purchase():
+    """A calibration end before all purchases leaves nothing to backtest."""
+    with pytest.raises(CommandError, match="no purchases on or before"):
+        _run(
+            "backtest_churn",
+            "--transactions",
+            str(CDNOW_CSV),
+            "--calibration-end",
+            "1990-01-01",
+            "--horizon",
+            "39",
+        )
+
+
 def _pairwise_auc(target: np.ndarray, score: np.ndarray) -> float:
     pos, neg = score[target], score[~target]
     wins = sum((p > n) + 0.5 * (p == n) for p, n in product(pos, neg))
