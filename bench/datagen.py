@@ -405,6 +405,7 @@ def _chunk_copy(
     today: dt.date,
 ) -> int:
     from customers.columns import CLIENT_PROFILE_COLUMNS, ORDER_FACTS
+    from scoring.services.score_writes import CURRENT
 
     n = len(ids)
     today_days = (today - dt.date(1970, 1, 1)).days
@@ -497,16 +498,7 @@ def _chunk_copy(
     _copy(
         cur,
         "scoring_clientscore",
-        [
-            "client_id",
-            "risk_tier",
-            "engagement_score",
-            "churn_risk",
-            "p_alive",
-            "expected_orders",
-            "clv",
-            "scored_at",
-        ],
+        ["client_id", *CURRENT, "scored_at"],
         [
             _s(ids[scored]),
             _s(tiers[scored]),

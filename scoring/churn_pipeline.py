@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from scoring.backtest import roc_auc
 from scoring.bgnbd import BgNbdParams, bgnbd_fit, bgnbd_predict
 from scoring.churn_features import (
     FEATURES,
@@ -120,19 +121,6 @@ class ChurnFit:
 
 
 # ---- metrics ---------------------------------------------------------------
-
-
-def roc_auc(*, target: np.ndarray, score: np.ndarray) -> float:
-    """Return ROC AUC by the rank-sum formula (ties count half); NaN if one class."""
-    target = np.asarray(target, dtype=bool)
-    n_pos = int(target.sum())
-    n_neg = target.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    from scipy import stats  # lazy: scipy.stats costs Django's start-up ~0.5 s
-
-    ranks = stats.rankdata(np.asarray(score, dtype=np.float64))
-    return float((ranks[target].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def lift_quality(*, target: np.ndarray, score: np.ndarray) -> float:

@@ -1,7 +1,7 @@
 """Is a fit usable? The one rule the scoring run and the CSV commands share.
 
 A maximum-likelihood fit is degenerate when a parameter ends on the
-optimiser's box (``BOUNDS`` in ``scoring.bgnbd`` / ``scoring.gamma_gamma``),
+optimiser's box (``BOUNDS`` in ``scoring.bgnbd``, which Gamma-Gamma shares),
 the optimiser did not converge, or the log-likelihood is not finite. A
 parameter on the box is not an estimate: the likelihood still rose towards
 the edge, usually because the data are poisoned (one order dated 0001-01-01
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import math
 
-from scoring.bgnbd import BOUNDS as BGNBD_BOUNDS
-from scoring.bgnbd import BgNbdParams
-from scoring.gamma_gamma import BOUNDS as GAMMA_GAMMA_BOUNDS
+from scoring.bgnbd import BOUNDS, BgNbdParams
 from scoring.gamma_gamma import GammaGammaParams
 
 # L-BFGS-B projects onto the box, so a hit lands on the bound to rounding; 0.1%
@@ -55,7 +53,7 @@ def bgnbd_fit_problems(params: BgNbdParams) -> list[str]:
     values = {"r": params.r, "alpha": params.alpha, "a": params.a, "b": params.b}
     return _fit_problems(
         "BG/NBD",
-        bound_hits(values=values, bounds=BGNBD_BOUNDS),
+        bound_hits(values=values, bounds=BOUNDS),
         converged=params.converged,
         log_likelihood=params.log_likelihood,
     )
@@ -71,7 +69,7 @@ def gamma_gamma_fit_problems(params: GammaGammaParams) -> list[str]:
     clamped fit predicts it to O(1/q), and books with little spend
     heterogeneity (the test and bench books among them) always end there.
     """
-    low, high = GAMMA_GAMMA_BOUNDS
+    low, high = BOUNDS
     hits = bound_hits(values={"p": params.p, "q": params.q}, bounds=(low, high))
     hits += bound_hits(values={"gamma": params.gamma}, bounds=(low, math.inf))
     return _fit_problems(

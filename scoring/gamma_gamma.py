@@ -14,8 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
+# One optimiser box and one BLAS-free inner product for both models.
 from scoring.bgnbd import (
+    _LOG_BOUNDS,
     BgNbdParams,
+    _dot,
     bgnbd_expected_if_alive_table,
     bgnbd_p_alive,
 )
@@ -26,19 +29,8 @@ from scoring.optimiser import (
     projected_gradient,
 )
 
-BOUNDS = (1e-6, 1e6)  # the optimiser's box for every parameter
-_LOG_BOUNDS = (np.log(BOUNDS[0]), np.log(BOUNDS[1]))
 DAYS_PER_MONTH = 365.25 / 12
 _MAX_RESTARTS = 3
-
-
-def _dot(u: np.ndarray, v: np.ndarray) -> float:
-    """Return the inner product without BLAS.
-
-    OpenBLAS threads ``np.dot`` on long vectors; on a busy two-core machine
-    its spinning threads made each objective evaluation several times slower.
-    """
-    return float(np.einsum("i,i->", u, v))
 
 
 @dataclass(frozen=True)

@@ -91,17 +91,26 @@ def test_fit_writes_predictions_csv(tmp_path):
     assert all(float(r["clv"]) >= 0 for r in rows)
 
 
-def test_fit_reports_bad_rows_as_command_error(tmp_path):
+# Both CSV commands read the file through the same step and refuse alike.
+CSV_COMMANDS = pytest.mark.parametrize(
+    ("command", "extra"),
+    [("fit_churn_model", ()), ("backtest_churn", ("--horizon", "39"))],
+)
+
+
+@CSV_COMMANDS
+def test_csv_commands_report_bad_rows_as_command_error(tmp_path, command, extra):
     """A malformed file fails with a CommandError naming the line and field."""
     bad = tmp_path / "bad.csv"
     bad.write_text("customer_id,date,amount\n1,2024-01-01,5\n2,2024-02-30,5\n")
     with pytest.raises(CommandError, match=r"line 3: date: '2024-02-30'"):
         _run(
-            "fit_churn_model",
+            command,
             "--transactions",
             str(bad),
             "--calibration-end",
             "2024-03-01",
+            *extra,
         )
 
 
@@ -117,15 +126,17 @@ def test_fit_rejects_bad_calibration_end():
         )
 
 
-def test_fit_rejects_calibration_end_before_any_purchase():
-    """A calibration end before all purchases leaves nothing to fit."""
+@CSV_COMMANDS
+def test_csv_commands_reject_calibration_end_before_any_purchase(command, extra):
+    """A calibration end before all purchases leaves nothing to fit or backtest."""
     with pytest.raises(CommandError, match="no purchases"):
         _run(
-            "fit_churn_model",
+            command,
             "--transactions",
             str(CDNOW_CSV),
             "--calibration-end",
             "1990-01-01",
+            *extra,
         )
 
 

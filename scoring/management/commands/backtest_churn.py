@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from scoring.backtest import (
     backtest_models,
@@ -16,26 +16,20 @@ from scoring.backtest import (
 )
 from scoring.fit_checks import fit_problems_lines
 from scoring.management.commands.fit_churn_model import (
+    CsvCommand,
     add_model_argument,
     add_transactions_arguments,
     parse_calibration_end,
     pipeline_options,
-)
-from scoring.transactions import (
-    TransactionsFileError,
-    rfm_summary_build,
-    transactions_read_csv,
+    transactions_summary_load,
 )
 
 
-class Command(BaseCommand):
+class Command(CsvCommand):
     help = (
         "Fit on purchases up to --calibration-end, predict churn over the next "
         "--horizon time units and compare with what happened (ROC AUC, deciles)."
     )
-    # A CSV in, numbers out: no database, no URLs, nothing the system checks
-    # look at; they cost a start-up a fraction of a second.
-    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_transactions_arguments(parser)
@@ -47,20 +41,12 @@ class Command(BaseCommand):
         calibration_end = parse_calibration_end(options["calibration_end"])
         if options["horizon"] <= 0:
             raise CommandError("--horizon must be positive")
-        try:
-            transactions = transactions_read_csv(path=options["transactions"])
-        except TransactionsFileError as exc:
-            raise CommandError(str(exc)) from exc
-        summary = rfm_summary_build(
-            transactions=transactions,
+        transactions, summary = transactions_summary_load(
+            path=options["transactions"],
             calibration_end=calibration_end,
             time_unit=options["time_unit"],
             holdout_horizon=options["horizon"],
         )
-        if summary.frequency.size == 0:
-            raise CommandError(
-                f"no purchases on or before --calibration-end {calibration_end}"
-            )
         try:
             result = backtest_run(summary=summary)
             models, shipped = backtest_models(

@@ -17,6 +17,9 @@ from scoring.churn_model import (
 )
 from scoring.fit_checks import fit_problems_lines
 from scoring.transactions import (
+    RfmSummary,
+    TimeUnit,
+    Transactions,
     TransactionsFileError,
     rfm_summary_build,
     transactions_read_csv,
@@ -42,6 +45,45 @@ def add_transactions_arguments(parser: CommandParser) -> None:
     parser.add_argument("--time-unit", choices=["days", "weeks"], default="days")
 
 
+def transactions_summary_load(
+    *,
+    path: str,
+    calibration_end: dt.date,
+    time_unit: TimeUnit,
+    holdout_horizon: float | None = None,
+) -> tuple[Transactions, RfmSummary]:
+    """Return the CSV's transactions and their summary up to ``calibration_end``.
+
+    Both CSV commands refuse the same things with the same words: a file that
+    cannot be read, and one with no purchase by the cut-off.
+    """
+    try:
+        transactions = transactions_read_csv(path=path)
+    except TransactionsFileError as exc:
+        raise CommandError(str(exc)) from exc
+    summary = rfm_summary_build(
+        transactions=transactions,
+        calibration_end=calibration_end,
+        time_unit=time_unit,
+        holdout_horizon=holdout_horizon,
+    )
+    if summary.frequency.size == 0:
+        raise CommandError(
+            f"no purchases on or before --calibration-end {calibration_end}"
+        )
+    return transactions, summary
+
+
+class CsvCommand(BaseCommand):
+    """A command that reads a CSV and prints numbers.
+
+    No database, no URLs, nothing the system checks look at; they cost a
+    start-up a fraction of a second.
+    """
+
+    requires_system_checks: list[str] = []
+
+
 def add_model_argument(parser: CommandParser) -> None:
     """Add --model, the same choice rescoring makes (README "Scoring")."""
     parser.add_argument(
@@ -62,14 +104,11 @@ def pipeline_options(options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class Command(BaseCommand):
+class Command(CsvCommand):
     help = (
         "Fit the churn (BG/NBD) and spend (Gamma-Gamma) models on a "
         "customer_id,date,amount CSV and print the parameters."
     )
-    # A CSV in, numbers out: no database, no URLs, nothing the system checks
-    # look at; they cost a start-up a fraction of a second.
-    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_transactions_arguments(parser)
@@ -94,19 +133,11 @@ class Command(BaseCommand):
             raise CommandError("--horizon must be positive")
         if options["monthly_discount_rate"] < 0:
             raise CommandError("--monthly-discount-rate must be >= 0")
-        try:
-            transactions = transactions_read_csv(path=options["transactions"])
-        except TransactionsFileError as exc:
-            raise CommandError(str(exc)) from exc
-        summary = rfm_summary_build(
-            transactions=transactions,
+        transactions, summary = transactions_summary_load(
+            path=options["transactions"],
             calibration_end=calibration_end,
             time_unit=time_unit,
         )
-        if summary.frequency.size == 0:
-            raise CommandError(
-                f"no purchases on or before --calibration-end {calibration_end}"
-            )
         try:
             result = churn_model_fit(
                 summary=summary,
