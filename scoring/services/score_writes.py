@@ -136,9 +136,24 @@ def scores_write(
     """
     if connection.vendor == "postgresql" and replace_all:
         return _write_postgresql(run, columns, as_of, as_of_day, reasons)
-    return _write_rows(
-        run, columns, as_of, as_of_day, replace_all=replace_all, reasons=reasons
+    # Through the ORM (the SQLite demo): bulk inserts in batches.
+    snapshots, scores = score_models_build(
+        run=run, columns=columns, as_of=as_of, as_of_day=as_of_day, reasons=reasons
     )
+    ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    for snapshot, score in zip(snapshots, scores, strict=True):
+        score.snapshot_id = snapshot.pk
+    if replace_all:
+        ClientScore.objects.all().delete()
+        ClientScore.objects.bulk_create(scores, batch_size=2000)
+    else:
+        ClientScore.objects.bulk_create(
+            scores,
+            update_conflicts=True,
+            unique_fields=["client"],
+            update_fields=[*CURRENT, "scored_at", "snapshot"],
+        )
+    return [snapshot.pk for snapshot in snapshots if snapshot.moved_into_at_risk]
 
 
 def _write_postgresql(
@@ -282,32 +297,3 @@ def score_models_build(
             )
         )
     return snapshots, scores
-
-
-def _write_rows(
-    run: ScoringRun,
-    columns: dict[str, np.ndarray],
-    as_of: dt.datetime,
-    as_of_day: dt.date,
-    *,
-    replace_all: bool,
-    reasons: dict[int, list[str]] | None = None,
-) -> list[int]:
-    """Write through the ORM (the SQLite demo): bulk inserts in batches."""
-    snapshots, scores = score_models_build(
-        run=run, columns=columns, as_of=as_of, as_of_day=as_of_day, reasons=reasons
-    )
-    ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000)
-    for snapshot, score in zip(snapshots, scores, strict=True):
-        score.snapshot_id = snapshot.pk
-    if replace_all:
-        ClientScore.objects.all().delete()
-        ClientScore.objects.bulk_create(scores, batch_size=2000)
-    else:
-        ClientScore.objects.bulk_create(
-            scores,
-            update_conflicts=True,
-            unique_fields=["client"],
-            update_fields=[*CURRENT, "scored_at", "snapshot"],
-        )
-    return [snapshot.pk for snapshot in snapshots if snapshot.moved_into_at_risk]
