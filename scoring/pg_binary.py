@@ -52,9 +52,3 @@ def binary_copy_decode(
         raise ValueError("not a PostgreSQL COPY BINARY payload")
     body = memoryview(payload)[len(HEADER) : len(payload) - len(TRAILER)]
     return np.frombuffer(body, dtype=_row_dtype(dtypes))
-
-
-def staging_table_sql(table: str, dtypes: dict[str, str]) -> str:
-    """Return CREATE TEMP TABLE for columns of these dtypes, dropped on commit."""
-    columns = ", ".join(f"{name} {PG_TYPES[dtype]}" for name, dtype in dtypes.items())
-    return f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP"

@@ -13,50 +13,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.date_bounds import business_started_on
-from customers.models import ClientOrderSummary
-from customers.services.order_summary import (
-    DAY_RECORD,
-    first_countable_instant,
-    summary_rows_sql,
-)
+from customers.services.order_summary import DAY_RECORD, first_countable_instant
 from scoring.churn_features import OrderHistory
 
+from . import sql
 from .models import ModelFit, ScoreSnapshot, ScoringRun
 from .pg_binary import binary_copy_decode
 
-# Orders that count as a transaction: anything not canceled that was ordered
-# by the scoring date (a scheduled Fix in the future is not a purchase yet) and
-# not before the business started. Validation keeps such dates out, but a row
-# written before it, or by a bulk path that skips it, would otherwise move a
-# client's first day (and the fit's calibration start) to year 1.
-# The first day's amount (repeat spend excludes it) comes from one MIN over a
-# packed key, day * 10^8 + cents: the smallest key is the first day, its low digits
-# that day's amount. Exact while a day's spend stays under $1,000,000 and avoids a
-# window function, so both steps are plain aggregates. Every output column is a
-# non-null bigint or double, so PostgreSQL can stream it as fixed-width binary.
-_PACK = 100_000_000
-_AGGREGATE_SQL = """
-WITH daily AS (
-    SELECT client_id, {day} AS d,
-           SUM(CAST(amount AS DOUBLE PRECISION)) AS amt,
-           SUM(items_sent) AS sent, SUM(items_kept) AS kept,
-           SUM(rating) AS rating_sum, COUNT(rating) AS rating_n,
-           COUNT(*) AS n_orders, MAX(ordered_at) AS last_at
-    FROM customers_order
-    WHERE status <> 'canceled' AND ordered_at >= %s AND ordered_at <= %s
-          {client_filter}
-    GROUP BY client_id, {day}
-)
-SELECT CAST(client_id AS BIGINT), COUNT(*), CAST(MIN(d) AS BIGINT),
-       CAST(MAX(d) AS BIGINT), CAST(SUM(amt) AS DOUBLE PRECISION),
-       MIN(CAST(d AS BIGINT) * {pack} + CAST(ROUND(amt * 100) AS BIGINT)) %% {pack},
-       CAST(SUM(sent) AS DOUBLE PRECISION), CAST(SUM(kept) AS DOUBLE PRECISION),
-       CAST(COALESCE(SUM(rating_sum), 0) AS DOUBLE PRECISION),
-       CAST(SUM(rating_n) AS DOUBLE PRECISION),
-       CAST(SUM(n_orders) AS BIGINT), {epoch}
-FROM daily
-GROUP BY client_id
-"""
 _INT_COLUMNS = (0, 1, 2, 3, 5, 10)
 _N_COLUMNS = 12
 _WIRE_DTYPES = {
@@ -96,30 +59,6 @@ class OrderStats:
         return int(self.client_ids.size)
 
 
-def _day_expression() -> str:
-    """Return SQL for an order's calendar day as days since 1970-01-01."""
-    if connection.vendor == "postgresql":
-        tz = settings.TIME_ZONE.replace("'", "")
-        return f"((ordered_at AT TIME ZONE '{tz}')::date - DATE '1970-01-01')"
-    return "CAST(julianday(date(ordered_at)) - 2440587.5 AS INTEGER)"
-
-
-def _epoch_expression() -> str:
-    """Return SQL for the latest order's instant as seconds since the epoch."""
-    if connection.vendor == "postgresql":
-        return "EXTRACT(EPOCH FROM MAX(last_at))::float8"
-    return "(julianday(MAX(last_at)) - 2440587.5) * 86400.0"
-
-
-def _aggregate_sql(client_filter: str) -> str:
-    return _AGGREGATE_SQL.format(
-        day=_day_expression(),
-        epoch=_epoch_expression(),
-        client_filter=client_filter,
-        pack=_PACK,
-    )
-
-
 def _first_instant() -> dt.datetime:
     """Return the first instant an order counts: midnight local, day one of business."""
     return timezone.make_aware(
@@ -131,7 +70,7 @@ def _first_instant() -> dt.datetime:
 def client_id_ranges(parts: int) -> list[tuple[int, int]]:
     """Split the client ids into ``parts`` contiguous [low, high) ranges."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT MIN(id), MAX(id) FROM customers_client")
+        cursor.execute(sql.client_id_bounds_sql())
         low, high = cursor.fetchone()
     if low is None:
         return []
@@ -151,18 +90,18 @@ def _matrix_postgresql(as_of: dt.datetime, parts: int) -> np.ndarray:
     ranges = client_id_ranges(parts)
     if not ranges:
         return np.zeros((0, _N_COLUMNS))
-    branch = _aggregate_sql("AND client_id >= %s AND client_id < %s")
-    sql = "\nUNION ALL\n".join(f"({branch})" for _ in ranges)
+    branch = sql.order_stats_sql(client_filter="AND client_id >= %s AND client_id < %s")
+    query = "\nUNION ALL\n".join(f"({branch})" for _ in ranges)
     first = _first_instant()
     params = [value for low, high in ranges for value in (first, as_of, low, high)]
     buffer = bytearray()
     with transaction.atomic(), connection.cursor() as cursor:
         if len(ranges) > 1:
             # Each branch is a serial plan; these make one process per branch cheap.
-            cursor.execute("SET LOCAL parallel_setup_cost = 0")
-            cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+            for statement in sql.parallel_free_sql():
+                cursor.execute(statement)
         raw = cursor.cursor  # the psycopg 3 cursor, for COPY
-        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as copy:
+        with raw.copy(sql.copy_out_sql(query), params) as copy:
             for chunk in copy:
                 buffer += chunk
     rows = binary_copy_decode(buffer, _WIRE_DTYPES)
@@ -182,7 +121,9 @@ def _matrix_generic(as_of: dt.datetime, client_ids: list[int] | None) -> np.ndar
         client_filter = f"AND client_id IN ({placeholders})"
         params.extend(client_ids)
     with connection.cursor() as cursor:
-        cursor.execute(_aggregate_sql(client_filter) + " ORDER BY 1", params)
+        cursor.execute(
+            sql.order_stats_sql(client_filter=client_filter) + " ORDER BY 1", params
+        )
         rows = cursor.fetchall()
     # All columns are numbers, so one float64 matrix converts them at C speed.
     return np.array(rows, dtype=np.float64).reshape(-1, _N_COLUMNS)
@@ -251,23 +192,6 @@ def client_score_history(*, client_id: int, limit: int = 52) -> list[ScoreSnapsh
     return rows
 
 
-# One row per client-day for the churn model's features (scoring.churn_features).
-# Items count only once a Fix is settled (kept or returned); a shipped box has
-# kept nothing yet. Every column comes out non-null (NaN for "unknown") so
-# PostgreSQL can stream it as fixed-width binary.
-_HISTORY_SQL = """
-SELECT CAST(client_id AS BIGINT), CAST({day} AS BIGINT),
-       CAST(SUM(amount) AS DOUBLE PRECISION),
-       COALESCE(CAST(SUM(CASE WHEN status IN ('kept', 'returned')
-                              THEN items_sent END) AS DOUBLE PRECISION), {nan}),
-       COALESCE(CAST(SUM(CASE WHEN status IN ('kept', 'returned')
-                              THEN items_kept END) AS DOUBLE PRECISION), {nan}),
-       COALESCE(CAST(AVG(rating) AS DOUBLE PRECISION), {nan})
-FROM customers_order
-WHERE status <> 'canceled' AND ordered_at >= %s AND ordered_at <= %s
-      {client_filter}
-GROUP BY client_id, {day}
-"""
 _HISTORY_DTYPES = {f"c{i}": ">i8" if i < 2 else ">f8" for i in range(6)}
 
 
@@ -296,21 +220,13 @@ def order_history(
         params.extend(id_range)
     if sample_every and sample_every > 1:
         filters.append(f"AND client_id %% {int(sample_every)} = 0")
-    # SQLite has no NaN literal: NULL, which numpy reads as NaN all the same.
-    nan = (
-        "CAST('NaN' AS DOUBLE PRECISION)"
-        if connection.vendor == "postgresql"
-        else "NULL"
-    )
-    sql = _HISTORY_SQL.format(
-        day=_day_expression(), client_filter=" ".join(filters), nan=nan
-    )
+    query = sql.order_history_sql(client_filter=" ".join(filters))
     if connection.vendor == "postgresql":
         buffer = bytearray()
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(
-                f"COPY ({sql}) TO STDOUT (FORMAT BINARY)",
+                sql.copy_out_sql(query),
                 [_first_instant(), as_of, *params],
             ) as copy,
         ):
@@ -328,7 +244,7 @@ def order_history(
         del rows
     else:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [adapt(_first_instant()), adapt(as_of), *params])
+            cursor.execute(query, [adapt(_first_instant()), adapt(as_of), *params])
             matrix = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 6)
         columns = [matrix[:, i] for i in range(6)]
     ids, code = np.unique(columns[0].astype(np.int64), return_inverse=True)
@@ -379,18 +295,6 @@ def histories_join(histories: list[OrderHistory]) -> OrderHistory:
     )
 
 
-# No ORDER BY in the aggregates: the three consume the same scan in the same
-# row order, which is all the decoding needs; numpy sorts by client after.
-# (Sorting the records' blob in PostgreSQL spilled to disk at 16 MB work_mem.)
-_BOOK_SQL = """
-SELECT string_agg(int8send(client_id), ''::bytea),
-       string_agg(int4send(octet_length(days)), ''::bytea),
-       string_agg(days, ''::bytea)
-FROM {table}
-WHERE client_id >= %s AND client_id < %s
-"""
-
-
 def _records_decode(ids: bytes | None, lengths: bytes | None, days: bytes | None):
     """Return (client id per record, records) from the three aggregated blobs."""
     if not ids:
@@ -410,15 +314,9 @@ def _records_as_of(
     *, as_of: dt.datetime, client_ids: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Build the day records of these clients from their orders up to ``as_of``."""
-    sql = summary_rows_sql(filters="AND client_id = ANY(%s) AND ordered_at <= %s")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT string_agg(int8send(client_id), ''::bytea), "  # noqa: S608
-            "string_agg(int4send(octet_length(days)), ''::bytea), "
-            f"string_agg(days, ''::bytea) FROM ({sql}) AS rows_ "
-            "(client_id, order_days, first_on, last_on, last_at, amount, sent, "
-            "kept, r_sum, r_n, days)",
-            [first_countable_instant(), client_ids, as_of],
+            sql.records_as_of_sql(), [first_countable_instant(), client_ids, as_of]
         )
         return _records_decode(*cursor.fetchone())
 
@@ -464,7 +362,6 @@ def order_book(*, as_of: dt.datetime, parts: int | None = None) -> OrderBook:
     parts = max(1, parts or settings.SCORING_PREDICT_PARTS)
     as_of_day = (timezone.localtime(as_of).date() - dt.date(1970, 1, 1)).days
     cut = as_of.timestamp()
-    table = ClientOrderSummary._meta.db_table
     stats_parts: list[tuple[np.ndarray, ...]] = []
     history_parts: list[tuple[np.ndarray, OrderHistory]] = []
     for low, high in client_id_ranges(parts):
@@ -472,7 +369,7 @@ def order_book(*, as_of: dt.datetime, parts: int | None = None) -> OrderBook:
         # Binary results (bytea as raw bytes, not hex text twice the size) need
         # psycopg's server-side-binding cursor; Django's is client-side.
         with psycopg.Cursor(connection.connection) as raw:
-            raw.execute(_BOOK_SQL.format(table=table), [low, high], binary=True)
+            raw.execute(sql.book_part_sql(), [low, high], binary=True)
             blobs = raw.fetchone()
         owner, records = _records_decode(*blobs)
         del blobs

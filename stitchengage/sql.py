@@ -2,9 +2,10 @@
 
 Raw SQL stays only where a benchmark showed the ORM's cost mattered, and each
 app keeps those statements in its own ``sql.py`` (``emails/sql.py``,
-``customers/sql.py``, ``api/sql.py``; this module holds the project's own),
-written with these helpers: identifiers come from ``_meta`` and are quoted
-here, values are always parameters. Rows read back go through Django's own
+``customers/sql.py``, ``api/sql.py``, ``scoring/sql.py``; this module holds
+the project's own), written with these helpers: identifiers come from
+``_meta`` (or, for names no model holds, ``identifier``) and are quoted here,
+values are always parameters. Rows read back go through Django's own
 converters (``row_converter``), so they come out as the ORM would give them.
 """
 
@@ -19,10 +20,21 @@ from django.db.models import QuerySet
 
 
 def table(
-    model: type[models.Model], connection: BaseDatabaseWrapper = default_connection
+    model: type[models.Model],
+    connection: BaseDatabaseWrapper = default_connection,
+    *,
+    suffix: str = "",
 ) -> str:
-    """Return the model's table name, quoted."""
-    return connection.ops.quote_name(model._meta.db_table)
+    """Return the model's table name, quoted; ``suffix`` names a sibling table.
+
+    The sibling is the fresh copy a table swap fills (``scoring.sql``).
+    """
+    return connection.ops.quote_name(model._meta.db_table + suffix)
+
+
+def identifier(name: str, connection: BaseDatabaseWrapper = default_connection) -> str:
+    """Return a name that no model holds (a temp table, a constraint), quoted."""
+    return connection.ops.quote_name(name)
 
 
 def column(

@@ -17,9 +17,10 @@ import math
 import numpy as np
 from django.db import connection
 
-from customers.models import Client, RiskTier
+from customers.models import RiskTier
+from scoring import sql
 from scoring.models import ClientScore, ScoreSnapshot, ScoringRun
-from scoring.pg_binary import HEADER, TRAILER, binary_copy_rows, staging_table_sql
+from scoring.pg_binary import HEADER, TRAILER, binary_copy_rows
 from scoring.selectors import OrderStats
 from scoring.services.predictions import ClientScores
 from scoring.services.table_swap import table_swap_begin, table_swap_finish
@@ -27,7 +28,6 @@ from scoring.services.table_swap import table_swap_begin, table_swap_finish
 TIERS = tuple(RiskTier.values)  # a tier travels as its index in this tuple
 SCORED_BY = ("bgnbd", "gbdt", "baseline")  # likewise the model that scored
 _MAX_NEXT_ORDER_DAYS = 3650
-_STAGING = "scoring_staging"
 _COPY_CHUNK_ROWS = 50_000
 _WORK_MEM = "512MB"
 
@@ -136,29 +136,24 @@ def scores_write(
     """
     if connection.vendor == "postgresql" and replace_all:
         return _write_postgresql(run, columns, as_of, as_of_day, reasons)
-    return _write_rows(
-        run, columns, as_of, as_of_day, replace_all=replace_all, reasons=reasons
+    # Through the ORM (the SQLite demo): bulk inserts in batches.
+    snapshots, scores = score_models_build(
+        run=run, columns=columns, as_of=as_of, as_of_day=as_of_day, reasons=reasons
     )
-
-
-def _select_list(prefix: str, names: list[str]) -> list[str]:
-    """SQL expressions turning staging columns into snapshot/score values."""
-    out = []
-    for name in names:
-        column = f"{prefix}.{name}"
-        if name == "risk_tier":
-            out.append(f"(%(tiers)s::text[])[{column} + 1]")
-        elif name == "scored_by":
-            out.append(f"(%(scored_by)s::text[])[{column} + 1]")
-        elif name == "expected_next_order_in":
-            out.append(f"CASE WHEN {column} >= 0 THEN %(day)s::date + {column} END")
-        elif name in NULLABLE:
-            out.append(f"NULLIF({column}, 'NaN')")
-        elif name in MONEY:
-            out.append(f"CAST({column} AS numeric({MONEY[name]}, 2))")
-        else:
-            out.append(column)
-    return out
+    ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    for snapshot, score in zip(snapshots, scores, strict=True):
+        score.snapshot_id = snapshot.pk
+    if replace_all:
+        ClientScore.objects.all().delete()
+        ClientScore.objects.bulk_create(scores, batch_size=2000)
+    else:
+        ClientScore.objects.bulk_create(
+            scores,
+            update_conflicts=True,
+            unique_fields=["client"],
+            update_fields=[*CURRENT, "scored_at", "snapshot"],
+        )
+    return [snapshot.pk for snapshot in snapshots if snapshot.moved_into_at_risk]
 
 
 def _write_postgresql(
@@ -168,9 +163,6 @@ def _write_postgresql(
     as_of_day: dt.date,
     reasons: dict[int, list[str]] | None = None,
 ) -> list[int]:
-    snapshots = ScoreSnapshot._meta.db_table
-    current = ClientScore._meta.db_table
-    clients = Client._meta.db_table
     params = {
         "tiers": list(TIERS),
         "scored_by": list(SCORED_BY),
@@ -187,13 +179,13 @@ def _write_postgresql(
         # INSERT ran in 2 batches and its RETURNING rows, read twice, spilled
         # ~260 MB to temp files; the fresh table's index builds want memory
         # too. Local to this transaction.
-        cursor.execute(f"SET LOCAL work_mem = '{_WORK_MEM}'")
-        cursor.execute(f"SET LOCAL maintenance_work_mem = '{_WORK_MEM}'")
-        cursor.execute(staging_table_sql(_STAGING, COLUMNS))
+        for statement in sql.memory_set_sql(_WORK_MEM):
+            cursor.execute(statement)
+        cursor.execute(sql.staging_table_sql(COLUMNS))
         # In chunks: the whole payload at once (and its copies while it was
         # built) was ~0.6 GB of the run's peak at a million clients.
         size = len(columns["client_id"])
-        with cursor.cursor.copy(f"COPY {_STAGING} FROM STDIN (FORMAT BINARY)") as copy:
+        with cursor.cursor.copy(sql.staging_copy_sql()) as copy:
             copy.write(HEADER)
             for start in range(0, size, _COPY_CHUNK_ROWS):
                 copy.write(
@@ -212,31 +204,23 @@ def _write_postgresql(
         # keep clients from being deleted until this commits (reads go on; edits
         # of client rows wait for the write phase), and write only clients that
         # still exist (one was maybe deleted since the aggregation).
-        cursor.execute(f"LOCK TABLE {clients} IN SHARE ROW EXCLUSIVE MODE")
-        fresh = table_swap_begin(cursor, current)
+        cursor.execute(sql.clients_lock_sql())
+        fresh = table_swap_begin(cursor, ClientScore)
         # One pass: append the snapshots, fill the new current-scores table from
         # the rows just inserted (with their ids), return who moved into at_risk.
-        returned = ", ".join(["id", "client_id", "previous_tier", *CURRENT])
+        values = sql.staged_values_sql(staged, nullable=NULLABLE, money=MONEY)
         cursor.execute(
-            f"WITH inserted AS (INSERT INTO {snapshots} (client_id, run_id, "  # noqa: S608 - fixed names
-            f"scored_at, previous_tier, churn_reasons, {', '.join(snapshot_fields)}) "
-            "SELECT s.client_id, %(run)s, %(as_of)s, "
-            f"COALESCE(c.risk_tier, '{RiskTier.UNSCORED}'), '[]'::jsonb, "
-            f"{', '.join(_select_list('s', staged))} "
-            f"FROM {_STAGING} AS s JOIN {clients} AS k ON k.id = s.client_id "
-            f"LEFT JOIN {current} AS c ON c.client_id = s.client_id "
-            f"RETURNING {returned}), "
-            f"scores AS (INSERT INTO {fresh} (client_id, snapshot_id, "
-            f"{', '.join(CURRENT)}, scored_at) "
-            f"SELECT client_id, id, {', '.join(CURRENT)}, %(as_of)s FROM inserted) "
-            "SELECT id FROM inserted "
-            f"WHERE risk_tier = '{RiskTier.AT_RISK}' "
-            f"AND previous_tier <> '{RiskTier.AT_RISK}'",
+            sql.snapshots_append_sql(
+                fresh=fresh,
+                snapshot_fields=snapshot_fields,
+                values=values,
+                current=CURRENT,
+            ),
             params,
         )
         moved = [row[0] for row in cursor.fetchall()]
-        table_swap_finish(cursor, current, fresh)
-        cursor.execute(f"DROP TABLE {_STAGING}")
+        table_swap_finish(cursor, ClientScore, fresh)
+        cursor.execute(sql.table_drop_sql(sql.STAGING))
         _reasons_write_postgresql(cursor, run, reasons or {})
     return moved
 
@@ -245,21 +229,13 @@ def _reasons_write_postgresql(cursor, run: ScoringRun, reasons: dict) -> None:
     """Set the churn reasons of this run's snapshots that have any (one UPDATE)."""
     if not reasons:
         return
-    snapshots = ScoreSnapshot._meta.db_table
-    cursor.execute(
-        "CREATE TEMP TABLE scoring_reasons (client_id bigint, reasons jsonb) "
-        "ON COMMIT DROP"
-    )
-    with cursor.cursor.copy("COPY scoring_reasons FROM STDIN") as copy:
+    cursor.execute(sql.reasons_table_sql())
+    with cursor.cursor.copy(sql.reasons_copy_sql()) as copy:
         for client_id, texts in reasons.items():
             if texts:
                 copy.write_row((client_id, json.dumps(texts)))
-    cursor.execute(
-        f"UPDATE {snapshots} AS s SET churn_reasons = r.reasons "  # noqa: S608 - fixed names
-        "FROM scoring_reasons AS r WHERE s.run_id = %s AND s.client_id = r.client_id",
-        [run.pk],
-    )
-    cursor.execute("DROP TABLE scoring_reasons")
+    cursor.execute(sql.reasons_update_sql(), [run.pk])
+    cursor.execute(sql.reasons_drop_sql())
 
 
 def _value(name: str, value: float, as_of_day: dt.date):
@@ -321,32 +297,3 @@ def score_models_build(
             )
         )
     return snapshots, scores
-
-
-def _write_rows(
-    run: ScoringRun,
-    columns: dict[str, np.ndarray],
-    as_of: dt.datetime,
-    as_of_day: dt.date,
-    *,
-    replace_all: bool,
-    reasons: dict[int, list[str]] | None = None,
-) -> list[int]:
-    """Write through the ORM (the SQLite demo): bulk inserts in batches."""
-    snapshots, scores = score_models_build(
-        run=run, columns=columns, as_of=as_of, as_of_day=as_of_day, reasons=reasons
-    )
-    ScoreSnapshot.objects.bulk_create(snapshots, batch_size=2000)
-    for snapshot, score in zip(snapshots, scores, strict=True):
-        score.snapshot_id = snapshot.pk
-    if replace_all:
-        ClientScore.objects.all().delete()
-        ClientScore.objects.bulk_create(scores, batch_size=2000)
-    else:
-        ClientScore.objects.bulk_create(
-            scores,
-            update_conflicts=True,
-            unique_fields=["client"],
-            update_fields=[*CURRENT, "scored_at", "snapshot"],
-        )
-    return [snapshot.pk for snapshot in snapshots if snapshot.moved_into_at_risk]

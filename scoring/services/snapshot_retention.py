@@ -21,6 +21,7 @@ from django.db.models.functions import RowNumber, TruncWeek
 from django.utils import timezone
 
 from customers.models import Client
+from scoring import sql
 from scoring.models import ScoreSnapshot, ScoringRun
 
 DEFAULT_BATCH_CLIENTS = 50_000
@@ -167,7 +168,7 @@ def _jit_off(cursor) -> None:
     twenty such batches.
     """
     if connection.vendor == "postgresql":
-        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql.JIT_OFF_SQL)
 
 
 def _delete(cursor, ids: list[int]) -> int:
@@ -182,17 +183,15 @@ def _delete(cursor, ids: list[int]) -> int:
     """
     if not ids:
         return 0
-    table = connection.ops.quote_name(ScoreSnapshot._meta.db_table)
     if connection.vendor == "postgresql":
         # One array literal: psycopg quotes a Python list element by element
         # (~10 s of the pass's CPU for two million ids at load 13, cProfile).
         array = "{" + ",".join(map(str, ids)) + "}"
-        cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s::bigint[])", [array])  # noqa: S608
+        cursor.execute(sql.snapshots_delete_any_sql(), [array])
         return cursor.rowcount
     deleted = 0
     for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
         chunk = ids[start : start + 500]
-        marks = ", ".join(["%s"] * len(chunk))
-        cursor.execute(f"DELETE FROM {table} WHERE id IN ({marks})", chunk)  # noqa: S608
+        cursor.execute(sql.snapshots_delete_in_sql(len(chunk)), chunk)
         deleted += cursor.rowcount
     return deleted

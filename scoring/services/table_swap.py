@@ -17,12 +17,16 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
+
+from scoring import sql
+from stitchengage.sql import table
 
 
 @dataclass(frozen=True)
 class _Definition:
     name: str
-    sql: str  # a constraint definition, or CREATE INDEX with {name} and {table}
+    definition: str  # pg_get_constraintdef or pg_get_indexdef
     is_constraint: bool
 
 
@@ -30,76 +34,49 @@ def _temp_name(name: str) -> str:
     return "swap_" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:20]
 
 
-def table_swap_begin(cursor: CursorWrapper, table: str) -> str:
-    """Create an empty copy of ``table`` to fill; return its name."""
-    cursor.execute(
-        "SELECT count(*) FROM pg_constraint "
-        "WHERE contype = 'f' AND confrelid = %s::regclass",
-        [table],
-    )
+def table_swap_begin(cursor: CursorWrapper, model: type[Model]) -> str:
+    """Create an empty copy of the model's table to fill; return its quoted name."""
+    cursor.execute(sql.REFERENCING_KEYS_SQL, [table(model)])
     if cursor.fetchone()[0]:
-        raise ValueError(f"{table} is referenced by foreign keys; it cannot be swapped")
-    fresh = f"{table}__next"
-    cursor.execute(f"DROP TABLE IF EXISTS {fresh}")
-    cursor.execute(
-        f"CREATE TABLE {fresh} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
-    )
-    return fresh
+        raise ValueError(
+            f"{table(model)} is referenced by foreign keys; it cannot be swapped"
+        )
+    for statement in sql.swap_fresh_create_sql(model):
+        cursor.execute(statement)
+    return sql.swap_fresh_table(model)
 
 
-def _definitions(cursor: CursorWrapper, table: str) -> list[_Definition]:
+def _definitions(cursor: CursorWrapper, model: type[Model]) -> list[_Definition]:
     """Primary key, unique and foreign key constraints, then the other indexes."""
-    cursor.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f') "
-        "ORDER BY contype DESC, conname",
-        [table],
-    )
-    found = [_Definition(name, sql, True) for name, sql in cursor.fetchall()]
-    cursor.execute(
-        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE i.indrelid = %s::regclass AND NOT EXISTS ("
-        "  SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid"
-        "  AND k.conrelid = i.indrelid) ORDER BY c.relname",
-        [table],
-    )
-    for name, definition in cursor.fetchall():
-        head, _, using = definition.partition(" USING ")
-        create = (
-            "CREATE UNIQUE INDEX"
-            if head.startswith("CREATE UNIQUE")
-            else ("CREATE INDEX")
-        )
-        found.append(
-            _Definition(name, f"{create} {{name}} ON {{table}} USING {using}", False)
-        )
+    cursor.execute(sql.KEYS_SQL, [table(model)])
+    found = [_Definition(name, text, True) for name, text in cursor.fetchall()]
+    cursor.execute(sql.INDEXES_SQL, [table(model)])
+    found += [_Definition(name, text, False) for name, text in cursor.fetchall()]
     return found
 
 
-def table_swap_finish(cursor: CursorWrapper, table: str, fresh: str) -> None:
-    """Give ``fresh`` the keys and indexes of ``table``, then put it in its place.
+def table_swap_finish(cursor: CursorWrapper, model: type[Model], fresh: str) -> None:
+    """Give ``fresh`` the keys and indexes of the model's table, then swap it in.
 
     Call inside the transaction that filled ``fresh``; nothing is visible to
     other sessions until it commits, and a rollback leaves the old table.
     """
-    definitions = _definitions(cursor, table)
-    for item in definitions:
-        temp = _temp_name(item.name)
-        if item.is_constraint:
-            cursor.execute(f"ALTER TABLE {fresh} ADD CONSTRAINT {temp} {item.sql}")
-        else:
-            cursor.execute(item.sql.format(name=temp, table=fresh))
-    cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-    cursor.execute(f"DROP TABLE {table}")
-    cursor.execute(f"ALTER TABLE {fresh} RENAME TO {table}")
+    definitions = _definitions(cursor, model)
     for item in definitions:
         temp = _temp_name(item.name)
         if item.is_constraint:
             cursor.execute(
-                f"ALTER TABLE {table} RENAME CONSTRAINT {temp} TO {item.name}"
+                sql.constraint_add_sql(on=fresh, name=temp, definition=item.definition)
             )
         else:
-            cursor.execute(f"ALTER INDEX {temp} RENAME TO {item.name}")
+            cursor.execute(sql.index_create_sql(item.definition, name=temp, on=fresh))
+    for statement in sql.swap_place_sql(model):
+        cursor.execute(statement)
+    for item in definitions:
+        temp = _temp_name(item.name)
+        if item.is_constraint:
+            cursor.execute(sql.constraint_rename_sql(model, temp, item.name))
+        else:
+            cursor.execute(sql.index_rename_sql(temp, item.name))
     # A fresh table has no statistics; plan the next admin query on real ones.
-    cursor.execute(f"ANALYZE {table}")
+    cursor.execute(sql.analyze_sql(model))

@@ -134,13 +134,12 @@ def test_a_failed_swap_leaves_the_old_table():
     clients = book_create(clients=20)
     clients_rescore()
     before = sorted(ClientScore.objects.values_list("client_id", "churn_risk"))
-    table = ClientScore._meta.db_table
     seen_inside = []
 
     def swap_then_fail() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
-            fresh = table_swap_begin(cursor, table)
-            table_swap_finish(cursor, table, fresh)
+            fresh = table_swap_begin(cursor, ClientScore)
+            table_swap_finish(cursor, ClientScore, fresh)
             seen_inside.append(ClientScore.objects.count())
             raise RuntimeError("boom")
 
@@ -154,7 +153,7 @@ def test_a_failed_swap_leaves_the_old_table():
 def test_a_referenced_table_is_never_swapped():
     """Dropping a table others point at would break them: refused up front."""
     with connection.cursor() as cursor, pytest.raises(ValueError, match="referenced"):
-        table_swap_begin(cursor, Client._meta.db_table)
+        table_swap_begin(cursor, Client)
 
 
 def test_binary_copy_round_trips_through_postgresql():

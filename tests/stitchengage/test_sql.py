@@ -9,12 +9,12 @@ import pytest
 from django.db import connection
 
 from customers.models import Client, Order
-from stitchengage.sql import columns, insert_sql, row_converter, table
+from stitchengage.sql import columns, identifier, insert_sql, row_converter, table
 from tests.customers.factories import ClientFactory
 
 REPO = Path(__file__).resolve().parents[2]
-# Apps whose raw SQL is gathered; scoring's bulk-scoring modules follow later.
-GATHERED = ("api", "customers", "emails", "stitchengage")
+# Apps whose raw SQL is gathered (every app with raw SQL).
+GATHERED = ("api", "customers", "emails", "scoring", "stitchengage")
 METADATA_TO_SQL = re.compile(r"quote_name\(|_meta\.db_table")
 
 
@@ -38,6 +38,13 @@ def test_columns_are_quoted_and_relations_become_their_column():
         f"o.{q('client_id')}, o.{q('ordered_at')}"
     )
     assert table(Client) == q("customers_client")
+
+
+def test_sibling_tables_and_names_no_model_holds_are_quoted():
+    """A table swap's fresh copy and run-time names are quoted like model tables."""
+    q = connection.ops.quote_name
+    assert table(Client, suffix="__next") == q("customers_client__next")
+    assert identifier("scoring_staging") == q("scoring_staging")
 
 
 def test_insert_lists_every_given_field_with_a_parameter_each():
