@@ -48,12 +48,29 @@ def _fit_problems(
     return [f"{model} {problem}" for problem in problems]
 
 
+# Beta(a, b) with a this large has a coefficient of variation under 10%.
+DROPOUT_RIDGE_MIN_A = 100.0
+
+
 def bgnbd_fit_problems(params: BgNbdParams) -> list[str]:
-    """Return why this BG/NBD fit must not be used (empty when it is sound)."""
+    """Return why this BG/NBD fit must not be used (empty when it is sound).
+
+    b on its upper bound with a large too is the no-heterogeneity ridge of the
+    dropout probability, as gamma's is for Gamma-Gamma: when every client
+    drops out with about the same probability, the likelihood keeps rising as
+    a and b grow at a fixed ratio, Beta(a, b) tends to one point
+    p = a / (a + b), and the clamped fit predicts that limit to O(1 / b). A
+    book of steady clients ends there (the demo book, depending on the hour
+    its last orders fall in). b there with a small (p near 0, nobody drops
+    out) is still a bound hit.
+    """
     values = {"r": params.r, "alpha": params.alpha, "a": params.a, "b": params.b}
+    hits = bound_hits(values=values, bounds=BOUNDS)
+    if params.a >= DROPOUT_RIDGE_MIN_A:
+        hits = [hit for hit in hits if not hit.startswith("b=")]
     return _fit_problems(
         "BG/NBD",
-        bound_hits(values=values, bounds=BOUNDS),
+        hits,
         converged=params.converged,
         log_likelihood=params.log_likelihood,
     )

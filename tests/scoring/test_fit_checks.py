@@ -54,6 +54,19 @@ def test_bgnbd_problems(changes, problem):
     assert bgnbd_fit_problems(_bgnbd(**changes)) == [problem]
 
 
+def test_b_on_its_bound_with_a_large_is_the_homogeneous_dropout_ridge():
+    """a and b both large at a fixed ratio: one dropout probability for all
+    (the demo book's fit at some hours: a 31,119, b 1e6), not a bound hit;
+    a on its own bound still is."""
+    assert bgnbd_fit_problems(_bgnbd(a=31_118.7, b=999_999.99)) == []
+    assert bgnbd_fit_problems(_bgnbd(a=1e6, b=1e6)) == [
+        "BG/NBD a=1e+06 at its upper bound (1e+06)"
+    ]
+    assert bgnbd_fit_problems(_bgnbd(a=99.0, b=1e6)) == [
+        "BG/NBD b=1e+06 at its upper bound (1e+06)"
+    ]
+
+
 def test_near_but_not_on_a_bound_is_sound():
     """A large but interior value is an estimate, not a bound hit."""
     assert bgnbd_fit_problems(_bgnbd(b=990_000.0, a=1.01e-6)) == []
