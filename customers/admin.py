@@ -238,6 +238,9 @@ class ClientAdmin(BookAdmin):
         if request.method == "GET" and match and match.url_name.endswith("changelist"):
             # The list shows none of the long text; don't fetch it for 50 rows.
             qs = qs.defer("stylist_notes", "preferred_styles")
+        elif match and match.url_name.endswith("change"):
+            # The page shows the tier and the stylist: one query, not three.
+            qs = qs.select_related("score", "stylist")
         return selectors.clients_visible_to(request.user, qs)
 
     def get_list_display(self, request):
@@ -295,20 +298,27 @@ class ClientAdmin(BookAdmin):
             obj.order_count,
         )
 
+    @staticmethod
+    def _score_history(obj: Client) -> list:
+        """The client's last 52 snapshots, read once for both fields that show them."""
+        from scoring.selectors import client_score_history
+
+        if not hasattr(obj, "_admin_score_history"):
+            obj._admin_score_history = client_score_history(client_id=obj.pk, limit=52)
+        return obj._admin_score_history
+
     @admin.display(description="Why this score")
     def score_explanation(self, obj: Client) -> str:
         from scoring.presentation import snapshot_explanation_html
-        from scoring.selectors import client_score_history
 
-        history = client_score_history(client_id=obj.pk, limit=1)
+        history = self._score_history(obj)
         return snapshot_explanation_html(history[-1] if history else None)
 
     @admin.display(description="Score history")
     def score_history(self, obj: Client) -> str:
         from scoring.presentation import score_history_html
-        from scoring.selectors import client_score_history
 
-        return score_history_html(client_score_history(client_id=obj.pk, limit=52))
+        return score_history_html(self._score_history(obj))
 
     @admin.display(description="Name", ordering="last_name")
     def full_name_display(self, obj: Client) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
+from .access import user_access_load
 from .models import Client, Order
 from .roles import MANAGERS, REVIEWERS, STYLISTS
 
@@ -12,11 +13,15 @@ User = AbstractBaseUser | AnonymousUser
 
 
 def user_roles(user: User) -> set[str]:
-    """Return the role group names of a user (cached on the user object)."""
+    """Return the role group names of a user (cached on the user object).
+
+    Read with the user's permissions in one query (``customers.access``): a
+    request that asks for one asks for the other.
+    """
     if not user.is_authenticated:
         return set()
     if not hasattr(user, "_stitch_roles"):
-        user._stitch_roles = set(user.groups.values_list("name", flat=True))
+        user_access_load(user)
     return user._stitch_roles
 
 

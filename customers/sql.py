@@ -1,4 +1,8 @@
-"""The customers app's raw SQL: the order summaries, built from the orders.
+"""The customers app's raw SQL: the order summaries, and a user's access.
+
+A user's roles and permissions (``user_access_sql``) are read on every admin
+request: one plain statement costs 0.2 ms of CPU where the ORM's three queries
+(or one ORM union) cost 2.7-3.4 ms (``customers.access``).
 
 One set-based ``INSERT ... SELECT ... ON CONFLICT`` per refresh, grouping a
 client's orders by local day and packing each day into a 48-byte record
@@ -10,10 +14,15 @@ fields' own names.
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 
 from customers.models import ClientOrderSummary, Order
-from stitchengage.sql import table
+from stitchengage.sql import column, table
 
 _DAILY_SQL = """
 SELECT client_id, {day} AS d, MAX(ordered_at) AS last_at,
@@ -106,3 +115,40 @@ def summaries_lock_and_clear_sql() -> tuple[str, str]:
     """
     name = table(ClientOrderSummary)
     return f"LOCK TABLE {name} IN EXCLUSIVE MODE", f"DELETE FROM {name}"  # noqa: S608
+
+
+@functools.cache
+def user_access_sql() -> str:
+    """Return the statement of a user's (kind, name) rows; three ``%s`` = user id.
+
+    Kinds: ``role`` (group name), ``user`` and ``group`` ("app_label.codename"
+    of the user's own and their groups' permissions). ``||`` works on
+    PostgreSQL and SQLite alike.
+    """
+    user = get_user_model()
+    memberships = user.groups.through
+    own = user.user_permissions.through
+    granted = Group.permissions.through
+    member, group_of = column(memberships, "user"), column(memberships, "group")
+    perm_id = column(Permission, "id")
+    app_label, codename = (
+        column(ContentType, "app_label"),
+        column(Permission, "codename"),
+    )
+    codename = f"ct.{app_label} || '.' || p.{codename}"
+    permission = (
+        f"FROM {table(Permission)} p JOIN {table(ContentType)} ct "
+        f"ON ct.{column(ContentType, 'id')} = p.{column(Permission, 'content_type')}"
+    )
+    return (
+        f"SELECT 'role', g.{column(Group, 'name')} FROM {table(Group)} g "  # noqa: S608 - names from _meta
+        f"JOIN {table(memberships)} m ON m.{group_of} = g.{column(Group, 'id')} "
+        f"WHERE m.{member} = %s "
+        f"UNION ALL SELECT 'user', {codename} {permission} "
+        f"JOIN {table(own)} o ON o.{column(own, 'permission')} = p.{perm_id} "
+        f"WHERE o.{column(own, 'user')} = %s "
+        f"UNION ALL SELECT 'group', {codename} {permission} "
+        f"JOIN {table(granted)} gp ON gp.{column(granted, 'permission')} = p.{perm_id} "
+        f"JOIN {table(memberships)} m ON m.{group_of} = gp.{column(granted, 'group')} "
+        f"WHERE m.{member} = %s"
+    )

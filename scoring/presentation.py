@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -187,8 +189,13 @@ def model_fit_quality_html(fit) -> SafeString:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def tier_badge(tier: str) -> SafeString:
-    """Render a risk tier as a coloured pill, as every admin list shows it."""
+    """Render a risk tier as a coloured pill, as every admin list shows it.
+
+    Cached: a list page draws one per row, and ``RiskTier.values`` builds a new
+    list on every call (the labels are plain strings, not translated).
+    """
     label = RiskTier(tier).label if tier in RiskTier.values else tier
     return format_html(
         '<span class="tier-badge" style="background:{};color:#fff;padding:2px 8px;'

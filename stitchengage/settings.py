@@ -206,7 +206,8 @@ INSTALLED_APPS += ["axes", "csp"]
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out pair before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, reading roles and permissions in one query (customers.access).
+    "customers.access.RolesPermissionsBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(

@@ -123,6 +123,9 @@ class ReengagementEmailAdmin(
         # The changelist skips list_select_related on a queryset that already
         # selects related rows: name them all here (else a score query per row).
         qs = super().get_queryset(request).select_related(*self.list_select_related)
+        match = request.resolver_match
+        if match and match.url_name.endswith("_change"):
+            qs = qs.select_related("client__stylist")  # the review panel names them
         return emails_visible_to(request.user, qs)
 
     def get_list_filter(self, request):
