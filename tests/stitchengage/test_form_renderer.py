@@ -40,6 +40,40 @@ class Tricky(forms.Form):
     agree = forms.BooleanField(required=False)
     when = forms.DateTimeField(required=False, widget=forms.DateTimeInput)
     email = forms.EmailField(required=False)
+    grouped = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "---"),
+            (
+                'Tops <&> "more"',
+                [("t<1>", 'Tee "<b>"'), ("t2", mark_safe("<i>Tank</i>"))],
+            ),
+            ("solo", "Solo"),
+        ],
+    )
+    many = forms.MultipleChoiceField(
+        required=False, choices=[("a", "A & B"), (3, "Three")]
+    )
+    styles = forms.MultipleChoiceField(
+        required=False,
+        choices=[("x", "X <y>"), ("Group", [("g1", "G1"), ("g2", "G2")])],
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "inline <c>"}),
+    )
+    pick = forms.ChoiceField(
+        required=False, choices=[("1", "One"), ("2", "Two")], widget=forms.RadioSelect
+    )
+    maybe = forms.NullBooleanField(required=False)
+    text = forms.CharField(required=False, widget=forms.Textarea({"rows": 3}))
+
+
+class CustomOption(forms.Select):
+    option_template_name = "django/forms/widgets/input_option.html"
+
+
+class Unusual(forms.Form):
+    """Widgets whose options name another template: left to the engine."""
+
+    odd = forms.ChoiceField(choices=[("1", "One")], widget=CustomOption)
 
 
 @pytest.mark.parametrize(
@@ -48,8 +82,17 @@ class Tricky(forms.Form):
         None,
         {"name": '<script>"&', "note": mark_safe("<i>x</i>"), "age": "x"},
         {"name": "ok", "agree": "on", "when": "2026-01-02 03:04", "email": "a@b.c"},
+        {
+            "name": "x",
+            "grouped": "t<1>",
+            "many": ["a", "3"],
+            "styles": ["x", "g2"],
+            "pick": "2",
+            "maybe": "true",
+            "text": '<script>"a" & b\n</script>',
+        },
     ],
-    ids=["unbound", "invalid", "valid"],
+    ids=["unbound", "invalid", "valid", "choices"],
 )
 def test_a_form_renders_the_same(data):
     """A whole form (inputs, labels, error lists) renders as Django renders it."""
@@ -59,6 +102,14 @@ def test_a_form_renders_the_same(data):
     for name in ours.fields:
         assert ours[name].label_tag() == djangos[name].label_tag()
         assert str(ours[name].errors) == str(djangos[name].errors)
+
+
+def test_options_of_another_template_go_through_the_engine():
+    assert str(Unusual(renderer=FormRenderer())) == str(
+        Unusual(renderer=DjangoTemplates())
+    )
+    context = CustomOption(choices=[("1", "One")]).get_context("odd", "1", {})
+    assert form_renderer._select(context) is None
 
 
 @pytest.mark.django_db
@@ -125,6 +176,9 @@ def test_admin_pages_render_the_same(client, monkeypatch):
         "django/forms/widgets/hidden.html",
         "django/forms/label.html",
         "django/forms/errors/list/ul.html",
+        "django/forms/widgets/select.html",
+        "django/forms/widgets/checkbox_select.html",
+        "django/forms/widgets/textarea.html",
     } <= names
     assert any("errorlist" in theirs for _, _, theirs in seen), "no error shown"
     for name, ours, theirs in seen:
