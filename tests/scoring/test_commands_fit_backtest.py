@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from itertools import product
 from pathlib import Path
 
@@ -180,6 +181,51 @@ def test_backtest_rejects_non_positive_horizon():
         _run("backtest_churn", *CDNOW_ARGS, "--horizon", "0")
 
 
+@pytest.mark.parametrize(
+    ("end", "horizon", "unit", "message"),
+    [
+        (
+            "1998-03-31",
+            "39",
+            "weeks",
+            re.escape(
+                "--horizon 39 weeks from --calibration-end 1998-03-31 ends "
+                "1998-12-29, after the last transaction (1998-06-30): the holdout "
+                "would be cut short; use --horizon <= 13"
+            ),
+        ),
+        ("1998-06-01", "30", "days", "ends 1998-07-01, .* use --horizon <= 29$"),
+        ("1998-06-30", "1", "days", "use an earlier --calibration-end$"),
+    ],
+)
+def test_backtest_refuses_a_holdout_past_the_last_transaction(
+    end, horizon, unit, message
+):
+    """CDNOW ends on 1998-06-30: a holdout running past it would count the
+    missing weeks as churn, so the command refuses it and says what fits."""
+    args = ["--transactions", str(CDNOW_CSV), "--calibration-end", end]
+    with pytest.raises(CommandError, match=message):
+        _run("backtest_churn", *args, "--horizon", horizon, "--time-unit", unit)
+
+
+def test_backtest_accepts_a_holdout_ending_on_the_last_transaction():
+    """1998-03-31 + 13 weeks is 1998-06-30, the file's last day: allowed."""
+    args = ["--transactions", str(CDNOW_CSV), "--calibration-end", "1998-03-31"]
+    data = json.loads(
+        _run(
+            "backtest_churn",
+            *args,
+            "--horizon",
+            "13",
+            "--time-unit",
+            "weeks",
+            "--format",
+            "json",
+        )
+    )
+    assert data["actual_orders"] > 0
+
+
 def _pairwise_auc(target: np.ndarray, score: np.ndarray) -> float:
     pos, neg = score[target], score[~target]
     wins = sum((p > n) + 0.5 * (p == n) for p, n in product(pos, neg))
@@ -205,8 +251,12 @@ def test_roc_auc_extremes():
     assert np.isnan(roc_auc(target=np.ones(4, bool), score=np.arange(4.0)))
 
 
-def _clockwork_csv(path: Path) -> list[str]:
-    """Write buyers who never lapse (a degenerate BG/NBD fit); return the args."""
+def _clockwork_csv(path: Path, *, holdout_days: int = 0) -> list[str]:
+    """Write buyers who never lapse (a degenerate BG/NBD fit); return the args.
+
+    ``holdout_days`` > 0 adds one purchase that many days after the
+    calibration end, so a backtest's holdout that long is within the data.
+    """
     end = dt.date(2024, 6, 30)
     lines = ["customer_id,date,amount"]
     for i in range(200):
@@ -214,6 +264,8 @@ def _clockwork_csv(path: Path) -> list[str]:
         for k in range(repeats + 1):
             day = end - dt.timedelta(days=last + gap * k)
             lines.append(f"{i},{day.isoformat()},{100 + (7 * i + 13 * k) % 60}")
+    if holdout_days:
+        lines.append(f"0,{end + dt.timedelta(days=holdout_days)},100")
     path.write_text("\n".join(lines) + "\n")
     return ["--transactions", str(path), "--calibration-end", end.isoformat()]
 
@@ -242,7 +294,8 @@ def test_sound_fit_reports_no_problems():
 
 def test_backtest_reports_a_degenerate_fit(tmp_path):
     """backtest_churn flags a bound-hitting fit in JSON and in its text report."""
-    args = [*_clockwork_csv(tmp_path / "clockwork.csv"), "--horizon", "60"]
+    csv_args = _clockwork_csv(tmp_path / "clockwork.csv", holdout_days=60)
+    args = [*csv_args, "--horizon", "60"]
     data = json.loads(_run("backtest_churn", *args, "--format", "json"))
     assert data["degenerate"] is True
     assert "BG/NBD a=1e-06 at its lower bound (1e-06)" in data["problems"]
