@@ -434,6 +434,46 @@ def test_young_cdnow_level_at_four_times_its_label_length():
     assert abs(shipped["mean_predicted"] - shipped["actual"]) < 0.02
 
 
+def _bgnbd_book_csv(path: Path) -> None:
+    """Write 4,000 BG/NBD buyers joining over 600 days (BG/NBD ranks best)."""
+    rng = np.random.default_rng(3)
+    n, span = 4000, 600
+    clock = rng.integers(0, span, n).astype(np.float64)
+    rate, drop = rng.gamma(0.3, 1 / 30.0, n), rng.beta(0.6, 3.0, n)
+    clients, days = [np.arange(n)], [clock.astype(np.int64)]
+    active = np.arange(n)
+    while active.size:
+        clock[active] += rng.exponential(1 / rate[active])
+        active = active[clock[active] < span]
+        clients.append(active)
+        days.append(clock[active].astype(np.int64))
+        active = active[rng.random(active.size) >= drop[active]]
+    start = np.datetime64("2022-01-01")
+    lines = ["customer_id,date,amount"] + [
+        f"C{c},{start + d},10.00"
+        for c, d in zip(np.concatenate(clients), np.concatenate(days), strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_backtest_shipped_row_is_what_ships_when_bgnbd_wins(tmp_path):
+    """When auto ships BG/NBD its row is the level fit_churn_model scores with
+    (BG/NBD corrected by its held-out error), not BG/NBD forced alone."""
+    book = tmp_path / "bgnbd_book.csv"
+    _bgnbd_book_csv(book)
+    args = ["--transactions", str(book), "--calibration-end", "2023-04-30"]
+    data = json.loads(
+        _run("backtest_churn", *args, "--horizon", "90", "--format", "json")
+    )
+    assert data["shipped"].startswith("bgnbd:")
+    shipped = next(r for r in data["models"] if r["name"].endswith("(shipped)"))
+    out = tmp_path / "pred.csv"
+    _run("fit_churn_model", *args, "--horizon", "90", "--predictions-out", str(out))
+    with out.open(encoding="utf-8") as handle:
+        risk = [float(r["churn_risk"]) for r in csv.DictReader(handle)]
+    assert shipped["mean_predicted"] == pytest.approx(np.mean(risk), abs=1e-6)
+
+
 def test_fit_trains_the_trees_on_a_sample_and_scores_everyone(settings, tmp_path):
     """With SCORING_GBDT_TRAIN_CLIENTS below the book, as at 1M clients, the trees
     learn from every k-th customer (as the nightly run does) and still score all."""
