@@ -190,7 +190,8 @@ def backtest_models(
 
     Each model is trained on purchases up to the calibration end only
     (``churn_model._pipeline_risk``); returns the rows and what ``model``
-    ships, with its reason.
+    ships, with its reason. The shipped model's row is the shipped risk
+    itself (what ``fit_churn_model`` would score), the others each forced.
     """
     # Imported here: churn_model imports this module's neighbours.
     from scoring.churn_model import _pipeline_risk
@@ -218,11 +219,15 @@ def backtest_models(
         "min_clients": min_clients,
         "min_history_days": min_history_days,
     }
-    shipped, _ = _pipeline_risk(**common, model=model)
+    shipped, shipped_risk = _pipeline_risk(**common, model=model)
     for name in ("bgnbd", "gbdt", "baseline_recency", "baseline_rfm"):
+        if name == shipped.model:
+            # What ships, not the model forced alone: BG/NBD forced is its own
+            # level, BG/NBD chosen by auto carries the held-out correction.
+            add(name + " (shipped)", shipped_risk, shipped_risk)
+            continue
         _, risk = _pipeline_risk(**common, model=name)
-        label = name + (" (shipped)" if name == shipped.model else "")
-        add(label, risk, risk)
+        add(name, risk, risk)
     args = {"frequency": summary.frequency, "recency": summary.recency, "T": summary.T}
     pred = bgnbd_predict(params=bgnbd_fit(**args), horizon=horizon, **args)
     add("bgnbd expected orders (fewest)", -pred.expected_purchases, None)

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from scoring.churn_features import OrderHistory, churn_labels
-from scoring.churn_level import churn_level_shift, logit_shift_to_mean
+from scoring.churn_level import (
+    churn_level_shift,
+    error_at_horizon,
+    logit_shift_to_mean,
+)
 from scoring.churn_pipeline import churn_features, churn_fit, churn_predict
 
 START = 10_000  # day numbers of the simulated book
@@ -95,3 +99,40 @@ def test_labels_as_long_as_the_horizon_give_the_held_out_error_alone():
         logit_shift_to_mean(rows.column("bg_p_none"), float(labels.mean()))
     )
     assert shift != 0.0
+
+
+def test_a_clear_trend_in_label_length_is_extrapolated_whole():
+    """Errors on a straight line (as on the simulated young books, where
+    BG/NBD's error grows steadily with the label length) are read off that
+    line at the horizon, however far beyond the longest label."""
+    lengths = np.array([22.0, 44.0, 66.0, 88.0])
+    errors = 0.05 + 0.004 * lengths + np.array([0.002, -0.002, -0.002, 0.002])
+    value = error_at_horizon(lengths=lengths, errors=errors, horizon=273)
+    slope, intercept = np.polyfit(lengths, errors, 1)
+    assert value == pytest.approx(slope * 273 + intercept, abs=0.01)
+    assert value > errors.max() + 0.6
+
+
+def test_a_trend_within_the_scatter_is_not_carried_to_the_horizon():
+    """CDNOW from 1997-06-30 (68-day labels, 273-day horizon): the errors
+    wander (0.19, 0.14, 0.18, 0.03 at 17-68 days) and their line, read at 273
+    days, put the level 5.5 points low. A slope hardly clearer than the
+    scatter about the line counts only in part: the answer is between the
+    line at the longest label and the line at the horizon, a quarter of the
+    way back at least (here a third: the slope's t is 1.7)."""
+    lengths = np.array([17.0, 34.0, 51.0, 68.0])
+    errors = np.array([0.19, 0.14, 0.18, 0.03])
+    slope, intercept = np.polyfit(lengths, errors, 1)
+    at_longest, at_horizon = slope * 68 + intercept, slope * 273 + intercept
+    value = error_at_horizon(lengths=lengths, errors=errors, horizon=273)
+    assert at_horizon < value < at_longest
+    assert value - at_horizon > 0.25 * (at_longest - at_horizon)
+
+
+def test_no_trend_reads_the_line_at_the_longest_label():
+    """A flat set of errors gives their line's value, not a trend."""
+    lengths = np.array([20.0, 40.0, 60.0, 80.0])
+    errors = np.array([0.1, 0.12, 0.08, 0.1])
+    slope, intercept = np.polyfit(lengths, errors, 1)
+    value = error_at_horizon(lengths=lengths, errors=errors, horizon=300)
+    assert value == pytest.approx(slope * 80 + intercept)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from typing import Any
 
+import numpy as np
 from django.core.management.base import CommandError, CommandParser
 
 from scoring.backtest import (
@@ -23,6 +26,39 @@ from scoring.management.commands.fit_churn_model import (
     pipeline_options,
     transactions_summary_load,
 )
+from scoring.transactions import DAYS_PER_UNIT, Transactions
+
+
+def holdout_within_data(
+    *,
+    transactions: Transactions,
+    calibration_end: dt.date,
+    horizon: float,
+    time_unit: str,
+) -> None:
+    """Raise CommandError when the holdout runs past the file's last purchase.
+
+    Customers would then look churned for want of data, not of orders, and
+    the backtest's actual churn would be wrong.
+    """
+    unit = DAYS_PER_UNIT[time_unit]
+    last = dt.date.fromisoformat(
+        str(np.max(transactions.dates).astype("datetime64[D]"))
+    )
+    holdout_end = calibration_end + dt.timedelta(days=math.floor(horizon * unit + 1e-9))
+    if holdout_end <= last:
+        return
+    room = (last - calibration_end).days / unit
+    advice = (
+        f"use --horizon <= {math.floor(room + 1e-9)}"
+        if room >= 1
+        else "use an earlier --calibration-end"
+    )
+    raise CommandError(
+        f"--horizon {horizon:g} {time_unit} from --calibration-end {calibration_end} "
+        f"ends {holdout_end}, after the last transaction ({last}): the holdout "
+        f"would be cut short; {advice}"
+    )
 
 
 class Command(CsvCommand):
@@ -46,6 +82,12 @@ class Command(CsvCommand):
             calibration_end=calibration_end,
             time_unit=options["time_unit"],
             holdout_horizon=options["horizon"],
+        )
+        holdout_within_data(
+            transactions=transactions,
+            calibration_end=calibration_end,
+            horizon=options["horizon"],
+            time_unit=options["time_unit"],
         )
         try:
             result = backtest_run(summary=summary)
