@@ -222,7 +222,6 @@ def demo_seed(
     if clients < 0 or stylists < 1 or years < 1:
         raise ValueError("Need clients >= 0, stylists >= 1 and years >= 1.")
     today = today or timezone.localdate()
-    rng = np.random.default_rng(seed)
 
     with transaction.atomic():
         if Client.objects.filter(
@@ -235,35 +234,73 @@ def demo_seed(
             raise DemoDataExistsError(
                 "Demo data already exists; delete it first (seed_demo --reset)."
             )
-        stylist_users = _stylists_create(rng=rng, count=stylists)
-        client_rows, segments = _clients_build(
-            rng=rng,
-            count=clients,
-            stylist_ids=[user.pk for user in stylist_users],
-            years=years,
-            today=today,
+        book = demo_book_build(
+            clients=clients, seed=seed, stylists=stylists, years=years, today=today
         )
-        order_rows = _orders_build(
-            rng=rng, clients=client_rows, segments=segments, years=years, today=today
-        )
-        rows_insert(model=Client, columns=CLIENT_COLUMNS, rows=client_rows)
+        stylist_users = _stylists_create(names=book.stylists)
+        stylist_pks = [user.pk for user in stylist_users]
+        for row in book.clients:
+            row[_C["stylist_id"]] = stylist_pks[row[_C["stylist_id"]]]
+        rows_insert(model=Client, columns=CLIENT_COLUMNS, rows=book.clients)
         pks = dict(
             Client.objects.filter(
                 external_id__startswith=DEMO_EXTERNAL_ID_PREFIX
             ).values_list("external_id", "pk")
         )
-        for row in order_rows:
-            row[0] = pks[row[0]]
+        order_rows = [[pks[row[0]], *row[1:]] for row in book.orders]
         rows_insert(model=Order, columns=ORDER_COLUMNS, rows=order_rows)
         # order_count / last_order_at were set above; the scoring summary here.
         client_order_summaries_refresh(client_pks=pks.values())
 
-    names, counts = np.unique(segments, return_counts=True)
+    names, counts = np.unique(book.segments, return_counts=True)
     return SeedSummary(
         stylists=len(stylist_users),
-        clients=len(client_rows),
-        orders=len(order_rows),
+        clients=len(book.clients),
+        orders=len(book.orders),
         segments=dict(zip(names.tolist(), counts.tolist(), strict=True)),
+    )
+
+
+@dataclass
+class DemoBook:
+    """A demo book as plain rows, before any database sees it.
+
+    ``clients`` are rows of ``CLIENT_COLUMNS`` whose ``stylist_id`` is an index
+    into the stylists ordered by username in the database (its collation, not
+    Python's, so ``demo_seed`` maps it to pks after creating them); ``orders``
+    are rows of ``ORDER_COLUMNS`` whose first value is the client's
+    ``external_id``. Benchmarks and tests read a book here without a database.
+    """
+
+    stylists: list[tuple[str, str, str]]  # username, first, last; as drawn
+    clients: list[list]
+    orders: list[list]
+    segments: np.ndarray
+
+
+def demo_book_build(
+    *,
+    clients: int,
+    seed: int,
+    stylists: int = 5,
+    years: int = 3,
+    today: dt.date,
+) -> DemoBook:
+    """Draw the whole demo book from ``Generator(seed)`` (what ``demo_seed`` writes)."""
+    rng = np.random.default_rng(seed)
+    names = _stylist_names(rng=rng, count=stylists)
+    client_rows, segments = _clients_build(
+        rng=rng,
+        count=clients,
+        stylist_ids=list(range(len(names))),
+        years=years,
+        today=today,
+    )
+    order_rows = _orders_build(
+        rng=rng, clients=client_rows, segments=segments, years=years, today=today
+    )
+    return DemoBook(
+        stylists=names, clients=client_rows, orders=order_rows, segments=segments
     )
 
 
@@ -330,19 +367,30 @@ def _adapter(f: models.Field, connection) -> Callable | None:
     return None
 
 
-def _stylists_create(*, rng: np.random.Generator, count: int) -> list:
-    user_model = get_user_model()
+def _stylist_names(
+    *, rng: np.random.Generator, count: int
+) -> list[tuple[str, str, str]]:
+    """Return (username, first, last) per stylist, in the order drawn."""
     firsts = rng.choice(FIRST_NAMES[:50], size=count, replace=count > 50)
     lasts = rng.choice(LAST_NAMES, size=count, replace=count > len(LAST_NAMES))
-    users = []
+    names = []
     for i, (first, last) in enumerate(zip(firsts, lasts, strict=True), start=1):
         username = f"{first.lower()}.{last.lower()}"
         if count > 50:
             username += str(i)
+        names.append((username, str(first), str(last)))
+    return names
+
+
+def _stylists_create(*, names: list[tuple[str, str, str]]) -> list:
+    """Create the stylists; return them ordered by username (the database's)."""
+    user_model = get_user_model()
+    users = []
+    for username, first, last in names:
         user = user_model(
             username=username,
-            first_name=str(first),
-            last_name=str(last),
+            first_name=first,
+            last_name=last,
             email=f"{username}@{DEMO_STYLIST_DOMAIN}",
             is_staff=True,
         )
