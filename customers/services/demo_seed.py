@@ -16,8 +16,8 @@ client is at today gives the four segments the demo talks about:
 
 - new: signed up in the last three months;
 - loyal: no lapse begun, the next Fix scheduled;
-- cooling: a lapse begun, the last Fix at most four months ago;
-- lapsed: stopped, the last Fix more than four months ago.
+- cooling: a lapse begun, a Fix still to come or the last at most 120 days ago;
+- lapsed: stopped, the last Fix more than 120 days ago.
 
 Demo rows are recognisable for ``demo_data_delete``: clients have an ``external_id``
 starting with ``demo-`` and stylists an email at ``DEMO_STYLIST_DOMAIN``.
@@ -562,7 +562,7 @@ def _life_draw(*, r: np.ndarray, signup: dt.date, today: dt.date) -> _Life:
     gaps = (cadence * (0.45 + 1.1 * r[8:])).astype(int) + 7
     # Steady Fixes before the lapse starts: two early chances, then geometric
     # with the client's own hazard.
-    hazard = min(LAPSE_HAZARD * 3 * r[2] ** 2, 0.9)
+    hazard = max(LAPSE_HAZARD * 3 * r[2] ** 2, 1e-9)
     if r[3] < EARLY_LAPSE_HAZARD:
         steady = 1
     elif r[3] < EARLY_LAPSE_HAZARD * (2 - EARLY_LAPSE_HAZARD):
