@@ -5,13 +5,19 @@ the same ``clients``, ``seed``, ``stylists``, ``years`` and ``today`` give ident
 names, emails, orders and amounts. Dates are anchored on ``today`` (the local date by
 default) so the demo always looks current; pass ``today`` to pin them.
 
-Clients fall into four segments the scoring should tell apart:
+Each client's life is drawn in calendar time, the same way whenever it falls,
+so the book is alike at every date (stationary), as a real one roughly is and
+as backtests at earlier dates need: sign-ups run over the whole history, the
+book growing ``BOOK_GROWTH_PER_YEAR``; each client keeps a cadence of their own
+with irregular gaps; after any Fix they may start to lapse (their own hazard),
+and a lapse runs two or three Fixes, gaps widening, keeping less and rating
+lower, the last one often returned whole, before the client stops. What a
+client is at today gives the four segments the demo talks about:
 
-- loyal: a Fix every one to two months, up to a scheduled next one;
-- cooling: gaps widening over the last months, fewer items kept;
-- lapsed: regular once, keeping less and rating lower in the last Fixes (the
-  last one often returned whole), then nothing for six to eighteen months;
-- new: signed up in the last three months, one or two Fixes.
+- new: signed up in the last three months;
+- loyal: no lapse begun, the next Fix scheduled;
+- cooling: a lapse begun, a Fix still to come or the last at most 120 days ago;
+- lapsed: stopped, the last Fix more than 120 days ago.
 
 Demo rows are recognisable for ``demo_data_delete``: clients have an ``external_id``
 starting with ``demo-`` and stylists an email at ``DEMO_STYLIST_DOMAIN``.
@@ -45,9 +51,27 @@ STYLING_FEE = Decimal("20.00")
 ZERO = Decimal("0.00")
 
 SEGMENTS = ("loyal", "cooling", "lapsed", "new")
-SEGMENT_WEIGHTS = (0.35, 0.20, 0.30, 0.15)
-# Probability that a sent item is kept, per segment.
-KEEP_RATE = {"loyal": 0.55, "cooling": 0.35, "lapsed": 0.30, "new": 0.45}
+# The book grows by this share a year (sign-ups per day rise exponentially), as
+# a young subscription business does; it gives today's ~15% new clients.
+BOOK_GROWTH_PER_YEAR = 0.6
+# Mean chance, per steady Fix, that a client starts to lapse after it. Each
+# client's own is 3 r^2 times it (r uniform): most far below, so a loyal core
+# stays for years, and a few far above.
+LAPSE_HAZARD = 0.2
+# The chance after each of a client's first two Fixes, the same for everyone.
+EARLY_LAPSE_HAZARD = 0.25
+# A lapse runs this many Fixes (inclusive), each gap wider than the one before.
+LAPSE_FIXES = (2, 3)
+LAPSE_GAP_MAX = 140
+# Probability that a sent item is kept: a client's first Fixes, a steady one; in a
+# lapse it falls from LAPSE_KEEP_START to 10-20% by the last Fix.
+KEEP_RATE = {"first": 0.45, "steady": 0.55}
+LAPSE_KEEP_START = 0.5
+# Share of lapses whose last Fix comes back whole.
+LAST_FIX_RETURNED = 0.6
+# Days since the last Fix after which a client who stopped is "lapsed".
+LAPSED_AFTER_DAYS = 120
+NEW_WITHIN_DAYS = 90
 
 # Word lists stay compact; one name per line would be 200 lines of noise.
 FIRST_NAMES = (  # noqa: SIM905
@@ -222,7 +246,6 @@ def demo_seed(
     if clients < 0 or stylists < 1 or years < 1:
         raise ValueError("Need clients >= 0, stylists >= 1 and years >= 1.")
     today = today or timezone.localdate()
-    rng = np.random.default_rng(seed)
 
     with transaction.atomic():
         if Client.objects.filter(
@@ -235,35 +258,95 @@ def demo_seed(
             raise DemoDataExistsError(
                 "Demo data already exists; delete it first (seed_demo --reset)."
             )
-        stylist_users = _stylists_create(rng=rng, count=stylists)
-        client_rows, segments = _clients_build(
-            rng=rng,
-            count=clients,
-            stylist_ids=[user.pk for user in stylist_users],
-            years=years,
-            today=today,
+        book = demo_book_build(
+            clients=clients, seed=seed, stylists=stylists, years=years, today=today
         )
-        order_rows = _orders_build(
-            rng=rng, clients=client_rows, segments=segments, years=years, today=today
-        )
-        rows_insert(model=Client, columns=CLIENT_COLUMNS, rows=client_rows)
+        stylist_users = _stylists_create(names=book.stylists)
+        stylist_pks = [user.pk for user in stylist_users]
+        for row in book.clients:
+            row[_C["stylist_id"]] = stylist_pks[row[_C["stylist_id"]]]
+        rows_insert(model=Client, columns=CLIENT_COLUMNS, rows=book.clients)
         pks = dict(
             Client.objects.filter(
                 external_id__startswith=DEMO_EXTERNAL_ID_PREFIX
             ).values_list("external_id", "pk")
         )
-        for row in order_rows:
-            row[0] = pks[row[0]]
+        order_rows = [[pks[row[0]], *row[1:]] for row in book.orders]
         rows_insert(model=Order, columns=ORDER_COLUMNS, rows=order_rows)
         # order_count / last_order_at were set above; the scoring summary here.
         client_order_summaries_refresh(client_pks=pks.values())
 
-    names, counts = np.unique(segments, return_counts=True)
+    names, counts = np.unique(book.segments, return_counts=True)
     return SeedSummary(
         stylists=len(stylist_users),
-        clients=len(client_rows),
-        orders=len(order_rows),
+        clients=len(book.clients),
+        orders=len(book.orders),
         segments=dict(zip(names.tolist(), counts.tolist(), strict=True)),
+    )
+
+
+@dataclass
+class DemoBook:
+    """A demo book as plain rows, before any database sees it.
+
+    ``clients`` are rows of ``CLIENT_COLUMNS`` whose ``stylist_id`` is an index
+    into the stylists ordered by username in the database (its collation, not
+    Python's, so ``demo_seed`` maps it to pks after creating them); ``orders``
+    are rows of ``ORDER_COLUMNS`` whose first value is the client's
+    ``external_id``. Benchmarks and tests read a book here without a database.
+    """
+
+    stylists: list[tuple[str, str, str]]  # username, first, last; as drawn
+    clients: list[list]
+    orders: list[list]
+    segments: np.ndarray  # what each client is at today
+    today: dt.date
+
+    def transactions(self, *, tz: dt.tzinfo) -> list[tuple[str, dt.date, Decimal]]:
+        """Return (external_id, day, amount) of every order the scoring counts.
+
+        Counted as the scoring reads the database: not canceled and placed by
+        today (the scheduled next Fixes are later); the day in ``tz``, the
+        business's time zone.
+        """
+        at, status, amount = (
+            ORDER_COLUMNS.index(name) for name in ("ordered_at", "status", "amount")
+        )
+        rows = []
+        for row in self.orders:
+            day = row[at].astimezone(tz).date()
+            if row[status] != OrderStatus.CANCELED and day <= self.today:
+                rows.append((row[0], day, row[amount]))
+        return rows
+
+
+def demo_book_build(
+    *,
+    clients: int,
+    seed: int,
+    stylists: int = 5,
+    years: int = 3,
+    today: dt.date,
+) -> DemoBook:
+    """Draw the whole demo book from ``Generator(seed)`` (what ``demo_seed`` writes)."""
+    rng = np.random.default_rng(seed)
+    names = _stylist_names(rng=rng, count=stylists)
+    client_rows = _clients_build(
+        rng=rng,
+        count=clients,
+        stylist_ids=list(range(len(names))),
+        years=years,
+        today=today,
+    )
+    lives = _lives_draw(rng=rng, clients=client_rows, years=years, today=today)
+    order_rows = _orders_build(rng=rng, clients=client_rows, lives=lives, today=today)
+    segments = np.array([life.segment for life in lives], dtype=str)
+    return DemoBook(
+        stylists=names,
+        clients=client_rows,
+        orders=order_rows,
+        segments=segments,
+        today=today,
     )
 
 
@@ -330,19 +413,30 @@ def _adapter(f: models.Field, connection) -> Callable | None:
     return None
 
 
-def _stylists_create(*, rng: np.random.Generator, count: int) -> list:
-    user_model = get_user_model()
+def _stylist_names(
+    *, rng: np.random.Generator, count: int
+) -> list[tuple[str, str, str]]:
+    """Return (username, first, last) per stylist, in the order drawn."""
     firsts = rng.choice(FIRST_NAMES[:50], size=count, replace=count > 50)
     lasts = rng.choice(LAST_NAMES, size=count, replace=count > len(LAST_NAMES))
-    users = []
+    names = []
     for i, (first, last) in enumerate(zip(firsts, lasts, strict=True), start=1):
         username = f"{first.lower()}.{last.lower()}"
         if count > 50:
             username += str(i)
+        names.append((username, str(first), str(last)))
+    return names
+
+
+def _stylists_create(*, names: list[tuple[str, str, str]]) -> list:
+    """Create the stylists; return them ordered by username (the database's)."""
+    user_model = get_user_model()
+    users = []
+    for username, first, last in names:
         user = user_model(
             username=username,
-            first_name=str(first),
-            last_name=str(last),
+            first_name=first,
+            last_name=last,
             email=f"{username}@{DEMO_STYLIST_DOMAIN}",
             is_staff=True,
         )
@@ -371,9 +465,8 @@ def _clients_build(
     stylist_ids: list[int],
     years: int,
     today: dt.date,
-) -> tuple[list[list], np.ndarray]:
+) -> list[list]:
     """Draw every client attribute as a column, then assemble rows."""
-    segments = rng.choice(SEGMENTS, size=count, p=SEGMENT_WEIGHTS)
     firsts = rng.choice(FIRST_NAMES, size=count)
     lasts = rng.choice(LAST_NAMES, size=count)
     cities = rng.integers(len(CITIES), size=count)
@@ -391,18 +484,12 @@ def _clients_build(
     has_note = rng.random(count) < 0.15
     notes = rng.integers(len(NOTES), size=count)
 
-    history_days = years * 365
-    # New clients joined in the last 90 days; the others early enough to have a
-    # history: at least 8 months before today, lapsed ones at least 14.
-    signup_ago = np.where(
-        segments == "new",
-        rng.integers(5, 90, size=count),
-        np.where(
-            segments == "lapsed",
-            rng.integers(min(420, history_days - 1), history_days, size=count),
-            rng.integers(min(240, history_days - 1), history_days, size=count),
-        ),
-    )
+    # Sign-ups over the whole history at a rate growing BOOK_GROWTH_PER_YEAR:
+    # days ago with density proportional to exp(-g * days) (inverse CDF), the
+    # first Fix (1-14 days after) still inside the history.
+    span = years * 365 - 15
+    g = np.log1p(BOOK_GROWTH_PER_YEAR) / 365
+    signup_ago = (-np.log1p(-rng.random(count) * -np.expm1(-g * span)) / g).astype(int)
 
     rows = []
     for i in range(count):
@@ -435,65 +522,106 @@ def _clients_build(
                 None,
             ]
         )
-    return rows, segments
+    return rows
 
 
 def _at(day: dt.date, hour: int, tz: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=zoneinfo.ZoneInfo(tz))
 
 
-def _days_after(start: dt.date, offsets: np.ndarray) -> list[dt.date]:
-    return [start + dt.timedelta(days=int(d)) for d in offsets]
+@dataclass(frozen=True)
+class _Life:
+    """One client's Fixes up to today and the next one, and what each keeps.
+
+    ``keep_rate`` is each Fix's chance that an item is kept; ``stopped`` says
+    the last day is the client's last Fix ever (else it is the next, scheduled
+    one, or one still to ship); ``segment`` is what the client is at today.
+    """
+
+    days: list[dt.date]
+    keep_rate: list[float]
+    stopped: bool
+    segment: str
 
 
-def _order_days(
-    *, r: np.ndarray, segment: str, signup: dt.date, today: dt.date
-) -> list[dt.date]:
-    """Return the days of one client's Fixes from uniform draws ``r``.
+def _life_draw(*, r: np.ndarray, signup: dt.date, today: dt.date) -> _Life:
+    """Draw one client's life from uniform draws ``r``, in calendar time.
 
-    Taking one block of draws per client keeps the generator calls (the slow part
-    of numpy for tiny arrays) to one per client. The last Fix may be in the future.
+    Nothing here looks at ``today`` but to cut the life there: a client starts
+    to lapse after any Fix with their own chance, whenever that falls, so the
+    book is alike at every date (stationary) and a backtest at an earlier date
+    meets the same book as one at today. Taking one block of draws per client
+    keeps the generator calls (the slow part of numpy for tiny arrays) to one
+    per client.
     """
     first = signup + dt.timedelta(days=1 + int(r[0] * 14))
+    # Each client has a cadence of their own (monthly to every ~3 months) and
+    # irregular gaps around it, as real subscribers do; a book of identical
+    # cadences would leave the churn model no heterogeneity to learn.
+    cadence = 28 + r[1] * 62
+    gaps = (cadence * (0.45 + 1.1 * r[8:])).astype(int) + 7
+    # Steady Fixes before the lapse starts: two early chances, then geometric
+    # with the client's own hazard.
+    hazard = max(LAPSE_HAZARD * 3 * r[2] ** 2, 1e-9)
+    if r[3] < EARLY_LAPSE_HAZARD:
+        steady = 1
+    elif r[3] < EARLY_LAPSE_HAZARD * (2 - EARLY_LAPSE_HAZARD):
+        steady = 2
+    else:
+        steady = 3 + int(np.log1p(-r[4]) / np.log1p(-hazard))
+    lapse_n = LAPSE_FIXES[0] + int(r[5] * (LAPSE_FIXES[1] - LAPSE_FIXES[0] + 1))
+    widen = 1.25 + 0.25 * r[6]
+    n = steady + lapse_n
     horizon = (today - first).days
-    if segment == "new":
-        return [first] + (
-            [first + dt.timedelta(days=28 + int(r[1] * 22))] if r[2] < 0.6 else []
-        )
-    if segment == "loyal":
-        # Each client has a cadence of their own (monthly to every ~3 months) and
-        # irregular gaps around it, as real subscribers do; a book of identical
-        # cadences would leave the churn model no heterogeneity to learn.
-        cadence = 28 + r[1] * 62
-        offsets = np.cumsum((cadence * (0.45 + 1.1 * r[3:])).astype(int) + 7)
-        # Every Fix up to today, then the next one (scheduled).
-        n = int(np.searchsorted(offsets, horizon, side="right")) + 1
-        return [first, *_days_after(first, offsets[:n])]
-    if segment == "lapsed":
-        stop = horizon - (183 + int(r[1] * 365))
-        cadence = 30 + r[2] * 75
-        offsets = np.cumsum((cadence * (0.45 + 1.1 * r[3:])).astype(int) + 7)
-        return [first, *_days_after(first, offsets[offsets <= stop])]
-    # Cooling: monthly at first, then each gap longer than the one before, the
-    # last Fix two to five months ago. Built backwards from the last Fix.
-    last = today - dt.timedelta(days=60 + int(r[1] * 90))
-    gap = 80.0 + r[2] * 40
-    later: list[dt.date] = [last]
-    for shrink in r[3:]:
-        prev = later[-1] - dt.timedelta(days=int(gap))
-        if prev <= first + dt.timedelta(days=14):
-            break
-        later.append(prev)
-        gap = max(gap / (1.25 + 0.25 * shrink), 35.0)
-    return [first, *reversed(later)]
+    # Every Fix up to today, then the next one (scheduled) if there is one.
+    offsets = [0]
+    gap = 0.0
+    while len(offsets) < n and offsets[-1] <= horizon:
+        k = len(offsets)
+        base = gaps[(k - 1) % gaps.size]
+        # In a lapse each gap is wider than the one before, up to a cap.
+        gap = base if k < steady else min(max(gap, base) * widen, LAPSE_GAP_MAX)
+        offsets.append(offsets[-1] + int(gap))
+    shown = len(offsets)
+    past = shown - (offsets[-1] > horizon)
+    days = [first + dt.timedelta(days=d) for d in offsets]
+    # A lapse is foreshadowed, as in a real book: its Fixes keep less and less
+    # (and so rate lower), down to the client's floor of 10-20%.
+    floor = 0.1 + 0.1 * r[7]
+    keep_rate = [
+        KEEP_RATE["first" if k < 2 else "steady"]
+        if k < steady
+        else LAPSE_KEEP_START - (LAPSE_KEEP_START - floor) * (k + 1 - steady) / lapse_n
+        for k in range(shown)
+    ]
+    stopped = shown == n and days[-1] <= today
+    if (today - signup).days < NEW_WITHIN_DAYS:
+        segment = "new"
+    elif stopped and (today - days[-1]).days > LAPSED_AFTER_DAYS:
+        segment = "lapsed"
+    elif past >= steady + 1:
+        segment = "cooling"  # its lapse has begun: a widening gap, keeping less
+    else:
+        segment = "loyal"
+    return _Life(days=days, keep_rate=keep_rate, stopped=stopped, segment=segment)
+
+
+def _lives_draw(
+    *, rng: np.random.Generator, clients: list[list], years: int, today: dt.date
+) -> list[_Life]:
+    """Draw every client's life (one block of uniform draws per client)."""
+    draws = rng.random((len(clients), 8 + 16 * years))
+    return [
+        _life_draw(r=draws[i], signup=client[_C["signup_date"]], today=today)
+        for i, client in enumerate(clients)
+    ]
 
 
 def _orders_build(
     *,
     rng: np.random.Generator,
     clients: list[list],
-    segments: np.ndarray,
-    years: int,
+    lives: list[_Life],
     today: dt.date,
 ) -> list[list]:
     """Return the order rows of all clients (client external_id first).
@@ -501,36 +629,20 @@ def _orders_build(
     Also set each client row's order_count and last_order_at (the latest Fix that
     is not merely scheduled).
     """
-    draws = rng.random((len(clients), 8 + 13 * years))
-    days_by_client = [
-        _order_days(
-            r=draws[i],
-            segment=segments[i],
-            signup=client[_C["signup_date"]],
-            today=today,
-        )
-        for i, client in enumerate(clients)
-    ]
+    days_by_client = [life.days for life in lives]
     counts = np.array([len(days) for days in days_by_client], dtype=int)
     owner = np.repeat(np.arange(len(clients)), counts)
     m = int(counts.sum())
-    # Position of each order in its client's history, 0 = first, 1 = last.
     starts = np.repeat(np.cumsum(counts) - counts, counts)
-    position = (np.arange(m) - starts) / np.maximum(counts[owner] - 1, 1)
     is_last = np.arange(m) == starts + counts[owner] - 1
-
-    keep_rate = np.array([KEEP_RATE[s] for s in SEGMENTS])[
-        _segment_index(segments)[owner]
-    ]
-    cooling = segments[owner] == "cooling"
-    keep_rate = np.where(cooling, 0.5 - 0.3 * position, keep_rate)
-    # A lapse is foreshadowed, as in a real book: the last Fixes before a client
-    # stops keep less (and so rate lower), and the very last often comes back
-    # whole. The churn model then has something true to learn.
-    lapsed = segments[owner] == "lapsed"
-    keep_rate = np.where(lapsed, 0.5 - 0.4 * position**3, keep_rate)
+    keep_rate = np.fromiter(
+        (rate for life in lives for rate in life.keep_rate), dtype=float, count=m
+    )
     kept = rng.binomial(ITEMS_SENT, keep_rate)
-    kept = np.where(lapsed & is_last & (rng.random(m) < 0.6), 0, kept)
+    # The very last Fix of a lapse often comes back whole. The churn model then
+    # has something true to learn.
+    final = is_last & np.array([life.stopped for life in lives], dtype=bool)[owner]
+    kept = np.where(final & (rng.random(m) < LAST_FIX_RETURNED), 0, kept)
     band = np.array([BUDGET_BANDS.index(c[_C["budget_band"]]) for c in clients])[owner]
     low = np.array([ITEM_PRICES[b][0] for b in BUDGET_BANDS])[band]
     high = np.array([ITEM_PRICES[b][1] for b in BUDGET_BANDS])[band]
@@ -588,8 +700,3 @@ def _orders_build(
         client[_C["order_count"]] = len(days)
         client[_C["last_order_at"]] = last_order_at
     return rows
-
-
-def _segment_index(segments: np.ndarray) -> np.ndarray:
-    lookup = {name: i for i, name in enumerate(SEGMENTS)}
-    return np.array([lookup[s] for s in segments.tolist()], dtype=int)
