@@ -52,7 +52,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, its site building app lists once per access.
+    "stitchengage.apps.StitchAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,7 +97,11 @@ TEMPLATES = [
             ],
             # Changelist rows rendered once per column, not per cell
             # (templates/admin/change_list.html; see the module's docstring).
-            "libraries": {"admin_rows": "stitchengage.admin_rows"},
+            # ... and the sidebar once per access (stitchengage/admin_site.py).
+            "libraries": {
+                "admin_rows": "stitchengage.admin_rows",
+                "admin_chrome": "stitchengage.admin_chrome",
+            },
         },
     },
 ]
