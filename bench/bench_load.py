@@ -4,7 +4,8 @@ Run with ``make bench-load`` (``BENCH_ARGS="--clients 20000 --seconds 20"`` for 
 quicker look). A throwaway PostgreSQL cluster gets the bench book of
 ``bench/datagen.py`` (100,000 clients, ~1,000,000 orders, 20 stylists), reviewer
 accounts and drafts pending review; gunicorn serves the admin on 127.0.0.1 with
-production settings (DEBUG off, plain http); locust (headless) runs 50 signed-in
+production settings (DEBUG off, plain http) from 3 sync workers, each one
+request at a time as a Lambda container serves them; locust (headless) runs 50 signed-in
 users: 35 stylists browsing their clients (list, at-risk filter, search, a
 client's page, orders) and 15 reviewers working the queue (the queue, a draft's
 page, approve). Each user waits 0.5-2 s between requests, as a person does.
@@ -14,6 +15,12 @@ Sessions are made in advance (``force_login``): 50 password checks at once
 Approval schedules the send (the dispatcher sends it at the client's hour), so
 the request records the decision; no broker (Celery's eager mode) and Django's
 dummy email backend keep anything that does send off the network.
+
+Why sync workers (``--worker-class gthread --threads 4`` measures the other
+way): gthread pins each kept-alive connection to one worker, whose threads
+share one GIL, so a worker holding many active users queues them while another
+idles; sync workers take each request from the shared accept queue when free.
+Same code, quiet box: all-pages p95 190 ms with sync, 270 ms with 3 x 4 gthread.
 
 Printed: requests per second, p50/p95/p99 per page, failures, and the CPU
 seconds gunicorn and locust spent (both share the box). Target: 0 errors
@@ -144,25 +151,38 @@ def accounts_create(*, stylists: int, reviewers: int, drafts_each: int) -> list[
 
 
 def load_server_start(
-    *, port: int, workers: int, threads: int, env: dict, access_log: Path
+    *,
+    port: int,
+    workers: int,
+    threads: int,
+    worker_class: str,
+    env: dict,
+    access_log: Path,
 ) -> subprocess.Popen:
-    """Start gunicorn for the load: gthread workers, kept-alive connections, %D."""
-    return gunicorn_start(
-        port=port,
-        workers=workers,
-        env=env,
-        ready_path="/admin/login/",
-        options=[
+    """Start gunicorn for the load (sync or gthread workers), logging %D."""
+    threaded = (
+        [
             "--threads",
             str(threads),
-            "--worker-class",
-            "gthread",
             # Longer than a user's pause between requests (0.5-2 s): gunicorn's
             # default of 2 s closes kept-alive connections just as the next
             # request is sent ("connection reset by peer"); a proxy in front
             # keeps them for a minute or more.
             "--keep-alive",
             "10",
+        ]
+        if worker_class == "gthread"
+        else []
+    )
+    return gunicorn_start(
+        port=port,
+        workers=workers,
+        env=env,
+        ready_path="/admin/login/",
+        options=[
+            "--worker-class",
+            worker_class,
+            *threaded,
             # The server's own time per request (%(D)s, microseconds): what a
             # request costs here, less distorted by the box's other jobs than
             # what locust measures from outside.
@@ -343,9 +363,13 @@ def run(args: argparse.Namespace) -> int:
             "BENCH_LOAD_USERS": str(users_file),
         }
         print(
-            f"gunicorn: {args.workers} workers x {args.threads} threads (gthread, "
-            "keep-alive 10 s) "
-            f"on 127.0.0.1:{port}; locust: {STYLIST_USERS + REVIEWER_USERS} users, "
+            f"gunicorn: {args.workers} {args.worker_class} workers"
+            + (
+                f" x {args.threads} threads (keep-alive 10 s)"
+                if args.worker_class == "gthread"
+                else " (one request at a time each, as a Lambda container)"
+            )
+            + f" on 127.0.0.1:{port}; locust: {STYLIST_USERS + REVIEWER_USERS} users, "
             f"{args.seconds} s",
             flush=True,
         )
@@ -354,6 +378,7 @@ def run(args: argparse.Namespace) -> int:
             port=port,
             workers=args.workers,
             threads=args.threads,
+            worker_class=args.worker_class,
             env=env,
             access_log=access_log,
         )
@@ -446,6 +471,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--seed", type=int, default=1)
     sys.exit(run(parser.parse_args()))
 
