@@ -22,7 +22,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
 from customers.models import ClientOrderSummary, Order
-from stitchengage.sql import column, table
+from stitchengage.sql import column, columns, table
 
 _DAILY_SQL = """
 SELECT client_id, {day} AS d, MAX(ordered_at) AS last_at,
@@ -151,4 +151,16 @@ def user_access_sql() -> str:
         f"JOIN {table(granted)} gp ON gp.{column(granted, 'permission')} = p.{perm_id} "
         f"JOIN {table(memberships)} m ON m.{group_of} = gp.{column(granted, 'group')} "
         f"WHERE m.{member} = %s"
+    )
+
+
+@functools.cache
+def user_row_sql() -> tuple[str, tuple[str, ...]]:
+    """Return the read of one user's row by id, and its fields' attnames in order."""
+    user = get_user_model()
+    names = tuple(f.attname for f in user._meta.concrete_fields)
+    return (
+        f"SELECT {columns(user, names)} FROM {table(user)} "  # noqa: S608 - names from _meta
+        f"WHERE {column(user, user._meta.pk.name)} = %s",
+        names,
     )

@@ -11,6 +11,7 @@ converters (``row_converter``), so they come out as the ORM would give them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connection as default_connection
@@ -140,3 +141,15 @@ def distinct_values_by_index(model: type[models.Model], field: models.Field) -> 
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [row[0] for row in cursor.fetchall()]
+
+
+@functools.cache
+def session_data_sql() -> str:
+    """Return the read of a live session's data; ``%s`` = key, then now (adapted)."""
+    from django.contrib.sessions.models import Session
+
+    return (
+        f"SELECT {column(Session, 'session_data')} FROM {table(Session)} "  # noqa: S608 - names from _meta
+        f"WHERE {column(Session, 'session_key')} = %s "
+        f"AND {column(Session, 'expire_date')} > %s"
+    )

@@ -96,3 +96,49 @@ def test_a_role_removed_takes_effect_on_the_next_request(client):
     assert client.get(url).status_code == 200
     user.groups.clear()
     assert client.get(url).status_code == 403
+
+
+def test_the_user_read_gives_what_the_orm_gives():
+    user = user_with_role("reviewer", first_name="Ré", last_name="O'Neil")
+    read = RolesPermissionsBackend().get_user(user.pk)
+    orm = User.objects.get(pk=user.pk)
+    assert read is not None
+    assert {
+        f.attname: getattr(read, f.attname) for f in User._meta.concrete_fields
+    } == {f.attname: getattr(orm, f.attname) for f in User._meta.concrete_fields}
+    assert read._state.adding is False
+    assert read._state.db == "default"
+    assert RolesPermissionsBackend().get_user(user.pk + 1000) is None
+    user.is_active = False
+    user.save()
+    assert RolesPermissionsBackend().get_user(user.pk) is None
+
+
+def test_sessions_read_live_and_refuse_expired(client, django_assert_num_queries):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from stitchengage.sessions import SessionStore
+
+    user = user_with_role("stylist")
+    client.force_login(user)
+    key = client.cookies["sessionid"].value
+    assert SessionStore(session_key=key).load()["_auth_user_id"] == str(user.pk)
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() - timezone.timedelta(seconds=1)
+    )
+    store = SessionStore(session_key=key)
+    assert store.load() == {}
+    assert store.session_key is None  # a new key on save, as Django's engine does
+    assert client.get(reverse("admin:index")).status_code == 302  # signed out
+
+
+def test_a_request_reads_session_user_and_access_in_three_statements(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user_with_role("stylist"))
+    client.get("/admin/password_change/")
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/admin/password_change/").status_code == 200
+    assert len(ctx.captured_queries) == 3, [q["sql"][:60] for q in ctx.captured_queries]
