@@ -57,13 +57,18 @@ class SiteWithCachedAppList(admin.AdminSite):
         self._app_lists = _Bounded()
         self._sidebars = _Bounded()
 
-    def get_app_list(self, request, app_label=None):
-        key = (
+    @staticmethod
+    def _key(request, part) -> tuple:
+        """Return a cache key: the access, ``part``, URL prefix and language."""
+        return (
             access_key(request.user),
-            app_label,
+            part,
             get_script_prefix(),
             translation.get_language(),
         )
+
+    def get_app_list(self, request, app_label=None):
+        key = self._key(request, app_label)
         app_list = self._app_lists.get(key)
         if app_list is None:
             app_list = super().get_app_list(request, app_label)
@@ -85,12 +90,7 @@ class SiteWithCachedAppList(admin.AdminSite):
             )
             for app in apps
         )
-        key = (
-            access_key(request.user),
-            current,
-            get_script_prefix(),
-            translation.get_language(),
-        )
+        key = self._key(request, current)
         html = self._sidebars.get(key)
         if html is None:
             html = render_to_string(

@@ -386,27 +386,32 @@ def test_shipped_churn_risk_ranks_at_least_as_well_as_every_simple_baseline(
             assert shipped["auc"] >= row["auc"] - 0.0005, row["name"]
 
 
-def test_shipped_level_follows_the_book_past_the_held_out_cutoff():
-    """CDNOW from 1997-12-31, 25 weeks (26 would end a day after the data):
-    the held-out cut-off's churn (0.75) is below the holdout's (0.78) because
-    the cohort ages; the level anchored at the calibration end (BG/NBD
-    corrected by its held-out error) is within 2 points of what happened."""
+def _cdnow_shipped(calibration_end: str, weeks: int) -> dict:
+    """Return the shipped row of ``backtest_churn`` on CDNOW (JSON)."""
     data = json.loads(
         _run(
             "backtest_churn",
             "--transactions",
             str(CDNOW_CSV),
             "--calibration-end",
-            "1997-12-31",
+            calibration_end,
             "--horizon",
-            "25",
+            str(weeks),
             "--time-unit",
             "weeks",
             "--format",
             "json",
         )
     )
-    shipped = next(r for r in data["models"] if r["name"].endswith("(shipped)"))
+    return next(r for r in data["models"] if r["name"].endswith("(shipped)"))
+
+
+def test_shipped_level_follows_the_book_past_the_held_out_cutoff():
+    """CDNOW from 1997-12-31, 25 weeks (26 would end a day after the data):
+    the held-out cut-off's churn (0.75) is below the holdout's (0.78) because
+    the cohort ages; the level anchored at the calibration end (BG/NBD
+    corrected by its held-out error) is within 2 points of what happened."""
+    shipped = _cdnow_shipped("1997-12-31", 25)
     assert abs(shipped["mean_predicted"] - shipped["actual"]) < 0.02
 
 
@@ -415,22 +420,7 @@ def test_young_cdnow_level_at_four_times_its_label_length():
     book, and BG/NBD's error at 17-68 days wanders more than it trends; its
     straight line read at 273 days put the level 5.5 points low (0.629
     against 0.683). The slope, shrunk by its own scatter, keeps it within 2."""
-    data = json.loads(
-        _run(
-            "backtest_churn",
-            "--transactions",
-            str(CDNOW_CSV),
-            "--calibration-end",
-            "1997-06-30",
-            "--horizon",
-            "39",
-            "--time-unit",
-            "weeks",
-            "--format",
-            "json",
-        )
-    )
-    shipped = next(r for r in data["models"] if r["name"].endswith("(shipped)"))
+    shipped = _cdnow_shipped("1997-06-30", 39)
     assert abs(shipped["mean_predicted"] - shipped["actual"]) < 0.02
 
 
