@@ -4,11 +4,12 @@ Run with ``make bench-load`` (``BENCH_ARGS="--clients 20000 --seconds 20"`` for 
 quicker look). A throwaway PostgreSQL cluster gets the bench book of
 ``bench/datagen.py`` (100,000 clients, ~1,000,000 orders, 20 stylists), reviewer
 accounts and drafts pending review; gunicorn serves the admin on 127.0.0.1 with
-production settings (DEBUG off, plain http) from 3 sync workers, each one
-request at a time as a Lambda container serves them; locust (headless) runs 50 signed-in
-users: 35 stylists browsing their clients (list, at-risk filter, search, a
-client's page, orders) and 15 reviewers working the queue (the queue, a draft's
-page, approve). Each user waits 0.5-2 s between requests, as a person does.
+production settings (DEBUG off, plain http) from 2 sync workers (one per
+core), each one request at a time as a Lambda container serves them; locust
+(headless) runs 50 signed-in users: 35 stylists browsing their clients (list,
+at-risk filter, search, a client's page, orders) and 15 reviewers working the
+queue (the queue, a draft's page, approve). Each user waits 0.5-2 s between
+requests, as a person does.
 
 Sessions are made in advance (``force_login``): 50 password checks at once
 (PBKDF2, about 0.3 s of CPU each) would measure the hasher, not the admin.
@@ -20,7 +21,11 @@ Why sync workers (``--worker-class gthread --threads 4`` measures the other
 way): gthread pins each kept-alive connection to one worker, whose threads
 share one GIL, so a worker holding many active users queues them while another
 idles; sync workers take each request from the shared accept queue when free.
-Same code, quiet box: all-pages p95 190 ms with sync, 270 ms with 3 x 4 gthread.
+Same code, quiet box: all-pages p95 190 ms with 3 sync workers, 270 ms with
+3 x 4 gthread; 2 sync workers 190 ms, 4 sync workers 300 ms (the box's two cores
+also run PostgreSQL and locust). The book's writes are flushed before the load
+starts (a CHECKPOINT and a sync): their write-back otherwise ran during the
+load, and the second of two runs back to back came out 70-100 ms slower at p95.
 
 Printed: requests per second, p50/p95/p99 per page, failures, and the CPU
 seconds gunicorn and locust spent (both share the box). Target: 0 errors
@@ -343,9 +348,15 @@ def run(args: argparse.Namespace) -> int:
         )
         drafts = sum(len(a.get("drafts", [])) for a in accounts)
         print(f"{len(accounts)} signed-in users; {drafts:,} drafts pending review")
-        from django.db import connections
+        from django.db import connection, connections
 
+        # The book's writes are flushed before the clock starts: the kernel's
+        # write-back of a freshly written 1M-order cluster would otherwise run
+        # during the load and take CPU from it.
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
         connections.close_all()
+        os.sync()
 
         work = Path(tempfile.mkdtemp(prefix="stitch-load-", dir="/tmp"))
         users_file = work / "users.json"
@@ -469,7 +480,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--seed", type=int, default=1)
