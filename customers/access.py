@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db import connection, connections, router
+from django.db import connections, router
 
 from customers.sql import user_access_sql, user_row_sql
 from stitchengage.sql import row_converter
@@ -45,7 +45,8 @@ def user_access_load(user) -> None:
     ``ModelBackend``'s own path (every permission; ``has_perm`` never asks).
     """
     found: dict[str, set[str]] = {"role": set(), "user": set(), "group": set()}
-    with connection.cursor() as cursor:
+    alias = router.db_for_read(get_user_model())
+    with connections[alias].cursor() as cursor:
         cursor.execute(user_access_sql(), [user.pk] * 3)
         for kind, name in cursor.fetchall():
             found[kind].add(name)
