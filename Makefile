@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=true
 
-.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-nightly bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard bench-fit clean
+.PHONY: demo test test-fast screenshots lint format package bench-admin bench-scoring bench-nightly bench-drafts bench-prune bench-import bench-api bench-load bench-offer-guard bench-fit bench-backtests clean
 
 $(STAMP): requirements.txt requirements-deploy.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -66,6 +66,16 @@ bench-offer-guard: $(STAMP)
 ## bench-fit: fit_churn_model on a 1M-client CSV (whole command) beside lifetimes 0.11.3
 bench-fit: $(STAMP)
 	$(PY) bench/bench_fit.py --vs-lifetimes $(BENCH_ARGS)
+
+## bench-backtests: churn calibration and rankings over a grid of backtests of a
+##   transactions CSV (default the CDNOW sample, 24 backtests; BACKTEST_CSV and
+##   BACKTEST_GRID for another book), then the demo book at 5 dates x 3 seeds
+BACKTEST_CSV ?= tests/data/cdnow/cdnow_sample_transactions.csv
+BACKTEST_GRID ?= --first 1997-05-31 --last 1998-03-31 --every 30 --horizons 13 26 39 --time-unit weeks
+bench-backtests: $(STAMP)
+	$(PY) bench/backtest_grid.py --transactions $(BACKTEST_CSV) $(BACKTEST_GRID) $(BENCH_ARGS); \
+	grid=$$?; $(PY) bench/demo_backtests.py --seeds 1 2 3 --clients 3000; \
+	exit $$(( grid || $$? ))
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles sent_emails build
